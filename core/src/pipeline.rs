@@ -1,0 +1,257 @@
+//! The pipeline: one source, then normalizers, then enrichers, in order.
+//! A stage's failure on one document becomes a dead letter naming the
+//! document, the stage and the plugin; the other documents go on.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use akhbar_plugin_sdk::PluginError;
+
+use crate::config::StageConfig;
+use crate::host::{AvailablePlugin, PluginCatalog, PluginInfo, PluginKind, StageImpl};
+use crate::proto::{Article, DeadLetter, Provenance, RawDocument};
+use crate::{Error, PipelineConfig, article};
+
+/// Counters of one stage, safe to read while the pipeline runs.
+#[derive(Debug, Default)]
+pub struct StageStats {
+    /// Documents handed to the stage.
+    pub documents_in: AtomicU64,
+    /// Documents (articles) that came out.
+    pub documents_out: AtomicU64,
+    /// Failures and rejections.
+    pub errors: AtomicU64,
+    /// Time spent in the stage, in nanoseconds.
+    pub nanos: AtomicU64,
+}
+
+/// One configured stage.
+#[derive(Debug)]
+pub struct Stage {
+    /// The plugin behind it.
+    pub info: PluginInfo,
+    imp: StageImpl,
+    /// Its counters.
+    pub stats: StageStats,
+}
+
+/// What one input became.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Finished articles.
+    pub articles: Vec<Article>,
+    /// Documents that a stage could not handle.
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// A built pipeline, shareable across threads.
+#[derive(Debug)]
+pub struct Pipeline {
+    source: Stage,
+    normalizers: Vec<Stage>,
+    enrichers: Vec<Stage>,
+}
+
+fn build_stage(
+    catalog: &mut PluginCatalog,
+    config: &StageConfig,
+    kind: PluginKind,
+) -> Result<Stage, Error> {
+    let plugin: AvailablePlugin = match &config.path {
+        Some(path) => {
+            let plugin = AvailablePlugin::load_library(path)?;
+            if plugin.info.name != config.plugin || plugin.info.kind != kind {
+                return Err(Error::Config(format!(
+                    "{} provides the {} `{}`, but the config asks for the {kind} `{}`",
+                    path.display(),
+                    plugin.info.kind,
+                    plugin.info.name,
+                    config.plugin
+                )));
+            }
+            catalog.add(plugin.clone());
+            plugin
+        }
+        None => catalog.find(&config.plugin, kind)?.clone(),
+    };
+    let imp = plugin
+        .instantiate(&config.config_json())
+        .map_err(|e| Error::PluginConfig {
+            plugin: config.plugin.clone(),
+            reason: e.message().to_owned(),
+        })?;
+    Ok(Stage {
+        info: plugin.info.clone(),
+        imp,
+        stats: StageStats::default(),
+    })
+}
+
+/// Runs `f`, turning a panic into an error (statically linked plugins do not
+/// cross the C boundary that would otherwise catch it).
+fn guarded<T>(plugin: &str, f: impl FnOnce() -> Result<T, PluginError>) -> Result<T, PluginError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(PluginError::failed(format!(
+            "plugin {plugin} panicked: {detail}"
+        )))
+    })
+}
+
+impl Pipeline {
+    /// Builds the stages named in `config` from `catalog`.
+    pub fn build(config: &PipelineConfig, catalog: &mut PluginCatalog) -> Result<Self, Error> {
+        let source = build_stage(catalog, &config.source, PluginKind::Source)?;
+        let normalizers = config
+            .normalizers
+            .iter()
+            .map(|s| build_stage(catalog, s, PluginKind::Normalizer))
+            .collect::<Result<_, _>>()?;
+        let enrichers = config
+            .enrichers
+            .iter()
+            .map(|s| build_stage(catalog, s, PluginKind::Enricher))
+            .collect::<Result<_, _>>()?;
+        Ok(Pipeline {
+            source,
+            normalizers,
+            enrichers,
+        })
+    }
+
+    /// The stages in the order they run.
+    pub fn stages(&self) -> impl Iterator<Item = &Stage> {
+        std::iter::once(&self.source)
+            .chain(&self.normalizers)
+            .chain(&self.enrichers)
+    }
+
+    /// Runs one input through every stage.
+    pub fn process(&self, raw: RawDocument) -> Outcome {
+        let mut outcome = Outcome::default();
+        let started = Instant::now();
+        let stats = &self.source.stats;
+        stats.documents_in.fetch_add(1, Ordering::Relaxed);
+        let StageImpl::Source(source) = &self.source.imp else {
+            unreachable!("built as a source")
+        };
+        let decoded = guarded(&self.source.info.name, || source.decode(raw.clone()));
+        stats
+            .nanos
+            .fetch_add(elapsed_nanos(started), Ordering::Relaxed);
+        let drafts = match decoded {
+            Ok(drafts) => drafts,
+            Err(e) => {
+                stats.errors.fetch_add(1, Ordering::Relaxed);
+                outcome
+                    .dead_letters
+                    .push(dead_letter(&raw, &self.source, &e));
+                return outcome;
+            }
+        };
+        stats
+            .documents_out
+            .fetch_add(drafts.len() as u64, Ordering::Relaxed);
+        for mut draft in drafts {
+            if draft.source_uri.is_empty() {
+                draft.source_uri.clone_from(&raw.source_uri);
+            }
+            if draft.site.is_empty() {
+                draft.site = article::site_of(&draft.source_uri);
+            }
+            if draft.received_at.is_none() {
+                draft.received_at = raw.received_at;
+            }
+            match self.finish_one(draft) {
+                Ok(article) => outcome.articles.push(article),
+                Err((stage, e)) => outcome.dead_letters.push(dead_letter(&raw, stage, &e)),
+            }
+        }
+        outcome
+    }
+
+    fn finish_one(&self, mut article: Article) -> Result<Article, (&Stage, PluginError)> {
+        for stage in &self.normalizers {
+            let StageImpl::Normalizer(normalizer) = &stage.imp else {
+                unreachable!("built as a normalizer")
+            };
+            article = run_stage(stage, article, |a| normalizer.normalize(a))?;
+        }
+        if article.paragraphs.iter().all(|p| p.text.trim().is_empty()) {
+            let last = self.normalizers.last().unwrap_or(&self.source);
+            return Err((
+                last,
+                PluginError::rejected("no article text is left after normalization"),
+            ));
+        }
+        article::finish(&mut article);
+        for stage in &self.enrichers {
+            let StageImpl::Enricher(enricher) = &stage.imp else {
+                unreachable!("built as an enricher")
+            };
+            article = run_stage(stage, article, |a| enricher.enrich(a))?;
+        }
+        Ok(article)
+    }
+}
+
+fn run_stage<'s>(
+    stage: &'s Stage,
+    article: Article,
+    f: impl FnOnce(Article) -> Result<Article, PluginError>,
+) -> Result<Article, (&'s Stage, PluginError)> {
+    let started = Instant::now();
+    stage.stats.documents_in.fetch_add(1, Ordering::Relaxed);
+    let result = guarded(&stage.info.name, || f(article));
+    stage
+        .stats
+        .nanos
+        .fetch_add(elapsed_nanos(started), Ordering::Relaxed);
+    match result {
+        Ok(article) => {
+            stage.stats.documents_out.fetch_add(1, Ordering::Relaxed);
+            Ok(article)
+        }
+        Err(e) => {
+            stage.stats.errors.fetch_add(1, Ordering::Relaxed);
+            Err((stage, e))
+        }
+    }
+}
+
+fn elapsed_nanos(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn dead_letter(raw: &RawDocument, stage: &Stage, error: &PluginError) -> DeadLetter {
+    DeadLetter {
+        source_uri: raw.source_uri.clone(),
+        stage: stage.info.kind.to_string(),
+        plugin: stage.info.name.clone(),
+        reason: error.message().to_owned(),
+        rejected: matches!(error, PluginError::Rejected(_)),
+        at: raw.received_at,
+        document: Some(raw.clone()),
+    }
+}
+
+/// Appends a provenance record made by the pipeline itself.
+pub fn pipeline_provenance(action: impl Into<String>) -> Provenance {
+    Provenance {
+        stage: "pipeline".into(),
+        plugin: "akhbar".into(),
+        plugin_version: env!("CARGO_PKG_VERSION").into(),
+        action: action.into(),
+    }
+}
+
+/// The folder of the running executable, where `cargo build` puts plugins.
+pub fn default_plugin_dir() -> Option<PathBuf> {
+    std::env::current_exe().ok()?.parent().map(|p| p.to_owned())
+}

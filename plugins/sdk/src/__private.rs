@@ -1,0 +1,259 @@
+//! What [`crate::export_plugin!`] expands to. Not a public API.
+
+use std::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use prost::Message;
+
+use crate::ffi::{AkhbarBuffer, STATUS_ERROR, STATUS_OK, STATUS_PANIC, STATUS_REJECTED};
+use crate::proto::{Article, ArticleBatch, RawDocument};
+use crate::{Config, Enricher, Normalizer, Plugin, PluginError, Source};
+
+pub use crate::ffi::{
+    ABI_VERSION, AkhbarPluginTable, AkhbarStr, KIND_ENRICHER, KIND_NORMALIZER, KIND_SOURCE,
+};
+
+fn into_buffer(bytes: Vec<u8>) -> AkhbarBuffer {
+    let mut bytes = std::mem::ManuallyDrop::new(bytes);
+    AkhbarBuffer {
+        ptr: bytes.as_mut_ptr(),
+        len: bytes.len(),
+        cap: bytes.capacity(),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        format!("plugin panicked: {s}")
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        format!("plugin panicked: {s}")
+    } else {
+        "plugin panicked".to_owned()
+    }
+}
+
+fn error_status(error: PluginError) -> (i32, Vec<u8>) {
+    match error {
+        PluginError::Rejected(m) => (STATUS_REJECTED, m.into_bytes()),
+        PluginError::Failed(m) => (STATUS_ERROR, m.into_bytes()),
+    }
+}
+
+/// Runs `work`, catching panics, and writes its bytes to `out`.
+///
+/// # Safety
+/// `out` must be valid for writes.
+unsafe fn guarded(out: *mut AkhbarBuffer, work: impl FnOnce() -> (i32, Vec<u8>)) -> i32 {
+    let (status, bytes) = match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(result) => result,
+        Err(payload) => (STATUS_PANIC, panic_message(payload.as_ref()).into_bytes()),
+    };
+    if !out.is_null() {
+        // SAFETY: the caller promises `out` is valid for writes.
+        unsafe { out.write(into_buffer(bytes)) };
+    }
+    status
+}
+
+/// # Safety
+/// `ptr` must be valid for `len` bytes (or null with `len == 0`).
+unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+    if ptr.is_null() || len == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller promises `ptr` is valid for `len` bytes.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+/// `create` for any plugin type.
+///
+/// # Safety
+/// The pointers must follow `akhbar_plugin.h`.
+pub unsafe extern "C" fn create<T: Plugin>(
+    config: *const u8,
+    config_len: usize,
+    instance: *mut *mut c_void,
+    error: *mut AkhbarBuffer,
+) -> i32 {
+    // SAFETY: the host passes a valid config slice (header contract).
+    let config = unsafe { bytes(config, config_len) };
+    let mut made: Option<*mut c_void> = None;
+    // SAFETY: `error` is valid for writes (header contract).
+    let status = unsafe {
+        guarded(error, || match T::new(&Config::new(config)) {
+            Ok(plugin) => {
+                made = Some(Box::into_raw(Box::new(plugin)).cast());
+                (STATUS_OK, Vec::new())
+            }
+            Err(e) => error_status(e),
+        })
+    };
+    if let (Some(ptr), false) = (made, instance.is_null()) {
+        // SAFETY: `instance` is valid for writes (header contract).
+        unsafe { instance.write(ptr) };
+    }
+    status
+}
+
+/// `destroy` for any plugin type.
+///
+/// # Safety
+/// `instance` must come from `create::<T>` and not be used afterwards.
+pub unsafe extern "C" fn destroy<T: Plugin>(instance: *mut c_void) {
+    if instance.is_null() {
+        return;
+    }
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `instance` was made by `Box::into_raw` in `create::<T>`.
+        drop(unsafe { Box::from_raw(instance.cast::<T>()) });
+    }));
+}
+
+/// `free_buffer` for buffers made by [`into_buffer`].
+///
+/// # Safety
+/// `buffer` must come from this plugin and be freed once.
+pub unsafe extern "C" fn free_buffer(buffer: AkhbarBuffer) {
+    if buffer.ptr.is_null() {
+        return;
+    }
+    // SAFETY: the buffer was made from a Vec<u8> by `into_buffer`.
+    drop(unsafe { Vec::from_raw_parts(buffer.ptr, buffer.len, buffer.cap) });
+}
+
+fn decode<M: Message + Default>(input: &[u8], what: &str) -> Result<M, PluginError> {
+    M::decode(input).map_err(|e| PluginError::failed(format!("cannot decode {what}: {e}")))
+}
+
+/// # Safety
+/// The pointers must follow `akhbar_plugin.h`; `instance` from `create::<T>`.
+unsafe fn process_with<T, F>(
+    instance: *mut c_void,
+    input: *const u8,
+    input_len: usize,
+    output: *mut AkhbarBuffer,
+    run: F,
+) -> i32
+where
+    F: FnOnce(&T, &[u8]) -> Result<Vec<u8>, PluginError>,
+{
+    // SAFETY: header contract: input valid for input_len bytes.
+    let input = unsafe { bytes(input, input_len) };
+    // SAFETY: `instance` came from `create::<T>` and is alive (header contract).
+    let plugin = unsafe { instance.cast::<T>().as_ref() };
+    // SAFETY: header contract: output valid for writes.
+    unsafe {
+        guarded(output, || match plugin {
+            None => (STATUS_ERROR, b"null plugin instance".to_vec()),
+            Some(plugin) => match run(plugin, input) {
+                Ok(out) => (STATUS_OK, out),
+                Err(e) => error_status(e),
+            },
+        })
+    }
+}
+
+/// `process` for a [`Source`].
+///
+/// # Safety
+/// See `akhbar_plugin.h`.
+pub unsafe extern "C" fn process_source<T: Plugin + Source>(
+    instance: *mut c_void,
+    input: *const u8,
+    input_len: usize,
+    output: *mut AkhbarBuffer,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
+            let raw: RawDocument = decode(input, "RawDocument")?;
+            let articles = plugin.decode(raw)?;
+            Ok(ArticleBatch { articles }.encode_to_vec())
+        })
+    }
+}
+
+/// `process` for a [`Normalizer`].
+///
+/// # Safety
+/// See `akhbar_plugin.h`.
+pub unsafe extern "C" fn process_normalizer<T: Plugin + Normalizer>(
+    instance: *mut c_void,
+    input: *const u8,
+    input_len: usize,
+    output: *mut AkhbarBuffer,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
+            let article: Article = decode(input, "Article")?;
+            Ok(plugin.normalize(article)?.encode_to_vec())
+        })
+    }
+}
+
+/// `process` for an [`Enricher`].
+///
+/// # Safety
+/// See `akhbar_plugin.h`.
+pub unsafe extern "C" fn process_enricher<T: Plugin + Enricher>(
+    instance: *mut c_void,
+    input: *const u8,
+    input_len: usize,
+    output: *mut AkhbarBuffer,
+) -> i32 {
+    // SAFETY: forwarded contract.
+    unsafe {
+        process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
+            let article: Article = decode(input, "Article")?;
+            Ok(plugin.enrich(article)?.encode_to_vec())
+        })
+    }
+}
+
+/// Exports a plugin type: writes its C entry table and the
+/// `akhbar_plugin_entry` symbol. One per library.
+///
+/// ```ignore
+/// export_plugin!(source: TextDump);
+/// export_plugin!(normalizer: ScrapedPage);
+/// export_plugin!(enricher: Language);
+/// ```
+#[macro_export]
+macro_rules! export_plugin {
+    (source: $ty:ty) => {
+        $crate::__export_plugin!($ty, KIND_SOURCE, process_source);
+    };
+    (normalizer: $ty:ty) => {
+        $crate::__export_plugin!($ty, KIND_NORMALIZER, process_normalizer);
+    };
+    (enricher: $ty:ty) => {
+        $crate::__export_plugin!($ty, KIND_ENRICHER, process_enricher);
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_plugin {
+    ($ty:ty, $kind:ident, $process:ident) => {
+        /// The plugin's entry table (see `akhbar_plugin.h`).
+        #[unsafe(no_mangle)]
+        pub extern "C" fn akhbar_plugin_entry() -> *const $crate::__private::AkhbarPluginTable {
+            static TABLE: $crate::__private::AkhbarPluginTable =
+                $crate::__private::AkhbarPluginTable {
+                    abi_version: $crate::__private::ABI_VERSION,
+                    kinds: $crate::__private::$kind,
+                    name: $crate::__private::AkhbarStr::from_static(<$ty as $crate::Plugin>::NAME),
+                    version: $crate::__private::AkhbarStr::from_static(
+                        <$ty as $crate::Plugin>::VERSION,
+                    ),
+                    create: $crate::__private::create::<$ty>,
+                    process: $crate::__private::$process::<$ty>,
+                    free_buffer: $crate::__private::free_buffer,
+                    destroy: $crate::__private::destroy::<$ty>,
+                };
+            &TABLE
+        }
+    };
+}

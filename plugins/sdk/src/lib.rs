@@ -1,0 +1,185 @@
+//! Write an [Akhbar](https://example.invalid/akhbar) plugin in ordinary safe Rust.
+//!
+//! This crate is small on purpose and changes rarely: it is the only thing a
+//! plugin depends on. It holds the three stage traits ([`Source`],
+//! [`Normalizer`], [`Enricher`]), the [`Plugin`] trait that names a plugin and
+//! builds it from its JSON config, the `akhbar.v1` messages ([`proto`]), and
+//! [`export_plugin!`], which writes the C entry table for you. No tokio, no
+//! tonic, no libloading: a plugin never sees the server's types.
+//!
+//! # A complete plugin
+//!
+//! ```
+//! use akhbar_plugin_sdk::{export_plugin, Config, Normalizer, Plugin, PluginError};
+//! use akhbar_plugin_sdk::proto::Article;
+//!
+//! /// Upper-cases every paragraph (a toy, to show the shape).
+//! pub struct Shout { suffix: String }
+//!
+//! #[derive(serde::Deserialize, Default)]
+//! struct ShoutConfig { #[serde(default)] suffix: String }
+//!
+//! impl Plugin for Shout {
+//!     const NAME: &'static str = "shout";
+//!     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+//!     fn new(config: &Config<'_>) -> Result<Self, PluginError> {
+//!         let config: ShoutConfig = config.parse()?;
+//!         Ok(Shout { suffix: config.suffix })
+//!     }
+//! }
+//!
+//! impl Normalizer for Shout {
+//!     fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
+//!         if article.paragraphs.is_empty() {
+//!             return Err(PluginError::rejected("nothing to shout"));
+//!         }
+//!         for paragraph in &mut article.paragraphs {
+//!             paragraph.text = paragraph.text.to_uppercase() + &self.suffix;
+//!         }
+//!         Ok(article)
+//!     }
+//! }
+//!
+//! export_plugin!(normalizer: Shout);
+//! # fn main() {}
+//! ```
+//!
+//! Build it as a `cdylib` (`[lib] crate-type = ["cdylib", "rlib"]`), name the
+//! crate `akhbar-plugin-<name>` so the host finds `libakhbar_plugin_<name>.so`
+//! in its plugin folder, and list it in the pipeline config.
+//!
+//! # The boundary
+//!
+//! Only C types and bytes cross it (see [`ffi`] and `include/akhbar_plugin.h`,
+//! which is the whole ABI and lets plugins be written in other languages).
+//! Every exported function catches panics and turns them into an error for
+//! that one document. The host checks [`ffi::ABI_VERSION`] before it calls
+//! anything else, and never unloads a library.
+//!
+//! # Linking a plugin statically
+//!
+//! Two plugins linked into one binary would both export `akhbar_plugin_entry`.
+//! Give your crate a `static` feature and write
+//! `#[cfg(not(feature = "static"))] export_plugin!(...)`, then depend on it
+//! with `features = ["static"]` to use its types in-process.
+
+#[doc(hidden)]
+pub mod __private;
+pub mod ffi;
+
+pub use akhbar_proto::v1 as proto;
+pub use akhbar_proto::{Message, Timestamp};
+
+use proto::{Article, Provenance, RawDocument};
+
+/// A failure of a plugin on one document (or on its config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PluginError {
+    /// The document is refused on purpose: it is empty, not an article, … .
+    Rejected(String),
+    /// The plugin could not do its work on this input.
+    Failed(String),
+}
+
+impl PluginError {
+    /// The document is refused on purpose, with a reason a person can act on.
+    pub fn rejected(reason: impl Into<String>) -> Self {
+        PluginError::Rejected(reason.into())
+    }
+    /// The plugin failed on this input.
+    pub fn failed(message: impl Into<String>) -> Self {
+        PluginError::Failed(message.into())
+    }
+    /// The message, whatever the kind.
+    pub fn message(&self) -> &str {
+        match self {
+            PluginError::Rejected(m) | PluginError::Failed(m) => m,
+        }
+    }
+}
+
+impl std::fmt::Display for PluginError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginError::Rejected(m) => write!(f, "rejected: {m}"),
+            PluginError::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for PluginError {}
+
+/// The JSON config the host passes to [`Plugin::new`] (empty means defaults).
+#[derive(Debug, Clone, Copy)]
+pub struct Config<'a> {
+    json: &'a [u8],
+}
+
+impl<'a> Config<'a> {
+    /// Wraps raw JSON bytes.
+    pub fn new(json: &'a [u8]) -> Self {
+        Config { json }
+    }
+    /// The raw bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.json
+    }
+    /// Parses the config; an empty config or `null` gives `T::default()`.
+    pub fn parse<T: serde::de::DeserializeOwned + Default>(&self) -> Result<T, PluginError> {
+        let trimmed = self.json.trim_ascii();
+        if trimmed.is_empty() || trimmed == b"null" {
+            return Ok(T::default());
+        }
+        serde_json::from_slice(trimmed)
+            .map_err(|e| PluginError::failed(format!("invalid plugin config: {e}")))
+    }
+}
+
+/// Names a plugin and builds an instance from its config.
+pub trait Plugin: Sized + Send + Sync + 'static {
+    /// Short, stable, kebab-case name used in pipeline configs (`scraped-page`).
+    const NAME: &'static str;
+    /// The plugin's own version, usually `env!("CARGO_PKG_VERSION")`.
+    const VERSION: &'static str;
+    /// Builds an instance. Called once per pipeline, not per document.
+    fn new(config: &Config<'_>) -> Result<Self, PluginError>;
+
+    /// A provenance record from this plugin for `stage` saying `action`.
+    fn provenance(stage: &str, action: impl Into<String>) -> Provenance {
+        Provenance {
+            stage: stage.to_owned(),
+            plugin: Self::NAME.to_owned(),
+            plugin_version: Self::VERSION.to_owned(),
+            action: action.into(),
+        }
+    }
+}
+
+/// Decodes one input (bytes with an origin) into articles ready to clean.
+pub trait Source: Send + Sync {
+    /// Decodes `raw`. An input may hold zero, one or many documents.
+    fn decode(&self, raw: RawDocument) -> Result<Vec<Article>, PluginError>;
+}
+
+/// Cleans an article, or rejects it with a reason.
+pub trait Normalizer: Send + Sync {
+    /// Returns the cleaned article; record what you removed in `provenance`.
+    fn normalize(&self, article: Article) -> Result<Article, PluginError>;
+}
+
+/// Adds metadata to an article.
+pub trait Enricher: Send + Sync {
+    /// Returns the article with what this enricher adds.
+    fn enrich(&self, article: Article) -> Result<Article, PluginError>;
+}
+
+/// The text later stages should match against: the paragraph's matching form
+/// when a normalizer filled it, its display text otherwise.
+pub fn matching_text(paragraph: &proto::Paragraph) -> &str {
+    if paragraph.matching.is_empty() {
+        &paragraph.text
+    } else {
+        &paragraph.matching
+    }
+}

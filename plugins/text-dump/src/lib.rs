@@ -1,0 +1,289 @@
+//! `text-dump`: decodes a plain-text dump into an article draft, one
+//! paragraph per line.
+//!
+//! - Encoding: UTF-8 with or without BOM; UTF-16 LE/BE with BOM. Invalid
+//!   UTF-8 is an error naming the byte offset, unless the config says
+//!   `{"lossy": true}`: then bad bytes become U+FFFD and provenance says so.
+//! - Binary input (NUL bytes in a UTF-8 file) is refused.
+//! - Line ends: LF, CRLF or CR.
+//! - Paragraphs: blank-line separated blocks or single-newline lines; each
+//!   non-empty line is a paragraph, except that a block of hard-wrapped prose
+//!   lines (similar widths, 40–100 characters) is joined back into one.
+#![forbid(unsafe_code)]
+
+use akhbar_plugin_sdk::proto::{Article, Paragraph, RawDocument, paragraph::Kind};
+use akhbar_plugin_sdk::{Config, Plugin, PluginError, Source};
+
+/// The `text-dump` source.
+#[derive(Debug, Clone, Default)]
+pub struct TextDump {
+    config: TextDumpConfig,
+}
+
+/// Config of `text-dump`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextDumpConfig {
+    /// Replace invalid UTF-8 with U+FFFD instead of refusing the document.
+    pub lossy: bool,
+}
+
+impl Default for TextDumpConfig {
+    fn default() -> Self {
+        TextDumpConfig { lossy: false }
+    }
+}
+
+impl Plugin for TextDump {
+    const NAME: &'static str = "text-dump";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    fn new(config: &Config<'_>) -> Result<Self, PluginError> {
+        Ok(TextDump {
+            config: config.parse()?,
+        })
+    }
+}
+
+/// Decodes the bytes to text, saying how in `notes`.
+fn decode_text(bytes: &[u8], lossy: bool, notes: &mut Vec<String>) -> Result<String, PluginError> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        notes.push("removed UTF-8 byte order mark".into());
+        return decode_utf8(rest, lossy, notes);
+    }
+    for (bom, little, name) in [
+        (b"\xFF\xFE", true, "UTF-16LE"),
+        (b"\xFE\xFF", false, "UTF-16BE"),
+    ] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            let units: Vec<u16> = rest
+                .chunks(2)
+                .map(|pair| match pair {
+                    [a, b] if little => u16::from_le_bytes([*a, *b]),
+                    [a, b] => u16::from_be_bytes([*a, *b]),
+                    _ => 0xFFFD,
+                })
+                .collect();
+            let mut bad = false;
+            let text: String = char::decode_utf16(units)
+                .map(|c| {
+                    c.unwrap_or_else(|_| {
+                        bad = true;
+                        char::REPLACEMENT_CHARACTER
+                    })
+                })
+                .collect();
+            if bad && !lossy {
+                return Err(PluginError::failed(format!(
+                    "invalid {name} (unpaired surrogate); set `lossy = true` in the text-dump config to replace bad units"
+                )));
+            }
+            notes.push(if bad {
+                format!("decoded {name} lossily: invalid units replaced by U+FFFD")
+            } else {
+                format!("decoded {name}")
+            });
+            return Ok(text);
+        }
+    }
+    decode_utf8(bytes, lossy, notes)
+}
+
+fn decode_utf8(bytes: &[u8], lossy: bool, notes: &mut Vec<String>) -> Result<String, PluginError> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(PluginError::failed(format!(
+            "binary content: NUL byte at offset {at}; this is not a text dump (UTF-16 needs a byte order mark)"
+        )));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(e) if lossy => {
+            notes.push(format!(
+                "decoded lossily: invalid UTF-8 from byte {} replaced by U+FFFD",
+                e.valid_up_to()
+            ));
+            Ok(String::from_utf8_lossy(bytes).into_owned())
+        }
+        Err(e) => Err(PluginError::failed(format!(
+            "invalid UTF-8 at byte {}; set `lossy = true` in the text-dump config to replace bad bytes",
+            e.valid_up_to()
+        ))),
+    }
+}
+
+/// Whether the lines of one blank-line block are hard-wrapped prose.
+fn is_hard_wrapped(lines: &[&str]) -> bool {
+    if lines.len() < 2 {
+        return false;
+    }
+    let widths: Vec<usize> = lines[..lines.len() - 1]
+        .iter()
+        .map(|l| l.chars().count())
+        .collect();
+    let (min, max) = (
+        widths.iter().min().copied().unwrap_or(0),
+        widths.iter().max().copied().unwrap_or(0),
+    );
+    min >= 40
+        && max <= 100
+        && max - min <= 25
+        && lines.last().is_some_and(|l| l.chars().count() <= max + 5)
+}
+
+/// Splits text into paragraphs (see the crate docs).
+pub fn paragraphs(text: &str) -> Vec<String> {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut out = Vec::new();
+    let mut block: Vec<&str> = Vec::new();
+    let flush = |block: &mut Vec<&str>, out: &mut Vec<String>| {
+        if is_hard_wrapped(block) {
+            out.push(block.join(" "));
+        } else {
+            out.extend(block.iter().map(|l| (*l).to_owned()));
+        }
+        block.clear();
+    };
+    for line in text.split('\n') {
+        let line = line.trim();
+        if line.is_empty() {
+            flush(&mut block, &mut out);
+        } else {
+            block.push(line);
+        }
+    }
+    flush(&mut block, &mut out);
+    out
+}
+
+impl Source for TextDump {
+    fn decode(&self, raw: RawDocument) -> Result<Vec<Article>, PluginError> {
+        let mut notes = Vec::new();
+        let text = decode_text(&raw.content, self.config.lossy, &mut notes)?;
+        let paragraphs: Vec<Paragraph> = paragraphs(&text)
+            .into_iter()
+            .map(|text| Paragraph {
+                kind: Kind::Paragraph as i32,
+                text,
+                matching: String::new(),
+            })
+            .collect();
+        if paragraphs.is_empty() {
+            return Err(PluginError::rejected(
+                "the document has no text (empty or only whitespace)",
+            ));
+        }
+        let mut provenance: Vec<_> = notes
+            .into_iter()
+            .map(|n| Self::provenance("source", n))
+            .collect();
+        provenance.push(Self::provenance(
+            "source",
+            format!(
+                "decoded {} paragraphs from {} bytes",
+                paragraphs.len(),
+                raw.content.len()
+            ),
+        ));
+        Ok(vec![Article {
+            source_uri: raw.source_uri,
+            received_at: raw.received_at,
+            metadata: raw.metadata,
+            paragraphs,
+            provenance,
+            ..Default::default()
+        }])
+    }
+}
+
+#[cfg(not(feature = "static"))]
+akhbar_plugin_sdk::export_plugin!(source: TextDump);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(bytes: &[u8]) -> Result<Article, PluginError> {
+        let raw = RawDocument {
+            source_uri: "t.txt".into(),
+            content: bytes.to_vec(),
+            ..Default::default()
+        };
+        TextDump::default().decode(raw).map(|mut v| v.remove(0))
+    }
+
+    fn texts(article: &Article) -> Vec<&str> {
+        article.paragraphs.iter().map(|p| p.text.as_str()).collect()
+    }
+
+    #[test]
+    fn line_ends_and_bom_do_not_matter() {
+        let lf = decode(b"one\n\ntwo\nthree\n").unwrap();
+        let crlf = decode(b"\xEF\xBB\xBFone\r\n\r\ntwo\r\nthree\r\n").unwrap();
+        let cr = decode(b"one\r\rtwo\rthree\r").unwrap();
+        assert_eq!(texts(&lf), ["one", "two", "three"]);
+        assert_eq!(texts(&crlf), texts(&lf));
+        assert_eq!(texts(&cr), texts(&lf));
+        assert!(
+            crlf.provenance
+                .iter()
+                .any(|p| p.action.contains("byte order mark"))
+        );
+    }
+
+    #[test]
+    fn utf16_with_bom_is_decoded() {
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend("سلام\nworld".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(texts(&decode(&bytes).unwrap()), ["سلام", "world"]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_naming_the_offset_unless_lossy() {
+        let err = decode(b"abc\xFFdef").unwrap_err();
+        assert!(err.message().contains("invalid UTF-8 at byte 3"), "{err}");
+        let lossy = TextDump {
+            config: TextDumpConfig { lossy: true },
+        };
+        let raw = RawDocument {
+            content: b"abc\xFFdef".to_vec(),
+            ..Default::default()
+        };
+        let article = lossy.decode(raw).unwrap().remove(0);
+        assert_eq!(article.paragraphs[0].text, "abc\u{FFFD}def");
+        assert!(
+            article
+                .provenance
+                .iter()
+                .any(|p| p.action.contains("lossily"))
+        );
+    }
+
+    #[test]
+    fn binary_and_empty_inputs_are_refused() {
+        assert!(
+            decode(b"\x7FELF\x02\x01\x01\x00\x00")
+                .unwrap_err()
+                .message()
+                .contains("NUL byte")
+        );
+        assert!(matches!(
+            decode(b"  \n\t\n").unwrap_err(),
+            PluginError::Rejected(_)
+        ));
+    }
+
+    #[test]
+    fn hard_wrapped_prose_is_joined_but_menus_are_not() {
+        let text = "Explore\nSettings\n\n\
+            This is a long line of prose that was wrapped at a fixed\n\
+            width by whoever saved the page, and it goes on for a\n\
+            while.\n";
+        assert_eq!(
+            paragraphs(text),
+            [
+                "Explore",
+                "Settings",
+                "This is a long line of prose that was wrapped at a fixed width by whoever saved the page, and it goes on for a while."
+            ]
+        );
+    }
+}

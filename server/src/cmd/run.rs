@@ -1,0 +1,249 @@
+//! `akhbar run`: the batch job. Inputs are read lazily and processed in
+//! ordered chunks on a worker pool, so memory stays bounded by the chunk,
+//! not the corpus, and output order matches input order.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+
+use akhbar_core::proto::DeadLetter;
+use akhbar_core::{Outcome, Pipeline, RawDocument};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::settings::{self, CommonArgs};
+
+/// Inputs handed to the workers at a time.
+const CHUNK: usize = 64;
+
+/// Flags of `akhbar run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Files, folders (read recursively) or `-` for stdin.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Documents larger than this many bytes are refused up front.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    max_document_bytes: u64,
+    /// Also write dead letters, one JSON object per line, to this file.
+    #[arg(long)]
+    dead_letters: Option<PathBuf>,
+    /// Print no summary on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// One input before it is read.
+#[derive(Debug)]
+enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    fn uri(&self) -> String {
+        match self {
+            Input::Stdin => "stdin".to_owned(),
+            Input::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+fn collect_inputs(args: &[String]) -> anyhow::Result<Vec<Input>> {
+    let mut inputs = Vec::new();
+    for arg in args {
+        if arg == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        let path = Path::new(arg);
+        if !path.exists() {
+            anyhow::bail!("{arg}: no such file or folder");
+        }
+        if path.is_dir() {
+            let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
+                .collect();
+            files.sort();
+            inputs.extend(files.into_iter().map(Input::File));
+        } else {
+            inputs.push(Input::File(path.to_owned()));
+        }
+    }
+    Ok(inputs)
+}
+
+fn now() -> akhbar_proto::Timestamp {
+    let since = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    akhbar_proto::Timestamp {
+        seconds: i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(since.subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// A dead letter for an input that never reached the pipeline.
+fn unreadable(uri: String, reason: String) -> Outcome {
+    Outcome {
+        articles: Vec::new(),
+        dead_letters: vec![DeadLetter {
+            source_uri: uri,
+            stage: "input".into(),
+            plugin: "akhbar".into(),
+            reason,
+            rejected: true,
+            at: Some(now()),
+            document: None,
+        }],
+    }
+}
+
+fn read_input(input: &Input, max_bytes: u64) -> Result<Vec<u8>, String> {
+    let mut content = Vec::new();
+    let reader: Box<dyn Read> = match input {
+        Input::Stdin => Box::new(std::io::stdin()),
+        Input::File(path) => {
+            let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            if len > max_bytes {
+                return Err(format!(
+                    "document is {len} bytes, over the limit of {max_bytes} (--max-document-bytes)"
+                ));
+            }
+            Box::new(file)
+        }
+    };
+    reader
+        .take(max_bytes + 1)
+        .read_to_end(&mut content)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if content.len() as u64 > max_bytes {
+        return Err(format!(
+            "document is over the limit of {max_bytes} bytes (--max-document-bytes)"
+        ));
+    }
+    Ok(content)
+}
+
+fn process(pipeline: &Pipeline, input: &Input, max_bytes: u64) -> Outcome {
+    match read_input(input, max_bytes) {
+        Ok(content) => pipeline.process(RawDocument {
+            source_uri: input.uri(),
+            format_hint: String::new(),
+            content,
+            received_at: Some(now()),
+            metadata: Default::default(),
+        }),
+        Err(reason) => unreadable(input.uri(), reason),
+    }
+}
+
+pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let config = settings::pipeline_config(common)?;
+    let mut catalog = settings::catalog(common, Some(&config));
+    let pipeline = Pipeline::build(&config, &mut catalog).context("cannot build the pipeline")?;
+    let inputs = collect_inputs(&args.inputs)?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()?;
+
+    let progress = if std::io::stderr().is_terminal() && !args.quiet {
+        let bar = ProgressBar::new(inputs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} documents {per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut dead_file = match &args.dead_letters {
+        Some(path) => {
+            Some(BufWriter::new(File::create(path).with_context(|| {
+                format!("cannot create {}", path.display())
+            })?))
+        }
+        None => None,
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let (mut articles, mut dead) = (0usize, 0usize);
+    let mut bytes = 0u64;
+    for chunk in inputs.chunks(CHUNK) {
+        let outcomes: Vec<Outcome> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|input| process(&pipeline, input, args.max_document_bytes))
+                .collect()
+        });
+        for outcome in outcomes {
+            for article in &outcome.articles {
+                bytes += article.body.len() as u64;
+                serde_json::to_writer(&mut out, article)?;
+                out.write_all(b"\n")?;
+            }
+            articles += outcome.articles.len();
+            for letter in &outcome.dead_letters {
+                dead += 1;
+                progress.suspend(|| {
+                    eprintln!(
+                        "akhbar: dead letter: {}: {} `{}`: {}{}",
+                        letter.source_uri,
+                        letter.stage,
+                        letter.plugin,
+                        if letter.rejected { "rejected: " } else { "" },
+                        letter.reason
+                    );
+                });
+                if let Some(file) = dead_file.as_mut() {
+                    let mut letter = letter.clone();
+                    if let Some(doc) = letter.document.as_mut() {
+                        doc.content.clear();
+                    }
+                    serde_json::to_writer(&mut *file, &letter)?;
+                    file.write_all(b"\n")?;
+                }
+            }
+            progress.inc(1);
+        }
+    }
+    out.flush()?;
+    if let Some(file) = dead_file.as_mut() {
+        file.flush()?;
+    }
+    progress.finish_and_clear();
+    let elapsed = started.elapsed().as_secs_f64();
+    if !args.quiet {
+        eprintln!(
+            "akhbar: {} documents in, {articles} articles out, {dead} dead letters, {:.2} s ({:.0} documents/s, {:.1} MB of article text)",
+            inputs.len(),
+            elapsed,
+            inputs.len() as f64 / elapsed.max(1e-9),
+            bytes as f64 / 1e6,
+        );
+    }
+    if inputs.is_empty() {
+        eprintln!("akhbar: no input files found");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(if articles == 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

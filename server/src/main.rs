@@ -1,0 +1,49 @@
+//! `akhbar`: ingest news text — batch runs, the service, admin commands.
+#![forbid(unsafe_code)]
+
+mod cmd;
+mod settings;
+
+use clap::{Parser, Subcommand};
+
+/// Akhbar: cleans, enriches and stores news articles.
+#[derive(Debug, Parser)]
+#[command(name = "akhbar", version, about)]
+struct Cli {
+    #[command(flatten)]
+    common: settings::CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the pipeline over files, folders (recursively) or `-` (stdin)
+    /// and prints one JSON article per line.
+    Run(cmd::run::RunArgs),
+    /// Lists the plugins found, and the files refused.
+    Plugins(cmd::plugins::PluginsArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    settings::init_logging(&cli.common);
+    let result = match cli.command {
+        Command::Run(args) => cmd::run::run(&cli.common, args),
+        Command::Plugins(args) => cmd::plugins::run(&cli.common, args),
+    };
+    match result {
+        Ok(code) => code,
+        // A closed stdout (`akhbar run … | head`) is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("akhbar: error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
