@@ -1,0 +1,295 @@
+//! Plugin host tests: real plugins, a C plugin, and fixture libraries that
+//! misbehave in every way the host must survive.
+//!
+//! The libraries are the workspace's cdylibs, built next to this test binary
+//! by `cargo test --workspace` (or `cargo build --workspace`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use akhbar_core::host::AvailablePlugin;
+use akhbar_core::proto::{Article, Paragraph, RawDocument};
+use akhbar_core::{Pipeline, PipelineConfig, PluginCatalog, PluginError, StageConfig};
+
+/// `target/<profile>`, where cargo puts the workspace's cdylibs.
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>")
+        .to_owned()
+}
+
+fn library(crate_name: &str) -> PathBuf {
+    let file = format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        crate_name.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    );
+    let path = target_dir().join(file);
+    assert!(
+        path.exists(),
+        "{} is missing: build the plugin libraries first (`cargo build --workspace && cargo test --workspace`)",
+        path.display()
+    );
+    path
+}
+
+/// Compiles C sources into a shared library in `dir` with the system `cc`.
+fn compile_c(dir: &Path, sources: &[PathBuf], name: &str) -> PathBuf {
+    let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk/include");
+    let out = dir.join(format!(
+        "{}{name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    let status = Command::new("cc")
+        .args(["-shared", "-fPIC", "-Wall", "-Werror", "-I"])
+        .arg(include)
+        .args(sources)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("a C compiler (`cc`) is needed for the C plugin tests");
+    assert!(status.success(), "cc failed for {name}");
+    out
+}
+
+fn fixture_c(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn raw(uri: &str, text: &str) -> RawDocument {
+    RawDocument {
+        source_uri: uri.into(),
+        content: text.as_bytes().to_vec(),
+        ..Default::default()
+    }
+}
+
+fn stage(plugin: &str, path: Option<PathBuf>) -> StageConfig {
+    StageConfig {
+        plugin: plugin.into(),
+        path,
+        config: None,
+    }
+}
+
+/// text-dump → (the given normalizers), plugins loaded from the libraries.
+fn pipeline_with(normalizers: Vec<StageConfig>) -> Pipeline {
+    let config = PipelineConfig {
+        plugin_dirs: vec![],
+        source: stage("text-dump", Some(library("akhbar_plugin_text_dump"))),
+        normalizers,
+        enrichers: vec![],
+    };
+    Pipeline::build(&config, &mut PluginCatalog::new()).expect("pipeline builds")
+}
+
+#[test]
+fn the_real_plugins_load_from_the_plugin_folder_and_run_the_seeds() {
+    let mut catalog = PluginCatalog::new();
+    catalog.load_dir(&target_dir());
+    let names: Vec<_> = catalog
+        .plugins()
+        .iter()
+        .map(|p| p.info.name.as_str())
+        .collect();
+    assert!(
+        names.contains(&"text-dump") && names.contains(&"scraped-page"),
+        "{names:?}"
+    );
+    assert!(catalog.refused().is_empty(), "{:?}", catalog.refused());
+    // Fixtures are not named akhbar_plugin_*, so a folder scan leaves them alone.
+    assert!(!names.contains(&"panicky"));
+
+    let pipeline = Pipeline::build(&PipelineConfig::embedded_default(), &mut catalog).unwrap();
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds/001_67609f2c1547a75f.txt");
+    let outcome = pipeline.process(RawDocument {
+        source_uri: seed.display().to_string(),
+        content: std::fs::read(&seed).unwrap(),
+        ..Default::default()
+    });
+    assert!(
+        outcome.dead_letters.is_empty(),
+        "{:?}",
+        outcome.dead_letters
+    );
+    let article = &outcome.articles[0];
+    assert!(
+        !article.body.contains("[ad_1]"),
+        "ad marker left in the body"
+    );
+    assert!(
+        article
+            .provenance
+            .iter()
+            .any(|p| p.plugin == "scraped-page" && p.action.contains("[ad_1]"))
+    );
+    assert_eq!(article.id.len(), 32);
+}
+
+#[test]
+fn a_panicking_plugin_fails_one_document_and_the_next_one_goes_through() {
+    let pipeline = pipeline_with(vec![stage(
+        "panicky",
+        Some(library("akhbar_fixture_panicky")),
+    )]);
+    let bad = pipeline.process(raw("bad.txt", "please PANIC now"));
+    assert!(bad.articles.is_empty());
+    let letter = &bad.dead_letters[0];
+    assert_eq!(
+        (
+            letter.source_uri.as_str(),
+            letter.stage.as_str(),
+            letter.plugin.as_str()
+        ),
+        ("bad.txt", "normalizer", "panicky")
+    );
+    assert!(
+        letter.reason.contains("panicked") && letter.reason.contains("fixture asked to panic"),
+        "{}",
+        letter.reason
+    );
+    assert!(
+        letter.document.is_some(),
+        "the dead letter keeps the document for a re-drive"
+    );
+
+    let good = pipeline.process(raw("good.txt", "a calm document"));
+    assert_eq!(good.articles.len(), 1, "{:?}", good.dead_letters);
+    let stats: Vec<_> = pipeline
+        .stages()
+        .map(|s| s.stats.errors.load(std::sync::atomic::Ordering::Relaxed))
+        .collect();
+    assert_eq!(stats, [0, 1], "one error counted against the panicky stage");
+}
+
+#[test]
+fn a_plugin_returning_undecodable_bytes_fails_one_document() {
+    let pipeline = pipeline_with(vec![stage(
+        "garbage",
+        Some(library("akhbar_fixture_garbage")),
+    )]);
+    let outcome = pipeline.process(raw("doc.txt", "some text"));
+    let letter = &outcome.dead_letters[0];
+    assert_eq!(letter.plugin, "garbage");
+    assert!(
+        letter.reason.contains("not an akhbar.v1.Article"),
+        "{}",
+        letter.reason
+    );
+}
+
+#[test]
+fn a_library_built_for_another_abi_is_refused_with_a_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = compile_c(
+        dir.path(),
+        &[fixture_c("wrong_abi.c")],
+        "akhbar_plugin_future",
+    );
+    let err = AvailablePlugin::load_library(&lib).unwrap_err().to_string();
+    assert!(
+        err.contains("libakhbar_plugin_future"),
+        "names the file: {err}"
+    );
+    assert!(
+        err.contains("ABI version 99") && err.contains("ABI version 1"),
+        "{err}"
+    );
+    assert!(err.contains("rebuild the plugin"), "says what to do: {err}");
+
+    // In a folder scan the refusal is recorded and the process goes on.
+    let mut catalog = PluginCatalog::new();
+    catalog.load_dir(dir.path());
+    assert_eq!(catalog.refused().len(), 1);
+}
+
+#[test]
+fn a_library_without_the_entry_symbol_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = compile_c(
+        dir.path(),
+        &[fixture_c("no_entry.c")],
+        "akhbar_plugin_not_really",
+    );
+    let err = AvailablePlugin::load_library(&lib).unwrap_err().to_string();
+    assert!(err.contains("libakhbar_plugin_not_really"), "{err}");
+    assert!(err.contains("exports no `akhbar_plugin_entry`"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_a_library_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libakhbar_plugin_text.so");
+    std::fs::write(&path, "just some text\n").unwrap();
+    let err = AvailablePlugin::load_library(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a loadable shared library"), "{err}");
+}
+
+#[test]
+fn the_same_library_loaded_twice_works_twice() {
+    // Libraries are never unloaded; loading again must not disturb the first.
+    let first = AvailablePlugin::load_library(&library("akhbar_plugin_text_dump")).unwrap();
+    let second = AvailablePlugin::load_library(&library("akhbar_plugin_text_dump")).unwrap();
+    assert_eq!(first.info.name, second.info.name);
+    drop(first);
+    assert!(second.instantiate(b"").is_ok());
+}
+
+#[test]
+fn a_plugin_that_refuses_its_config_says_why() {
+    let plugin = AvailablePlugin::load_library(&library("akhbar_plugin_text_dump")).unwrap();
+    let err = plugin.instantiate(br#"{"lossy": "yes"}"#).unwrap_err();
+    assert!(err.message().contains("invalid plugin config"), "{err}");
+}
+
+fn article(text: &str) -> Article {
+    Article {
+        source_uri: "c.txt".into(),
+        paragraphs: vec![Paragraph {
+            text: text.into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn c_plugin_is_loaded_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/c-plugin/c_filter.c");
+    let lib = compile_c(dir.path(), &[source], "akhbar_plugin_c_filter");
+    let mut catalog = PluginCatalog::new();
+    catalog.load_dir(dir.path());
+    let plugin = catalog
+        .find("c-filter", akhbar_core::PluginKind::Normalizer)
+        .unwrap();
+    assert_eq!(plugin.info.origin, akhbar_core::PluginOrigin::Library(lib));
+    let akhbar_core::host::StageImpl::Normalizer(filter) =
+        plugin.instantiate(br#"{"banned": "act fast"}"#).unwrap()
+    else {
+        panic!("c-filter is a normalizer")
+    };
+    use akhbar_core::Normalizer as _;
+    let kept = filter
+        .normalize(article("كيم جونغ أون في بيونغ يانغ"))
+        .unwrap();
+    assert_eq!(kept.paragraphs[0].text, "كيم جونغ أون في بيونغ يانغ");
+    let record = kept
+        .provenance
+        .last()
+        .expect("the C plugin appended provenance");
+    assert_eq!(
+        (record.plugin.as_str(), record.action.as_str()),
+        ("c-filter", "no banned phrase")
+    );
+    let refused = filter.normalize(article("deals! act fast")).unwrap_err();
+    assert_eq!(refused, PluginError::rejected("contains a banned phrase"));
+}
