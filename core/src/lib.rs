@@ -11,6 +11,7 @@
 pub mod article;
 pub mod config;
 mod error;
+pub mod eval;
 pub mod host;
 pub mod pipeline;
 

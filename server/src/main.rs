@@ -23,6 +23,8 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Lists the plugins found, and the files refused.
     Plugins(cmd::plugins::PluginsArgs),
+    /// Scores the pipeline's article bodies against labelled pages (shingle F1).
+    Eval(cmd::eval::EvalArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,6 +33,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Run(args) => cmd::run::run(&cli.common, args),
         Command::Plugins(args) => cmd::plugins::run(&cli.common, args),
+        Command::Eval(args) => cmd::eval::run(&cli.common, args),
     };
     match result {
         Ok(code) => code,

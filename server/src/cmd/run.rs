@@ -41,7 +41,7 @@ pub struct RunArgs {
 
 /// One input before it is read.
 #[derive(Debug)]
-enum Input {
+pub(crate) enum Input {
     Stdin,
     File(PathBuf),
 }
@@ -55,7 +55,7 @@ impl Input {
     }
 }
 
-fn collect_inputs(args: &[String]) -> anyhow::Result<Vec<Input>> {
+pub(crate) fn collect_inputs(args: &[String]) -> anyhow::Result<Vec<Input>> {
     let mut inputs = Vec::new();
     for arg in args {
         if arg == "-" {
@@ -83,7 +83,7 @@ fn collect_inputs(args: &[String]) -> anyhow::Result<Vec<Input>> {
     Ok(inputs)
 }
 
-fn now() -> akhbar_proto::Timestamp {
+pub(crate) fn now() -> akhbar_proto::Timestamp {
     let since = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();
@@ -136,7 +136,7 @@ fn read_input(input: &Input, max_bytes: u64) -> Result<Vec<u8>, String> {
     Ok(content)
 }
 
-fn process(pipeline: &Pipeline, input: &Input, max_bytes: u64) -> Outcome {
+pub(crate) fn process(pipeline: &Pipeline, input: &Input, max_bytes: u64) -> Outcome {
     match read_input(input, max_bytes) {
         Ok(content) => pipeline.process(RawDocument {
             source_uri: input.uri(),
