@@ -28,7 +28,7 @@ pub struct PipelineConfig {
 }
 
 /// One stage: a plugin by name, optionally from an explicit library file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageConfig {
     /// The plugin's name (`scraped-page`).
@@ -39,6 +39,15 @@ pub struct StageConfig {
     /// The plugin's own config, passed to it as JSON.
     #[serde(default)]
     pub config: Option<serde_json::Value>,
+    /// Per-document time budget in milliseconds. A call that takes longer
+    /// sends the document to the dead letters with a timeout error and the
+    /// pipeline goes on (the late call finishes in the background).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// SHA-256 (hex) the plugin's library file must have; any other file is
+    /// refused before it is loaded.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 impl StageConfig {

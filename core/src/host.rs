@@ -91,11 +91,11 @@ pub struct PluginInfo {
 /// A running stage implementation.
 pub enum StageImpl {
     /// A source.
-    Source(Box<dyn Source>),
+    Source(Arc<dyn Source>),
     /// A normalizer.
-    Normalizer(Box<dyn Normalizer>),
+    Normalizer(Arc<dyn Normalizer>),
     /// An enricher.
-    Enricher(Box<dyn Enricher>),
+    Enricher(Arc<dyn Enricher>),
 }
 
 impl fmt::Debug for StageImpl {
@@ -135,17 +135,17 @@ impl AvailablePlugin {
 
     /// A statically linked source.
     pub fn static_source<T: Plugin + Source>() -> Self {
-        Self::from_static::<T>(PluginKind::Source, |p| StageImpl::Source(Box::new(p)))
+        Self::from_static::<T>(PluginKind::Source, |p| StageImpl::Source(Arc::new(p)))
     }
     /// A statically linked normalizer.
     pub fn static_normalizer<T: Plugin + Normalizer>() -> Self {
         Self::from_static::<T>(PluginKind::Normalizer, |p| {
-            StageImpl::Normalizer(Box::new(p))
+            StageImpl::Normalizer(Arc::new(p))
         })
     }
     /// A statically linked enricher.
     pub fn static_enricher<T: Plugin + Enricher>() -> Self {
-        Self::from_static::<T>(PluginKind::Enricher, |p| StageImpl::Enricher(Box::new(p)))
+        Self::from_static::<T>(PluginKind::Enricher, |p| StageImpl::Enricher(Arc::new(p)))
     }
 
     fn from_static<T: Plugin>(kind: PluginKind, wrap: fn(T) -> StageImpl) -> Self {
@@ -226,9 +226,9 @@ impl AvailablePlugin {
         let factory: Factory = Arc::new(move |config| {
             let instance = DynInstance::create(table, &name, config)?;
             Ok(match kind {
-                PluginKind::Source => StageImpl::Source(Box::new(instance)),
-                PluginKind::Normalizer => StageImpl::Normalizer(Box::new(instance)),
-                PluginKind::Enricher => StageImpl::Enricher(Box::new(instance)),
+                PluginKind::Source => StageImpl::Source(Arc::new(instance)),
+                PluginKind::Normalizer => StageImpl::Normalizer(Arc::new(instance)),
+                PluginKind::Enricher => StageImpl::Enricher(Arc::new(instance)),
             })
         });
         Ok(AvailablePlugin { info, factory })
@@ -382,6 +382,49 @@ pub fn is_plugin_file_name(name: &str) -> bool {
             .any(|ext| stem.ends_with(ext))
 }
 
+/// Refuses a folder that group or other users may write to.
+#[cfg(unix)]
+fn check_dir_permissions(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(metadata) = std::fs::metadata(dir) else {
+        return Ok(());
+    };
+    let mode = metadata.permissions().mode();
+    if metadata.is_dir() && mode & 0o022 != 0 {
+        return Err(format!(
+            "the folder is writable by other users (mode {:o}); run `chmod go-w {}` or choose another --plugin-dir",
+            mode & 0o777,
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_dir_permissions(_dir: &Path) -> Result<(), String> {
+    Ok(())
+}
+
+/// Refuses a library file whose SHA-256 is not `pin` (hex, any case).
+pub fn check_pin(path: &Path, pin: &str) -> Result<(), Error> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual.eq_ignore_ascii_case(pin.trim()) {
+        Ok(())
+    } else {
+        Err(Error::PluginLoad {
+            path: path.to_owned(),
+            reason: format!(
+                "its SHA-256 is {actual}, but the config pins {pin}; if you rebuilt the plugin on purpose, update `sha256` in the config"
+            ),
+        })
+    }
+}
+
 /// Every plugin known to this process, and the files that were refused.
 #[derive(Debug, Default, Clone)]
 pub struct PluginCatalog {
@@ -403,9 +446,16 @@ impl PluginCatalog {
     }
 
     /// Loads every plugin library in `dir` (not recursive). Files that fail
-    /// are recorded in [`PluginCatalog::refused`]; the rest load.
+    /// are recorded in [`PluginCatalog::refused`]; the rest load. A folder
+    /// that other users may write to is refused whole: anyone who can drop a
+    /// library there could run code in this process.
     pub fn load_dir(&mut self, dir: &Path) {
         self.searched.push(dir.to_owned());
+        if let Err(reason) = check_dir_permissions(dir) {
+            tracing::warn!("refusing plugin folder {}: {reason}", dir.display());
+            self.refused.push((dir.to_owned(), reason));
+            return;
+        }
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };

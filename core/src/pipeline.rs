@@ -4,13 +4,17 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use akhbar_plugin_sdk::PluginError;
 
 use crate::config::StageConfig;
-use crate::host::{AvailablePlugin, PluginCatalog, PluginInfo, PluginKind, StageImpl};
+use crate::host::{
+    AvailablePlugin, PluginCatalog, PluginInfo, PluginKind, PluginOrigin, StageImpl,
+};
 use crate::proto::{Article, DeadLetter, Provenance, RawDocument};
 use crate::{Error, PipelineConfig, article};
 
@@ -23,6 +27,8 @@ pub struct StageStats {
     pub documents_out: AtomicU64,
     /// Failures and rejections.
     pub errors: AtomicU64,
+    /// Calls that ran over the stage's time budget (also counted in `errors`).
+    pub timeouts: AtomicU64,
     /// Time spent in the stage, in nanoseconds.
     pub nanos: AtomicU64,
 }
@@ -33,6 +39,7 @@ pub struct Stage {
     /// The plugin behind it.
     pub info: PluginInfo,
     imp: StageImpl,
+    timeout: Option<Duration>,
     /// Its counters.
     pub stats: StageStats,
 }
@@ -61,6 +68,9 @@ fn build_stage(
 ) -> Result<Stage, Error> {
     let plugin: AvailablePlugin = match &config.path {
         Some(path) => {
+            if let Some(pin) = &config.sha256 {
+                crate::host::check_pin(path, pin)?;
+            }
             let plugin = AvailablePlugin::load_library(path)?;
             if plugin.info.name != config.plugin || plugin.info.kind != kind {
                 return Err(Error::Config(format!(
@@ -74,7 +84,14 @@ fn build_stage(
             catalog.add(plugin.clone());
             plugin
         }
-        None => catalog.find(&config.plugin, kind)?.clone(),
+        None => {
+            let plugin = catalog.find(&config.plugin, kind)?.clone();
+            if let (Some(pin), PluginOrigin::Library(path)) = (&config.sha256, &plugin.info.origin)
+            {
+                crate::host::check_pin(path, pin)?;
+            }
+            plugin
+        }
     };
     let imp = plugin
         .instantiate(&config.config_json())
@@ -85,6 +102,7 @@ fn build_stage(
     Ok(Stage {
         info: plugin.info.clone(),
         imp,
+        timeout: config.timeout_ms.map(Duration::from_millis),
         stats: StageStats::default(),
     })
 }
@@ -141,7 +159,10 @@ impl Pipeline {
         let StageImpl::Source(source) = &self.source.imp else {
             unreachable!("built as a source")
         };
-        let decoded = guarded(&self.source.info.name, || source.decode(raw.clone()));
+        let decoded = {
+            let (source, input) = (Arc::clone(source), raw.clone());
+            call(&self.source, move || source.decode(input))
+        };
         stats
             .nanos
             .fetch_add(elapsed_nanos(started), Ordering::Relaxed);
@@ -181,7 +202,8 @@ impl Pipeline {
             let StageImpl::Normalizer(normalizer) = &stage.imp else {
                 unreachable!("built as a normalizer")
             };
-            article = run_stage(stage, article, |a| normalizer.normalize(a))?;
+            let normalizer = Arc::clone(normalizer);
+            article = run_stage(stage, article, move |a| normalizer.normalize(a))?;
         }
         if article.paragraphs.iter().all(|p| p.text.trim().is_empty()) {
             let last = self.normalizers.last().unwrap_or(&self.source);
@@ -195,20 +217,53 @@ impl Pipeline {
             let StageImpl::Enricher(enricher) = &stage.imp else {
                 unreachable!("built as an enricher")
             };
-            article = run_stage(stage, article, |a| enricher.enrich(a))?;
+            let enricher = Arc::clone(enricher);
+            article = run_stage(stage, article, move |a| enricher.enrich(a))?;
         }
         Ok(article)
     }
 }
 
+/// Calls a stage, within its time budget when it has one. Over budget, the
+/// call is abandoned to finish on its own thread and the document fails.
+fn call<T: Send + 'static>(
+    stage: &Stage,
+    f: impl FnOnce() -> Result<T, PluginError> + Send + 'static,
+) -> Result<T, PluginError> {
+    let Some(budget) = stage.timeout else {
+        return guarded(&stage.info.name, f);
+    };
+    let (done, result) = mpsc::sync_channel(1);
+    let name = stage.info.name.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("akhbar-stage-{name}"))
+        .spawn(move || {
+            let _ = done.send(guarded(&name, f));
+        });
+    if let Err(e) = spawned {
+        return Err(PluginError::failed(format!(
+            "cannot start a thread for plugin {}: {e}",
+            stage.info.name
+        )));
+    }
+    result.recv_timeout(budget).unwrap_or_else(|_| {
+        stage.stats.timeouts.fetch_add(1, Ordering::Relaxed);
+        Err(PluginError::failed(format!(
+            "timeout: plugin {} took longer than its budget of {} ms",
+            stage.info.name,
+            budget.as_millis()
+        )))
+    })
+}
+
 fn run_stage<'s>(
     stage: &'s Stage,
     article: Article,
-    f: impl FnOnce(Article) -> Result<Article, PluginError>,
+    f: impl FnOnce(Article) -> Result<Article, PluginError> + Send + 'static,
 ) -> Result<Article, (&'s Stage, PluginError)> {
     let started = Instant::now();
     stage.stats.documents_in.fetch_add(1, Ordering::Relaxed);
-    let result = guarded(&stage.info.name, || f(article));
+    let result = call(stage, move || f(article));
     stage
         .stats
         .nanos

@@ -74,7 +74,7 @@ fn stage(plugin: &str, path: Option<PathBuf>) -> StageConfig {
     StageConfig {
         plugin: plugin.into(),
         path,
-        config: None,
+        ..Default::default()
     }
 }
 
@@ -277,7 +277,6 @@ fn c_plugin_is_loaded_and_run() {
     else {
         panic!("c-filter is a normalizer")
     };
-    use akhbar_core::Normalizer as _;
     let kept = filter
         .normalize(article("كيم جونغ أون في بيونغ يانغ"))
         .unwrap();
@@ -292,4 +291,91 @@ fn c_plugin_is_loaded_and_run() {
     );
     let refused = filter.normalize(article("deals! act fast")).unwrap_err();
     assert_eq!(refused, PluginError::rejected("contains a banned phrase"));
+}
+
+#[test]
+fn a_slow_plugin_runs_out_of_its_time_budget_and_the_pipeline_goes_on() {
+    let mut slow = stage("panicky", Some(library("akhbar_fixture_panicky")));
+    slow.config = Some(serde_json::json!({ "sleep_ms": 3000 }));
+    slow.timeout_ms = Some(100);
+    let pipeline = pipeline_with(vec![slow]);
+    let started = std::time::Instant::now();
+    let outcome = pipeline.process(raw("slow.txt", "this one is SLOW"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(2500),
+        "the pipeline did not wait for the plugin"
+    );
+    let letter = &outcome.dead_letters[0];
+    assert_eq!(
+        (letter.source_uri.as_str(), letter.plugin.as_str()),
+        ("slow.txt", "panicky")
+    );
+    assert!(
+        letter.reason.contains("timeout") && letter.reason.contains("100 ms"),
+        "{}",
+        letter.reason
+    );
+    assert_eq!(pipeline.process(raw("fast.txt", "quick")).articles.len(), 1);
+    let normalizer = pipeline.stages().nth(1).unwrap();
+    assert_eq!(
+        normalizer
+            .stats
+            .timeouts
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[test]
+fn a_pinned_plugin_with_another_hash_is_refused_before_loading() {
+    let text_dump = library("akhbar_plugin_text_dump");
+    let mut source = stage("text-dump", Some(text_dump.clone()));
+    source.sha256 = Some("00".repeat(32));
+    let config = PipelineConfig {
+        plugin_dirs: vec![],
+        source,
+        normalizers: vec![],
+        enrichers: vec![],
+    };
+    let err = Pipeline::build(&config, &mut PluginCatalog::new())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("but the config pins 0000"), "{err}");
+
+    use sha2::Digest as _;
+    let actual = hex::encode(sha2::Sha256::digest(std::fs::read(&text_dump).unwrap()));
+    let mut source = stage("text-dump", Some(text_dump));
+    source.sha256 = Some(actual.to_uppercase());
+    let config = PipelineConfig {
+        plugin_dirs: vec![],
+        source,
+        normalizers: vec![],
+        enrichers: vec![],
+    };
+    assert!(Pipeline::build(&config, &mut PluginCatalog::new()).is_ok());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_plugin_folder_writable_by_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        library("akhbar_plugin_text_dump"),
+        dir.path().join("libakhbar_plugin_text_dump.so"),
+    )
+    .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let mut catalog = PluginCatalog::new();
+    catalog.load_dir(dir.path());
+    assert!(catalog.plugins().is_empty());
+    assert!(
+        catalog.refused()[0].1.contains("writable by other users"),
+        "{:?}",
+        catalog.refused()
+    );
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut catalog = PluginCatalog::new();
+    catalog.load_dir(dir.path());
+    assert_eq!(catalog.plugins().len(), 1);
 }

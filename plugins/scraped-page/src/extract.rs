@@ -1,7 +1,34 @@
-//! Line-level article extraction (provisional: ad markers and repeats only).
-use std::collections::HashSet;
+//! Article extraction from plain-text dumps of scraped web pages.
+//!
+//! The page arrives flattened to lines ("paragraphs"): menus, share bars,
+//! related links and footers are mixed with the article. The extractor works
+//! in linear time over the lines:
+//!
+//! 1. **Features** per line: weighted length (CJK characters count triple),
+//!    words, sentence punctuation, stopword density in the page's language
+//!    (picked by stopword coverage over the whole page; pages in a language
+//!    without a list fall back to punctuation and length), chrome phrases
+//!    (`phrases.rs`), ad markers, and how often the folded line repeats.
+//! 2. **Initial classes** à la jusText: bad / short / near-good / good.
+//! 3. **Context revision**: short and near-good lines take their class from
+//!    the nearest non-short neighbours (jusText's context-sensitive pass).
+//! 4. **Main block**: the maximum-sum run of lines (Kadane) where good lines
+//!    weigh their length and bad lines a penalty — the densest run of prose.
+//! 5. **Clean-up** inside the block: duplicate paragraphs, "read also" +
+//!    its teaser headline, tag lines after "Filed under", trailing sources.
+//! 6. **Title**: the headline-like line just before the block that best
+//!    matches the page's `<title>` line (usually line 0) or repeats nearby.
+//!
+//! Every input index ends up in exactly one of `title`, `kept`, `removed`.
 
-/// What a kept line is.
+#![allow(clippy::needless_range_loop)] // parallel per-line arrays read best by index
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use crate::phrases::{self, Chrome};
+
+/// Role of a kept paragraph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParagraphKind {
     Heading,
@@ -9,53 +36,1131 @@ pub enum ParagraphKind {
     Quote,
     Caption,
 }
-/// A kept line.
+
+/// A paragraph kept as article text.
 #[derive(Debug, Clone)]
 pub struct Kept {
     pub index: usize,
     pub kind: ParagraphKind,
 }
-/// A removed line and why.
+
+/// A paragraph dropped, with a short human reason.
 #[derive(Debug, Clone)]
 pub struct Removed {
     pub index: usize,
     pub reason: String,
 }
-/// The result.
+
+/// The result of [`extract`]: every input index is in exactly one of
+/// `title`, `kept` or `removed`; `kept` and `removed` are in index order.
 #[derive(Debug, Clone, Default)]
 pub struct Extraction {
     pub title: Option<usize>,
     pub kept: Vec<Kept>,
     pub removed: Vec<Removed>,
 }
-/// Tunables.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct Options {}
 
-/// Extracts the article lines.
-pub fn extract(paragraphs: &[&str], matching: Option<&[&str]>, _opts: &Options) -> Extraction {
-    let matching = matching.unwrap_or(paragraphs);
-    let ad = regex::Regex::new(r"^\[ad_\d+\]$").expect("valid regex");
-    let mut seen = HashSet::new();
-    let mut out = Extraction::default();
-    for (index, line) in matching.iter().enumerate() {
-        if ad.is_match(line) {
-            out.removed.push(Removed {
-                index,
-                reason: format!("removed ad marker {line}"),
-            });
-        } else if !seen.insert(*line) {
-            out.removed.push(Removed {
-                index,
-                reason: "dropped duplicate paragraph".into(),
-            });
+/// Tunables. Lengths are in weighted characters (CJK characters count 3).
+/// Every field can be set in the plugin's config; unset ones keep the default.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Options {
+    /// Below this a line is "short" and takes its class from its neighbours.
+    pub length_low: usize,
+    /// At or above this (with enough stopwords) a line is "good" on its own.
+    pub length_high: usize,
+    /// Stopword density at or above which a line is at least near-good.
+    pub stopwords_low: f64,
+    /// Stopword density at or above which a long line is good.
+    pub stopwords_high: f64,
+    /// Page-relative thresholds: share of the median stopword density of the
+    /// page's long lines (used when lower than the absolute ones).
+    pub relative_stopwords_low: f64,
+    pub relative_stopwords_high: f64,
+    /// A line ending a sentence with at least this many words is prose,
+    /// whatever its stopwords.
+    pub prose_words: usize,
+    /// Share of the page's words that must be stopwords of one language for
+    /// that language's list to be used; otherwise punctuation/length decide.
+    pub min_language_coverage: f64,
+    /// Lines of at most this many words may match prefix/contains chrome
+    /// phrases ("Sign up for our newsletter", "Source: Reuters").
+    pub max_chrome_words: usize,
+    /// A kept line of at most this many words without closing punctuation is
+    /// a heading.
+    pub max_heading_words: usize,
+    /// How far (in lines) before the article the headline is looked for.
+    pub title_window: usize,
+    /// Fixed cost of a bad line inside the main block (weighted chars).
+    pub bad_line_cost: f64,
+    /// Extra cost per weighted char of a bad line inside the main block.
+    pub bad_char_cost: f64,
+    /// Cost of a line that usually closes an article ("Related", "Tags",
+    /// share bars, comment counters) inside the main block.
+    pub boundary_cost: f64,
+    /// A run of more than this many consecutive short lines is chrome (menus,
+    /// comment headers), whatever surrounds it.
+    pub max_short_run: usize,
+    /// How many lines after a headline anchor the article may start.
+    pub anchor_reach: usize,
+    /// The block after a headline anchor wins when it scores at least this
+    /// share of the best block anywhere.
+    pub anchor_min_ratio: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            length_low: 70,
+            length_high: 200,
+            stopwords_low: 0.30,
+            stopwords_high: 0.32,
+            min_language_coverage: 0.15,
+            prose_words: 20,
+            relative_stopwords_low: 0.55,
+            relative_stopwords_high: 0.6,
+            max_chrome_words: 12,
+            max_heading_words: 16,
+            title_window: 25,
+            bad_line_cost: 40.0,
+            bad_char_cost: 0.5,
+            boundary_cost: 300.0,
+            max_short_run: 5,
+            anchor_reach: 30,
+            anchor_min_ratio: 0.2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Bad,
+    Short,
+    NearGood,
+    Good,
+}
+
+/// Why a line is bad regardless of context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Hard {
+    Ad(String),
+    Chrome(Chrome),
+    /// Short line repeated elsewhere on the page; payload: first other index.
+    Repeated(usize),
+}
+
+#[derive(Debug)]
+struct Line {
+    folded: String,
+    /// Weighted character count.
+    len: usize,
+    /// Effective word count (unspaced scripts estimated from length).
+    words: usize,
+    /// Stopword density, when the page has a language list.
+    stop: Option<f64>,
+    /// Ends with sentence punctuation (possibly inside closing quotes).
+    terminal: bool,
+    /// Count of sentence punctuation marks anywhere in the line.
+    sentence_marks: usize,
+    /// Headline-like: few words, no closing period/colon.
+    heading_like: bool,
+    quote_like: bool,
+    hard: Option<Hard>,
+    /// Chrome that closes an article (tags, comment counters, a related
+    /// list not followed by prose).
+    boundary: bool,
+    /// Share of characters that are digits.
+    digit_share: f64,
+}
+
+static AD_MARKER: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"(?i)^\[\s*(ad|ads|advert|advertisement)[\s_-]*\d*\s*\]$").unwrap()
+});
+
+/// Stopword tables of every language the `stop-words` crate ships, folded.
+struct StopTables {
+    /// folded word -> languages (indices into `names`) listing it.
+    words: HashMap<String, Vec<u16>>,
+    names: Vec<&'static str>,
+}
+
+static STOPWORDS: LazyLock<StopTables> = LazyLock::new(|| {
+    let mut words: HashMap<String, Vec<u16>> = HashMap::new();
+    let mut names = Vec::new();
+    for code in stop_words::available_languages() {
+        let Some(list) = stop_words::lookup(code) else {
+            continue;
+        };
+        let li = names.len() as u16;
+        names.push(*code);
+        for w in list {
+            let f = phrases::fold(w);
+            if f.is_empty() || f.contains(' ') {
+                continue;
+            }
+            let e = words.entry(f).or_default();
+            if e.last() != Some(&li) {
+                e.push(li);
+            }
+        }
+    }
+    StopTables { words, names }
+});
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFF66..=0xFF9D)
+}
+
+fn is_sentence_mark(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '!' | '?' | '؟' | '。' | '！' | '？' | '…' | '۔' | '।' | '።'
+    )
+}
+
+fn is_quote(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '“' | '”' | '„' | '«' | '»' | '‘' | '’' | '\'' | '「' | '」' | '『' | '』'
+    )
+}
+
+fn ends_terminal(s: &str) -> bool {
+    let mut it = s
+        .chars()
+        .rev()
+        .skip_while(|&c| is_quote(c) || c == ')' || c.is_whitespace());
+    it.next().is_some_and(is_sentence_mark)
+}
+
+/// Pick the page's stopword language: the list covering most of its words.
+fn detect_language(lines: &[String], opts: &Options) -> Option<u16> {
+    let tables = &*STOPWORDS;
+    let mut counts = vec![0usize; tables.names.len()];
+    let mut total = 0usize;
+    for l in lines {
+        for w in l.split(' ') {
+            if w.is_empty() {
+                continue;
+            }
+            total += 1;
+            if let Some(langs) = tables.words.get(w) {
+                for &li in langs {
+                    counts[li as usize] += 1;
+                }
+            }
+        }
+    }
+    let (best, &n) = counts.iter().enumerate().max_by_key(|(_, n)| **n)?;
+    if total == 0 || (n as f64) < opts.min_language_coverage * total as f64 {
+        return None;
+    }
+    Some(best as u16)
+}
+
+fn features(par: &str, folded: String, lang: Option<u16>, opts: &Options) -> Line {
+    let mut len = 0usize;
+    let mut cjk = 0usize;
+    let mut digits = 0usize;
+    let mut sentence_marks = 0usize;
+    for c in par.chars() {
+        if is_cjk(c) {
+            cjk += 1;
+            len += 3;
         } else {
-            out.kept.push(Kept {
-                index,
-                kind: ParagraphKind::Paragraph,
-            });
+            len += 1;
+        }
+        if c.is_ascii_digit() {
+            digits += 1;
+        }
+        if is_sentence_mark(c) {
+            sentence_marks += 1;
+        }
+    }
+    let spaced_words = folded.split(' ').filter(|w| !w.is_empty()).count();
+    let words = if cjk * 2 > par.chars().count() {
+        spaced_words.max(len / 6)
+    } else {
+        spaced_words
+    };
+    let stop = lang.map(|li| {
+        let tables = &*STOPWORDS;
+        let mut n = 0usize;
+        let mut s = 0usize;
+        for w in folded.split(' ').filter(|w| !w.is_empty()) {
+            n += 1;
+            if tables.words.get(w).is_some_and(|ls| ls.contains(&li)) {
+                s += 1;
+            }
+        }
+        if n == 0 { 0.0 } else { s as f64 / n as f64 }
+    });
+    let terminal = ends_terminal(par);
+    let last = par.chars().rev().find(|c| !c.is_whitespace());
+    let closes_like_sentence = terminal && !matches!(last, Some('?' | '؟' | '!' | '？' | '！'));
+    let heading_like = words >= 1
+        && words <= opts.max_heading_words
+        && !closes_like_sentence
+        && !matches!(last, Some(':' | ',' | ';' | '،' | '؛' | '-' | '–' | '—'));
+    let first = par.chars().next();
+    let quote_like = first.is_some_and(is_quote)
+        && par
+            .chars()
+            .rev()
+            .find(|&c| !(is_sentence_mark(c) || c == ','))
+            .is_some_and(is_quote);
+    let nchars = par.chars().count().max(1);
+    Line {
+        folded,
+        len,
+        words,
+        stop,
+        terminal,
+        sentence_marks,
+        heading_like,
+        quote_like,
+        hard: None,
+        boundary: false,
+        digit_share: digits as f64 / nchars as f64,
+    }
+}
+
+/// Stopword thresholds (low, high) for this page: the options' values, lowered
+/// for languages whose prose has few separate stopwords (Arabic attaches its
+/// particles to words), judged from the page's own long lines.
+fn stop_thresholds(lines: &[Line], opts: &Options) -> (f64, f64) {
+    let mut d: Vec<f64> = lines
+        .iter()
+        .filter(|l| l.hard.is_none() && l.len >= opts.length_high)
+        .filter_map(|l| l.stop)
+        .collect();
+    if d.len() < 3 {
+        return (opts.stopwords_low, opts.stopwords_high);
+    }
+    let mid = d.len() / 2;
+    let (_, m, _) = d.select_nth_unstable_by(mid, f64::total_cmp);
+    let median = *m;
+    (
+        opts.stopwords_low.min(opts.relative_stopwords_low * median),
+        opts.stopwords_high
+            .min(opts.relative_stopwords_high * median),
+    )
+}
+
+fn initial_class(l: &Line, opts: &Options, th: (f64, f64)) -> Class {
+    if l.hard.is_some() {
+        return Class::Bad;
+    }
+    if l.len < opts.length_low {
+        return Class::Short;
+    }
+    if l.digit_share > 0.3 {
+        return Class::Bad;
+    }
+    match l.stop {
+        // Sentence punctuation vouches for prose even when the stopword list
+        // misses the language's clitics (Arabic) or the line is list-like.
+        Some(_) if l.terminal && l.sentence_marks >= 2 && l.len >= opts.length_high => Class::Good,
+        Some(_) if l.terminal && l.words >= opts.prose_words => Class::Good,
+        Some(d) if l.terminal && l.words >= 10 && d < th.0 => Class::NearGood,
+        Some(d) => {
+            if d >= th.1 && (l.len >= opts.length_high || (l.terminal && l.words >= 8)) {
+                Class::Good
+            } else if d >= th.0 {
+                Class::NearGood
+            } else {
+                Class::Bad
+            }
+        }
+        None => {
+            // No stopword list for this language: prose has sentences.
+            if (l.len >= opts.length_high && (l.sentence_marks > 0 || l.words >= 30))
+                || (l.terminal && l.words >= 8)
+            {
+                Class::Good
+            } else if l.terminal || l.sentence_marks >= 2 {
+                Class::NearGood
+            } else {
+                Class::Bad
+            }
+        }
+    }
+}
+
+/// jusText's context-sensitive pass: short lines take the class of their
+/// nearest non-short neighbours, near-good lines become good unless both
+/// neighbours are bad. Linear: neighbours come from two prefix scans.
+fn revise(classes: &mut [Class], lines: &[Line], opts: &Options) {
+    let n = classes.len();
+    // Headings just before good text become near-good (jusText "good headings").
+    let mut next_good_dist = vec![usize::MAX; n];
+    {
+        let mut acc: Option<usize> = None;
+        for i in (0..n).rev() {
+            next_good_dist[i] = acc.unwrap_or(usize::MAX);
+            if classes[i] == Class::Good {
+                acc = Some(0);
+            } else if let Some(a) = acc.as_mut() {
+                *a = a.saturating_add(lines[i].len);
+            }
+        }
+    }
+    for i in 0..n {
+        if classes[i] == Class::Short
+            && lines[i].heading_like
+            && lines[i].hard.is_none()
+            && lines[i].words >= 2
+            && next_good_dist[i] <= opts.length_high
+        {
+            classes[i] = Class::NearGood;
+        }
+    }
+    // prev/next non-short class, ignoring near-good (a) or not (b).
+    let scan = |classes: &[Class], ignore_near: bool| -> (Vec<Class>, Vec<Class>) {
+        let mut prev = vec![Class::Bad; n];
+        let mut last = Class::Bad;
+        for i in 0..n {
+            prev[i] = last;
+            let c = classes[i];
+            if c != Class::Short && !(ignore_near && c == Class::NearGood) {
+                last = c;
+            }
+        }
+        let mut next = vec![Class::Bad; n];
+        let mut last = Class::Bad;
+        for i in (0..n).rev() {
+            next[i] = last;
+            let c = classes[i];
+            if c != Class::Short && !(ignore_near && c == Class::NearGood) {
+                last = c;
+            }
+        }
+        (prev, next)
+    };
+    let (p_ign, n_ign) = scan(classes, true);
+    let (p_all, n_all) = scan(classes, false);
+    let mut out = classes.to_vec();
+    // Long runs of short lines are menus / comment headers.
+    let mut long_run = vec![false; n];
+    let mut i = 0;
+    while i < n {
+        if classes[i] != Class::Short {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < n && classes[j] == Class::Short {
+            j += 1;
+        }
+        if j - i > opts.max_short_run {
+            long_run[i..j].iter_mut().for_each(|x| *x = true);
+        }
+        i = j;
+    }
+    for i in 0..n {
+        if classes[i] != Class::Short {
+            continue;
+        }
+        if long_run[i] {
+            out[i] = Class::Bad;
+            continue;
+        }
+        let (p, nx) = (p_ign[i], n_ign[i]);
+        out[i] = if p == Class::Good && nx == Class::Good {
+            Class::Good
+        } else if p == Class::Bad && nx == Class::Bad {
+            Class::Bad
+        } else if (p == Class::Bad && p_all[i] == Class::NearGood)
+            || (nx == Class::Bad && n_all[i] == Class::NearGood)
+        {
+            Class::Good
+        } else {
+            Class::Bad
+        };
+    }
+    for i in 0..n {
+        if classes[i] != Class::NearGood {
+            continue;
+        }
+        out[i] = if p_ign[i] == Class::Bad && n_ign[i] == Class::Bad {
+            Class::Bad
+        } else {
+            Class::Good
+        };
+    }
+    // Lines with a hard reason stay bad whatever their neighbours.
+    for i in 0..n {
+        if lines[i].hard.is_some() {
+            out[i] = Class::Bad;
+        }
+    }
+    classes.copy_from_slice(&out);
+}
+
+/// Maximum-sum run of lines (Kadane): good lines weigh their length, bad
+/// lines cost a penalty. Returns (start, end inclusive, score) of the best run.
+fn best_block(classes: &[Class], lines: &[Line], opts: &Options) -> Option<(usize, usize, f64)> {
+    let mut best: Option<(usize, usize, f64)> = None;
+    let mut cur = 0.0f64;
+    let mut cur_start = 0usize;
+    for i in 0..classes.len() {
+        let w = weight(classes[i], &lines[i], opts);
+        if cur <= 0.0 {
+            cur = 0.0;
+            cur_start = i;
+        }
+        cur += w;
+        if cur > 0.0 && best.is_none_or(|(_, _, b)| cur > b) {
+            best = Some((cur_start, i, cur));
+        }
+    }
+    best
+}
+
+/// Like [`best_block`], but the block must start at a line where
+/// `allowed[start]` holds (just after a headline anchor). Linear:
+/// best = max over e of (P[e+1] - min P[s] for allowed s <= e).
+fn best_block_from(
+    classes: &[Class],
+    lines: &[Line],
+    allowed: &[bool],
+    opts: &Options,
+) -> Option<(usize, usize, f64)> {
+    let mut prefix = 0.0f64;
+    let mut min_start: Option<(f64, usize)> = None;
+    let mut best: Option<(usize, usize, f64)> = None;
+    for i in 0..classes.len() {
+        if allowed[i] && min_start.is_none_or(|(m, _)| prefix < m) {
+            min_start = Some((prefix, i));
+        }
+        prefix += weight(classes[i], &lines[i], opts);
+        if let Some((m, s)) = min_start {
+            let score = prefix - m;
+            if score > 0.0 && best.is_none_or(|(_, _, b)| score > b) {
+                best = Some((s, i, score));
+            }
+        }
+    }
+    // Trim leading non-good lines (a start at a bad line never helps, but an
+    // allowed start may sit on one).
+    best.map(|(mut s, e, sc)| {
+        while s < e && classes[s] != Class::Good {
+            s += 1;
+        }
+        (s, e, sc)
+    })
+}
+
+/// Lines that repeat the page's first line (the HTML `<title>` in most
+/// dumps) closely enough to be the on-page headline.
+fn headline_anchors(lines: &[Line]) -> Vec<usize> {
+    let first = &lines[0];
+    if first.hard.is_some() || first.words < 3 {
+        return Vec::new();
+    }
+    let first_set: std::collections::HashSet<&str> =
+        first.folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate().skip(1) {
+        if l.hard.is_some() || l.words < 3 || l.words > 40 || l.terminal {
+            continue;
+        }
+        let toks: Vec<&str> = l.folded.split(' ').filter(|w| !w.is_empty()).collect();
+        let common = toks.iter().filter(|w| first_set.contains(*w)).count();
+        let cov_line = common as f64 / toks.len() as f64;
+        let cov_first = common as f64 / first_set.len().max(1) as f64;
+        if cov_line >= 0.8 && cov_first >= 0.5 {
+            out.push(i);
         }
     }
     out
+}
+
+fn weight(c: Class, l: &Line, opts: &Options) -> f64 {
+    let base = opts.bad_line_cost + opts.bad_char_cost * l.len as f64;
+    match (&l.hard, c) {
+        (Some(Hard::Chrome(_)), _) if l.boundary => -opts.boundary_cost,
+        (Some(_), _) => -2.0 * base,
+        (None, Class::Good) => l.len as f64,
+        _ => -base,
+    }
+}
+
+/// Token set overlap of `a` with `b`, relative to `a`'s tokens.
+fn overlap(a: &str, b: &str) -> f64 {
+    let bt: std::collections::HashSet<&str> = b.split(' ').filter(|w| !w.is_empty()).collect();
+    let at: Vec<&str> = a.split(' ').filter(|w| !w.is_empty()).collect();
+    if at.is_empty() {
+        return 0.0;
+    }
+    at.iter().filter(|w| bt.contains(*w)).count() as f64 / at.len() as f64
+}
+
+/// Extract the article from a page's lines. See the module docs.
+///
+/// `paragraphs`: the document's lines in order, trimmed, non-empty.
+/// `matching`: optional parallel normalized forms, used for phrase matching
+/// and duplicate detection (the paragraphs themselves when `None`).
+pub fn extract(paragraphs: &[&str], matching: Option<&[&str]>, opts: &Options) -> Extraction {
+    let n = paragraphs.len();
+    if n == 0 {
+        return Extraction::default();
+    }
+    let matching = matching.filter(|m| m.len() == n);
+    let folded: Vec<String> = (0..n)
+        .map(|i| phrases::fold(matching.map_or(paragraphs[i], |m| m[i])))
+        .collect();
+    let lang = detect_language(&folded, opts);
+    let mut lines: Vec<Line> = folded
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| features(paragraphs[i], f, lang, opts))
+        .collect();
+
+    // Hard reasons: ad markers and chrome phrases.
+    for (i, l) in lines.iter_mut().enumerate() {
+        let p = paragraphs[i];
+        if AD_MARKER.is_match(p) {
+            l.hard = Some(Hard::Ad(p.to_string()));
+        } else if let Some(c) = phrases::classify(&l.folded, l.words, opts.max_chrome_words) {
+            l.hard = Some(Hard::Chrome(c));
+        } else if l.words <= opts.max_chrome_words && p.contains('©') {
+            l.hard = Some(Hard::Chrome(Chrome::Legal));
+        }
+    }
+
+    // Repeats: folded line -> indices.
+    let mut occurrences: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if !l.folded.is_empty() {
+            occurrences.entry(l.folded.as_str()).or_default().push(i);
+        }
+    }
+    let th = stop_thresholds(&lines, opts);
+    let mut classes: Vec<Class> = lines.iter().map(|l| initial_class(l, opts, th)).collect();
+    // A short line seen more than once is menu/caption chrome, except one
+    // occurrence sitting between two prose lines (a subheading whose text is
+    // repeated later in a list of links).
+    let mut repeated_short: Vec<Option<usize>> = vec![None; n];
+    for idxs in occurrences.values() {
+        if idxs.len() < 2 || lines[idxs[0]].len >= opts.length_low {
+            continue;
+        }
+        let sandwiched = |i: usize| {
+            i > 0
+                && i + 1 < n
+                && matches!(classes[i - 1], Class::Good | Class::NearGood)
+                && matches!(classes[i + 1], Class::Good | Class::NearGood)
+        };
+        let keep = idxs.iter().copied().find(|&i| sandwiched(i));
+        for &i in idxs {
+            if Some(i) != keep {
+                let other = if i == idxs[0] { idxs[1] } else { idxs[0] };
+                repeated_short[i] = Some(other);
+            }
+        }
+    }
+    drop(occurrences);
+    for i in 0..n {
+        if let Some(o) = repeated_short[i]
+            && lines[i].hard.is_none()
+        {
+            lines[i].hard = Some(Hard::Repeated(o));
+            classes[i] = Class::Bad;
+        }
+    }
+    let initial = classes.clone();
+    // Boundaries: chrome that usually ends an article; an inline "read also"
+    // followed (after its teaser) by prose is not one.
+    for i in 0..n {
+        if let Some(Hard::Chrome(c)) = lines[i].hard
+            && c.ends_article()
+        {
+            let inline =
+                c == Chrome::Related && (i + 1..(i + 3).min(n)).any(|j| initial[j] == Class::Good);
+            lines[i].boundary = !inline;
+        }
+    }
+    revise(&mut classes, &lines, opts);
+
+    let mut ex = Extraction::default();
+    let mut block = best_block(&classes, &lines, opts);
+    let anchors = headline_anchors(&lines);
+    if !anchors.is_empty() {
+        let mut allowed = vec![false; n];
+        for &a in &anchors {
+            for x in allowed.iter_mut().skip(a + 1).take(opts.anchor_reach) {
+                *x = true;
+            }
+        }
+        if let (Some(g), Some(a)) = (block, best_block_from(&classes, &lines, &allowed, opts))
+            && a.2 >= opts.anchor_min_ratio * g.2
+        {
+            block = Some(a);
+        }
+    }
+    let (bs, be) = match block {
+        Some((s, e, _)) => (s, e),
+        None => {
+            // Nothing reads like prose: keep the non-chrome lines when the
+            // document is tiny (a single paragraph), else nothing.
+            let cand: Vec<usize> = (0..n).filter(|&i| lines[i].hard.is_none()).collect();
+            if n <= 3 && !cand.is_empty() {
+                (cand[0], *cand.last().unwrap())
+            } else {
+                for i in 0..n {
+                    ex.removed.push(Removed {
+                        index: i,
+                        reason: reason_outside(&lines[i], i, n),
+                    });
+                }
+                return ex;
+            }
+        }
+    };
+    let mut in_body = vec![false; n];
+    for i in bs..=be {
+        in_body[i] = classes[i] == Class::Good || (block.is_none() && lines[i].hard.is_none());
+    }
+    let mut extra_reason: Vec<Option<String>> = vec![None; n];
+
+    // "Read also": the teaser headline right after it is chrome too.
+    for i in 0..n.saturating_sub(1) {
+        if let Some(Hard::Chrome(Chrome::Related)) = lines[i].hard
+            && lines[i + 1].hard.is_none()
+            && initial[i + 1] != Class::Good
+            && !(lines[i + 1].terminal && lines[i + 1].len >= opts.length_low)
+        {
+            in_body[i + 1] = false;
+            extra_reason[i + 1] = Some(format!("dropped related headline after line {}", i + 1));
+        }
+    }
+    // Tags after "Filed under" (anywhere): short lines up to the next prose.
+    let mut after_tags = false;
+    for i in 0..n {
+        match lines[i].hard {
+            Some(Hard::Chrome(Chrome::Tags)) => after_tags = true,
+            _ if initial[i] == Class::Good => after_tags = false,
+            _ if after_tags
+                && lines[i].hard.is_none()
+                && lines[i].words <= opts.max_chrome_words =>
+            {
+                in_body[i] = false;
+                extra_reason[i] = Some("dropped tag line after 'Filed under'".to_string());
+            }
+            _ => {}
+        }
+    }
+
+    // Title.
+    let title = find_title(&lines, &classes, &initial, bs, paragraphs, opts);
+    ex.title = title;
+    if let Some(t) = title {
+        in_body[t] = false;
+    }
+
+    // Duplicates among kept lines (and copies of the title).
+    let mut first_kept: HashMap<&str, usize> = HashMap::new();
+    let title_folded = title.map(|t| lines[t].folded.as_str());
+    for i in 0..n {
+        if !in_body[i] {
+            continue;
+        }
+        let f = lines[i].folded.as_str();
+        if Some(f) == title_folded {
+            in_body[i] = false;
+            extra_reason[i] = Some(format!(
+                "dropped duplicate of the title (line {})",
+                title.unwrap() + 1
+            ));
+            continue;
+        }
+        if f.is_empty() {
+            continue;
+        }
+        if let Some(&j) = first_kept.get(f) {
+            in_body[i] = false;
+            extra_reason[i] = Some(format!(
+                "dropped duplicate paragraph (first at line {})",
+                j + 1
+            ));
+        } else {
+            first_kept.insert(f, i);
+        }
+    }
+    // Any other copy of the title (outside the body) is chrome as well.
+    for i in 0..n {
+        if Some(i) != title
+            && !in_body[i]
+            && extra_reason[i].is_none()
+            && title_folded.is_some_and(|t| t == lines[i].folded)
+        {
+            extra_reason[i] = Some(format!(
+                "dropped duplicate of the title (line {})",
+                title.unwrap() + 1
+            ));
+        }
+    }
+
+    for i in 0..n {
+        if Some(i) == title {
+            continue;
+        }
+        if in_body[i] {
+            ex.kept.push(Kept {
+                index: i,
+                kind: kind_of(&lines[i], initial[i], paragraphs[i]),
+            });
+        } else {
+            let reason = extra_reason[i].take().unwrap_or_else(|| {
+                if (bs..=be).contains(&i) && lines[i].hard.is_none() {
+                    "dropped low-content line inside the article".to_string()
+                } else if i > be && lines[i].hard == Some(Hard::Chrome(Chrome::Source)) {
+                    "dropped trailing source line".to_string()
+                } else {
+                    reason_outside(&lines[i], i, n)
+                }
+            });
+            ex.removed.push(Removed { index: i, reason });
+        }
+    }
+    ex
+}
+
+fn kind_of(l: &Line, initial: Class, par: &str) -> ParagraphKind {
+    if l.quote_like {
+        return ParagraphKind::Quote;
+    }
+    if initial != Class::Good && l.heading_like && !l.terminal {
+        return ParagraphKind::Heading;
+    }
+    if initial != Class::Good && l.heading_like && par.ends_with(['?', '؟', '？']) && l.words <= 12
+    {
+        return ParagraphKind::Heading;
+    }
+    ParagraphKind::Paragraph
+}
+
+fn reason_outside(l: &Line, _i: usize, _n: usize) -> String {
+    match &l.hard {
+        Some(Hard::Ad(m)) => format!("removed ad marker {m}"),
+        Some(Hard::Chrome(c)) => c.reason().to_string(),
+        Some(Hard::Repeated(o)) => format!("dropped repeated line (also at line {})", o + 1),
+        None => {
+            if l.heading_like {
+                "dropped short line outside the article".to_string()
+            } else {
+                "dropped boilerplate outside the article".to_string()
+            }
+        }
+    }
+}
+
+/// The headline: a headline-like line shortly before the article, preferring
+/// one that matches the page's first line (usually the HTML `<title>`) or is
+/// repeated nearby (some dumps print it twice).
+fn find_title(
+    lines: &[Line],
+    classes: &[Class],
+    initial: &[Class],
+    bs: usize,
+    paragraphs: &[&str],
+    opts: &Options,
+) -> Option<usize> {
+    let n = lines.len();
+    let lo = bs.saturating_sub(opts.title_window);
+    let first = &lines[0];
+    let first_usable = first.hard.is_none() && first.words >= 2;
+    // Index of folded text -> indices, restricted to the window + block head.
+    let hi = (bs + opts.title_window).min(n);
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for i in lo..hi {
+        *seen.entry(lines[i].folded.as_str()).or_default() += 1;
+    }
+    // The headline may also open the block itself (a heading-like line
+    // promoted by its good neighbours): look up to the first line that is
+    // prose on its own.
+    let mut top = bs;
+    while top < n
+        && initial[top] != Class::Good
+        && !(lines[top].terminal && lines[top].len >= opts.length_low)
+        && top < bs + 3
+    {
+        top += 1;
+    }
+    let mut best: Option<(f64, usize)> = None;
+    for i in lo..top.min(n) {
+        let l = &lines[i];
+        if matches!(l.hard, Some(Hard::Ad(_)) | Some(Hard::Chrome(_))) {
+            continue;
+        }
+        if classes[i] == Class::Good && initial[i] == Class::Good {
+            continue;
+        }
+        if l.words < 2 || l.words > 40 || l.digit_share > 0.3 {
+            continue;
+        }
+        let p = paragraphs[i];
+        let last = p.chars().last();
+        if matches!(last, Some('.' | ':' | ',' | ';' | '،')) && !p.ends_with("..") {
+            continue;
+        }
+        let mut score = 0.0;
+        if i > 0 && first_usable {
+            let o = overlap(&l.folded, &first.folded);
+            if o >= 0.6 {
+                score += 4.0 * o;
+            }
+        }
+        let copies = seen.get(l.folded.as_str()).copied().unwrap_or(0);
+        let adjacent_copy = (i > 0 && lines[i - 1].folded == l.folded)
+            || (i + 1 < n && lines[i + 1].folded == l.folded);
+        if copies >= 2 && !adjacent_copy {
+            score += 2.0;
+        }
+        if adjacent_copy {
+            continue;
+        }
+        // Closer to the article is better; a first line that is itself the
+        // headline (no <title> line in the dump) also qualifies.
+        let dist = top - i;
+        score += 1.0 - dist as f64 / (opts.title_window as f64 + 1.0);
+        if l.words >= 4 {
+            score += 0.3;
+        }
+        if best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, i));
+        }
+    }
+    best.filter(|(s, _)| *s > 0.5).map(|(_, i)| i)
+}
+
+/// Per-line diagnostics (language, features, initial and revised class), for
+/// tuning; not part of the stable API.
+#[doc(hidden)]
+pub fn debug_lines(paragraphs: &[&str], opts: &Options) -> Vec<String> {
+    let n = paragraphs.len();
+    let folded: Vec<String> = paragraphs.iter().map(|p| phrases::fold(p)).collect();
+    let lang = detect_language(&folded, opts);
+    let lines: Vec<Line> = folded
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| features(paragraphs[i], f, lang, opts))
+        .collect();
+    let th = stop_thresholds(&lines, opts);
+    let init: Vec<Class> = lines.iter().map(|l| initial_class(l, opts, th)).collect();
+    let mut rev = init.clone();
+    revise(&mut rev, &lines, opts);
+    let name = lang.map_or("none", |l| STOPWORDS.names[l as usize]);
+    (0..n)
+        .map(|i| {
+            let l = &lines[i];
+            format!(
+                "{i:>4} {name} len={:<4} w={:<3} st={:.2} term={} {:?}->{:?}",
+                l.len,
+                l.words,
+                l.stop.unwrap_or(-1.0),
+                l.terminal as u8,
+                init[i],
+                rev[i]
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lines: &[&str]) -> Extraction {
+        extract(lines, None, &Options::default())
+    }
+
+    fn kept_text<'a>(lines: &[&'a str], ex: &Extraction) -> Vec<&'a str> {
+        ex.kept.iter().map(|k| lines[k.index]).collect()
+    }
+
+    fn assert_partition(n: usize, ex: &Extraction) {
+        let mut seen = vec![0; n];
+        if let Some(t) = ex.title {
+            seen[t] += 1;
+        }
+        for k in &ex.kept {
+            seen[k.index] += 1;
+        }
+        for r in &ex.removed {
+            seen[r.index] += 1;
+        }
+        assert!(
+            seen.iter().all(|&c| c == 1),
+            "every index exactly once: {seen:?}"
+        );
+    }
+
+    const P1: &str = "The city council approved the new budget on Tuesday after a long debate that lasted well into the night, with members arguing over funding for schools and roads.";
+    const P2: &str = "Supporters of the plan said it would help the city recover from the downturn, while critics warned that the spending was not sustainable in the long run.";
+    const P3: &str = "The mayor is expected to sign the budget later this week, and the new spending will take effect at the start of the next fiscal year in July.";
+
+    #[test]
+    fn empty_input_gives_empty_extraction() {
+        let ex = run(&[]);
+        assert!(ex.title.is_none() && ex.kept.is_empty() && ex.removed.is_empty());
+    }
+
+    #[test]
+    fn single_paragraph_is_kept() {
+        let lines = [P1];
+        let ex = run(&lines);
+        assert_partition(1, &ex);
+        assert_eq!(kept_text(&lines, &ex), vec![P1]);
+    }
+
+    #[test]
+    fn ad_markers_are_removed() {
+        let lines = ["[ad_1]", P1, P2, "[ad_2]", P3, "[ad_17]"];
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        assert_eq!(kept_text(&lines, &ex), vec![P1, P2, P3]);
+        for i in [0, 3, 5] {
+            let r = ex.removed.iter().find(|r| r.index == i).expect("removed");
+            assert!(r.reason.contains("ad marker"), "{}", r.reason);
+            assert!(r.reason.contains(lines[i]));
+        }
+    }
+
+    #[test]
+    fn duplicate_paragraph_is_removed_with_reason() {
+        let lines = ["Home", "News", P1, P2, P1, P3, "Contact us"];
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        assert_eq!(kept_text(&lines, &ex), vec![P1, P2, P3]);
+        let r = ex.removed.iter().find(|r| r.index == 4).unwrap();
+        assert_eq!(r.reason, "dropped duplicate paragraph (first at line 3)");
+    }
+
+    #[test]
+    fn subheading_is_kept_as_heading() {
+        let lines = ["Menu", P1, "What happens next", P2, P3, "Share on Facebook"];
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        let h = ex.kept.iter().find(|k| k.index == 2).expect("heading kept");
+        assert_eq!(h.kind, ParagraphKind::Heading);
+        assert!(
+            ex.kept
+                .iter()
+                .filter(|k| k.index != 2)
+                .all(|k| k.kind == ParagraphKind::Paragraph)
+        );
+        assert!(ex.removed.iter().any(|r| r.index == 0));
+        assert!(ex.removed.iter().any(|r| r.index == 5));
+    }
+
+    #[test]
+    fn title_is_found_before_the_body() {
+        let lines = [
+            "Council approves budget after long debate - Example News",
+            "Home",
+            "Politics",
+            "Council approves budget after long debate",
+            "By Jane Doe",
+            P1,
+            P2,
+            P3,
+        ];
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        assert_eq!(ex.title, Some(3));
+        assert_eq!(kept_text(&lines, &ex), vec![P1, P2, P3]);
+    }
+
+    /// A page in a made-up language written in Runic letters: no stopword
+    /// list matches it, yet the prose comes out and the menu words do not.
+    #[test]
+    fn page_without_stopword_list_keeps_prose() {
+        let mut state = 12345u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let mut word = |len: usize| -> String {
+            (0..len)
+                .map(|_| char::from_u32(0x16A0 + (next() % 75) as u32).unwrap())
+                .collect()
+        };
+        let mut sentence = |words: usize| -> String {
+            let mut s: Vec<String> = (0..words).map(|w| word(2 + w % 6)).collect();
+            s.last_mut().unwrap().push('.');
+            s.join(" ")
+        };
+        let body: Vec<String> = (0..5)
+            .map(|k| {
+                (0..3 + k % 2)
+                    .map(|j| sentence(8 + j))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let mut menu_word = {
+            let mut st = 999u64;
+            move || -> String {
+                st = st.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (0..5)
+                    .map(|k| char::from_u32(0x16A0 + ((st >> (20 + k)) % 75) as u32).unwrap())
+                    .collect()
+            }
+        };
+        let menu: Vec<String> = (0..6).map(|_| menu_word()).collect();
+        let mut owned: Vec<String> = menu.clone();
+        owned.extend(body.iter().cloned());
+        owned.extend(menu.iter().cloned());
+        let lines: Vec<&str> = owned.iter().map(String::as_str).collect();
+        assert!(
+            detect_language(
+                &lines.iter().map(|l| phrases::fold(l)).collect::<Vec<_>>(),
+                &Options::default()
+            )
+            .is_none()
+        );
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        let want: Vec<&str> = body.iter().map(String::as_str).collect();
+        assert_eq!(kept_text(&lines, &ex), want);
+    }
+
+    #[test]
+    fn arabic_chrome_is_removed() {
+        let a1 = "أجرى المسؤول الروسي محادثات مع زعيم كوريا الشمالية خلال زيارته إلى بيونغ يانغ يوم الجمعة، وفقًا لوكالات الأنباء الروسية، في وقت حاسم من النزاع.";
+        let a2 = "وقالت الوكالة إن الطرفين تبادلا وجهات النظر حول مختلف القضايا الثنائية والدولية كجزء من الحوار الاستراتيجي المستمر بين البلدين منذ سنوات طويلة.";
+        let a3 = "ومن المتوقع أن تسهم الاجتماعات بشكل كبير في تنفيذ الاتفاقات التي تم التوصل إليها بين الزعيمين خلال قمتهما الأخيرة قبل ثلاثة أشهر في العاصمة.";
+        let lines = [
+            "[ad_1]",
+            a1,
+            a2,
+            "اقرأ أيضا:",
+            a3,
+            "مقالات ذات صلة",
+            "زر الذهاب إلى الأعلى",
+            "المصدر",
+        ];
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        assert_eq!(kept_text(&lines, &ex), vec![a1, a2, a3]);
+    }
+
+    #[test]
+    fn linear_on_large_input() {
+        let mut owned = Vec::new();
+        for i in 0..40_000 {
+            owned.push(format!("{P1} {i}"));
+            owned.push("Home".to_string());
+        }
+        let lines: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let t = std::time::Instant::now();
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        assert!(t.elapsed().as_secs() < 20);
+    }
 }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod extract;
+mod phrases;
 
 use akhbar_plugin_sdk::proto::{Article, Paragraph, paragraph::Kind};
 use akhbar_plugin_sdk::{Config, Normalizer, Plugin, PluginError};

@@ -110,23 +110,32 @@ fn decode_utf8(bytes: &[u8], lossy: bool, notes: &mut Vec<String>) -> Result<Str
     }
 }
 
-/// Whether the lines of one blank-line block are hard-wrapped prose.
+/// Whether the lines of one blank-line block are hard-wrapped prose: at
+/// least three lines, all but the last of nearly one width between 50 and
+/// 100 characters, none a list item, none repeated. Menus, lists and
+/// repeated headlines stay separate lines.
 fn is_hard_wrapped(lines: &[&str]) -> bool {
-    if lines.len() < 2 {
+    if lines.len() < 3 {
         return false;
     }
-    let widths: Vec<usize> = lines[..lines.len() - 1]
-        .iter()
-        .map(|l| l.chars().count())
-        .collect();
+    let body = &lines[..lines.len() - 1];
+    let widths: Vec<usize> = body.iter().map(|l| l.chars().count()).collect();
     let (min, max) = (
         widths.iter().min().copied().unwrap_or(0),
         widths.iter().max().copied().unwrap_or(0),
     );
-    min >= 40
+    let list_item = |l: &&str| {
+        l.starts_with(['-', '*', '•', 'ـ', '–', '—'])
+            || l.split_once(['.', ')'])
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let mut seen = std::collections::HashSet::new();
+    min >= 50
         && max <= 100
-        && max - min <= 25
+        && max - min <= max / 5
         && lines.last().is_some_and(|l| l.chars().count() <= max + 5)
+        && !lines.iter().any(list_item)
+        && lines.iter().all(|l| seen.insert(*l))
 }
 
 /// Splits text into paragraphs (see the crate docs).
@@ -276,13 +285,20 @@ mod tests {
         let text = "Explore\nSettings\n\n\
             This is a long line of prose that was wrapped at a fixed\n\
             width by whoever saved the page, and it goes on for a\n\
-            while.\n";
+            few lines until the sentence is over and done with\n\
+            now.\n\n\
+            - كوريا الشمالية تتعهد بتعزيز العلاقات مع روسيا الاتحادية\n\
+            - كوريا الشمالية تتعهد بتعزيز العلاقات مع روسيا الاتحادية\n\
+            - كوريا الشمالية تتعهد بتعزيز العلاقات مع روسيا الاتحادية\n";
         assert_eq!(
             paragraphs(text),
             [
                 "Explore",
                 "Settings",
-                "This is a long line of prose that was wrapped at a fixed width by whoever saved the page, and it goes on for a while."
+                "This is a long line of prose that was wrapped at a fixed width by whoever saved the page, and it goes on for a few lines until the sentence is over and done with now.",
+                "- كوريا الشمالية تتعهد بتعزيز العلاقات مع روسيا الاتحادية",
+                "- كوريا الشمالية تتعهد بتعزيز العلاقات مع روسيا الاتحادية",
+                "- كوريا الشمالية تتعهد بتعزيز العلاقات مع روسيا الاتحادية",
             ]
         );
     }

@@ -1,0 +1,1347 @@
+//! Curated, generic "page chrome" phrase lists (navigation, share prompts,
+//! related-article teasers, settings panels, legal notices, ...) in English,
+//! Arabic, French, Spanish and German.
+//!
+//! Phrases are stored in a readable form and folded with [`fold`] when the
+//! tables are built, so matching is insensitive to case, punctuation, Arabic
+//! diacritics/tatweel and alef/yeh/teh-marbuta variants. Only *short* lines are
+//! ever matched (see the callers in `extract.rs`): a long prose paragraph that
+//! happens to say "subscribe" is never treated as chrome.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// What a chrome line is, used to build the human-readable removal reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Chrome {
+    /// Menu / section / breadcrumb words ("Home", "Explore", "اخبار العالم").
+    Navigation,
+    /// "Read also", "Related articles", "More from", ... (and what follows).
+    Related,
+    /// Share / follow / subscribe / newsletter / comment prompts.
+    Share,
+    /// "Filed under", "Tags:", "Topics" — everything after is tag chrome.
+    Tags,
+    /// "Back to top", "زر الذهاب إلى الأعلى".
+    BackToTop,
+    /// Reading-mode / font-size / settings panel text.
+    Settings,
+    /// Copyright, cookie, privacy and terms notices.
+    Legal,
+    /// "Advertisement", "Sponsored", ...
+    Advert,
+    /// Trailing "Source:" / "المصدر" lines.
+    Source,
+    /// Bylines, "Updated"/"Published" timestamps, reading time.
+    Byline,
+    /// Photo / image credit lines.
+    Caption,
+}
+
+impl Chrome {
+    /// Short human sentence used as a removal reason.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Chrome::Navigation => "dropped navigation line",
+            Chrome::Related => "dropped related-articles prompt",
+            Chrome::Share => "dropped share/subscribe prompt",
+            Chrome::Tags => "dropped tag/filed-under line",
+            Chrome::BackToTop => "dropped back-to-top link",
+            Chrome::Settings => "dropped reader settings panel line",
+            Chrome::Legal => "dropped copyright/cookie notice",
+            Chrome::Advert => "dropped advertisement label",
+            Chrome::Source => "dropped trailing source line",
+            Chrome::Byline => "dropped byline/timestamp line",
+            Chrome::Caption => "dropped photo credit line",
+        }
+    }
+
+    /// Chrome after which, at the end of an article, nothing is article text
+    /// any more (tags, related links, share bars).
+    pub fn ends_article(self) -> bool {
+        matches!(
+            self,
+            Chrome::Related | Chrome::Tags | Chrome::Share | Chrome::BackToTop
+        )
+    }
+}
+
+/// Lines that are chrome when they consist of exactly the phrase.
+const EXACT: &[(Chrome, &[&str])] = &[
+    (
+        Chrome::Navigation,
+        &[
+            // en
+            "home",
+            "homepage",
+            "menu",
+            "main menu",
+            "explore",
+            "search",
+            "search for",
+            "close",
+            "open",
+            "skip to content",
+            "skip to main content",
+            "skip navigation",
+            "toggle navigation",
+            "navigation",
+            "sections",
+            "all sections",
+            "more",
+            "show more",
+            "see more",
+            "load more",
+            "view all",
+            "see all",
+            "next",
+            "previous",
+            "prev",
+            "next article",
+            "previous article",
+            "next post",
+            "previous post",
+            "older posts",
+            "newer posts",
+            "back",
+            "go back",
+            "login",
+            "log in",
+            "sign in",
+            "sign out",
+            "log out",
+            "register",
+            "my account",
+            "account",
+            "profile",
+            "sign in register",
+            "news",
+            "latest",
+            "latest news",
+            "top stories",
+            "trending",
+            "trending now",
+            "popular",
+            "most popular",
+            "most read",
+            "most viewed",
+            "editor s picks",
+            "world",
+            "world news",
+            "politics",
+            "business",
+            "tech",
+            "technology",
+            "science",
+            "health",
+            "sports",
+            "sport",
+            "entertainment",
+            "lifestyle",
+            "culture",
+            "opinion",
+            "opinions",
+            "video",
+            "videos",
+            "photos",
+            "gallery",
+            "podcasts",
+            "podcast",
+            "weather",
+            "travel",
+            "food",
+            "style",
+            "markets",
+            "economy",
+            "local",
+            "national",
+            "international",
+            "contact",
+            "contact us",
+            "about",
+            "about us",
+            "advertise",
+            "advertise with us",
+            "careers",
+            "jobs",
+            "help",
+            "faq",
+            "sitemap",
+            "site map",
+            "rss",
+            "newsletters",
+            "archive",
+            "archives",
+            "categories",
+            "category",
+            "menu close",
+            "home page",
+            "breaking news",
+            "live",
+            "watch live",
+            "listen",
+            "watch",
+            "settings",
+            "language",
+            "english",
+            "edition",
+            "select edition",
+            "subscriptions",
+            "print edition",
+            "today s paper",
+            "e paper",
+            "epaper",
+            "quick links",
+            "useful links",
+            "links",
+            "x",
+            "×",
+            "≡",
+            "☰",
+            "…",
+            "...",
+            "|",
+            "•",
+            "·",
+            "—",
+            "-",
+            ">",
+            "»",
+            "«",
+            // ar
+            "الرئيسية",
+            "الصفحة الرئيسية",
+            "القائمة",
+            "القائمة الرئيسية",
+            "بحث",
+            "ابحث",
+            "اغلاق",
+            "المزيد",
+            "عرض المزيد",
+            "شاهد المزيد",
+            "اخبار",
+            "الاخبار",
+            "اخر الاخبار",
+            "اخبار العالم",
+            "اخبار عاجلة",
+            "عاجل",
+            "اقتصاد",
+            "رياضة",
+            "سياسة",
+            "ثقافة",
+            "فن",
+            "منوعات",
+            "تكنولوجيا",
+            "صحة",
+            "مقالات",
+            "مقالات الراي",
+            "راي",
+            "فيديو",
+            "صور",
+            "الاكثر قراءة",
+            "الاكثر مشاهدة",
+            "الاكثر تداولا",
+            "اتصل بنا",
+            "من نحن",
+            "سياسة الخصوصية",
+            "اعلن معنا",
+            "تسجيل الدخول",
+            "تسجيل الخروج",
+            "حسابي",
+            "التالي",
+            "السابق",
+            "المقال التالي",
+            "المقال السابق",
+            "العالم",
+            "محليات",
+            "دوليات",
+            "عربي ودولي",
+            "اخبار عربية",
+            "اخبار دولية",
+            "الاعدادات",
+            "استكشف",
+            "اقسام",
+            "الاقسام",
+            "بث مباشر",
+            "مباشر",
+            // fr
+            "accueil",
+            "rechercher",
+            "recherche",
+            "fermer",
+            "plus",
+            "voir plus",
+            "voir tout",
+            "suivant",
+            "precedent",
+            "précédent",
+            "connexion",
+            "se connecter",
+            "s inscrire",
+            "mon compte",
+            "actualites",
+            "actualités",
+            "a la une",
+            "à la une",
+            "monde",
+            "politique",
+            "economie",
+            "économie",
+            "culture",
+            "sport",
+            "sports",
+            "les plus lus",
+            "nous contacter",
+            "contactez nous",
+            "qui sommes nous",
+            "mentions legales",
+            "mentions légales",
+            // es
+            "inicio",
+            "portada",
+            "buscar",
+            "cerrar",
+            "mas",
+            "más",
+            "ver mas",
+            "ver más",
+            "ver todo",
+            "siguiente",
+            "anterior",
+            "iniciar sesion",
+            "iniciar sesión",
+            "registrarse",
+            "mi cuenta",
+            "noticias",
+            "ultimas noticias",
+            "últimas noticias",
+            "lo mas leido",
+            "lo más leído",
+            "contacto",
+            "contactenos",
+            "contáctenos",
+            "quienes somos",
+            "quiénes somos",
+            "aviso legal",
+            "deportes",
+            "economía",
+            "politica",
+            "política",
+            // de
+            "startseite",
+            "suche",
+            "suchen",
+            "schliessen",
+            "schließen",
+            "mehr",
+            "mehr anzeigen",
+            "alle anzeigen",
+            "weiter",
+            "zuruck",
+            "zurück",
+            "anmelden",
+            "abmelden",
+            "registrieren",
+            "mein konto",
+            "nachrichten",
+            "aktuell",
+            "meistgelesen",
+            "meistgelesen",
+            "kontakt",
+            "impressum",
+            "datenschutz",
+            "uber uns",
+            "über uns",
+            "wirtschaft",
+            "politik",
+            "kultur",
+        ],
+    ),
+    (
+        Chrome::Related,
+        &[
+            "related",
+            "related articles",
+            "related stories",
+            "related posts",
+            "related news",
+            "related content",
+            "related topics",
+            "related coverage",
+            "related links",
+            "read more",
+            "read also",
+            "also read",
+            "see also",
+            "more from",
+            "more stories",
+            "more on this story",
+            "more news",
+            "you may also like",
+            "you might also like",
+            "recommended",
+            "recommended for you",
+            "recommended stories",
+            "don t miss",
+            "dont miss",
+            "up next",
+            "what to read next",
+            "read next",
+            "more to explore",
+            "top picks",
+            "around the web",
+            "from the web",
+            "sponsored stories",
+            "promoted stories",
+            "اقرا ايضا",
+            "اقرا ايضاً",
+            "اقرا كذلك",
+            "اقرا المزيد",
+            "مقالات ذات صلة",
+            "اخبار ذات صلة",
+            "مواضيع ذات صلة",
+            "ذات صلة",
+            "مواضيع مقترحة",
+            "قد يهمك ايضا",
+            "قد يهمك",
+            "شاهد ايضا",
+            "اقرا ايضا في",
+            "المزيد من الاخبار",
+            "اخبار متعلقة",
+            "مقالات مشابهة",
+            "لمزيد من الاخبار",
+            "a lire aussi",
+            "à lire aussi",
+            "lire aussi",
+            "voir aussi",
+            "sur le meme sujet",
+            "sur le même sujet",
+            "articles similaires",
+            "lire la suite",
+            "a voir aussi",
+            "lee tambien",
+            "lee también",
+            "te puede interesar",
+            "noticias relacionadas",
+            "articulos relacionados",
+            "artículos relacionados",
+            "tambien te puede interesar",
+            "también te puede interesar",
+            "mas noticias",
+            "más noticias",
+            "leer mas",
+            "leer más",
+            "lesen sie auch",
+            "auch interessant",
+            "mehr zum thema",
+            "weitere artikel",
+            "das konnte sie auch interessieren",
+            "das könnte sie auch interessieren",
+            "weiterlesen",
+        ],
+    ),
+    (
+        Chrome::Share,
+        &[
+            "share",
+            "share this",
+            "share this article",
+            "share this story",
+            "share this post",
+            "share on facebook",
+            "share on twitter",
+            "share via email",
+            "share article",
+            "tweet",
+            "email",
+            "e mail",
+            "mail",
+            "print",
+            "copy link",
+            "copy url",
+            "link copied",
+            "facebook",
+            "twitter",
+            "instagram",
+            "youtube",
+            "linkedin",
+            "pinterest",
+            "reddit",
+            "whatsapp",
+            "telegram",
+            "tiktok",
+            "snapchat",
+            "flipboard",
+            "messenger",
+            "pocket",
+            "comments",
+            "comment",
+            "leave a comment",
+            "leave a reply",
+            "post a comment",
+            "add a comment",
+            "view comments",
+            "show comments",
+            "no comments",
+            "0 comments",
+            "subscribe",
+            "subscribe now",
+            "sign up",
+            "sign up now",
+            "follow us",
+            "follow",
+            "newsletter",
+            "join",
+            "join now",
+            "get the app",
+            "download the app",
+            "mail logo",
+            "email logo",
+            "facebook logo",
+            "twitter logo",
+            "whatsapp logo",
+            "like",
+            "likes",
+            "شارك",
+            "مشاركة",
+            "شارك الخبر",
+            "شارك المقال",
+            "شارك عبر",
+            "تويتر",
+            "فيسبوك",
+            "واتساب",
+            "تيليجرام",
+            "انستغرام",
+            "يوتيوب",
+            "اشترك",
+            "اشترك الان",
+            "تابعنا",
+            "تابعونا",
+            "طباعة",
+            "البريد الالكتروني",
+            "نسخ الرابط",
+            "تعليقات",
+            "التعليقات",
+            "اضف تعليق",
+            "اترك تعليقا",
+            "النشرة البريدية",
+            "partager",
+            "partagez",
+            "imprimer",
+            "commentaires",
+            "s abonner",
+            "abonnez vous",
+            "suivez nous",
+            "compartir",
+            "comparte",
+            "imprimir",
+            "comentarios",
+            "suscribete",
+            "suscríbete",
+            "siguenos",
+            "síguenos",
+            "teilen",
+            "drucken",
+            "kommentare",
+            "abonnieren",
+            "folgen sie uns",
+        ],
+    ),
+    (
+        Chrome::Tags,
+        &[
+            "filed under",
+            "tags",
+            "tag",
+            "topics",
+            "topic",
+            "keywords",
+            "categories",
+            "posted in",
+            "more about",
+            "الوسوم",
+            "وسوم",
+            "الكلمات المفتاحية",
+            "كلمات مفتاحية",
+            "مواضيع",
+            "تصنيفات",
+            "mots cles",
+            "mots clés",
+            "etiquettes",
+            "étiquettes",
+            "etiquetas",
+            "temas",
+            "schlagworte",
+            "schlagwörter",
+            "themen",
+        ],
+    ),
+    (
+        Chrome::BackToTop,
+        &[
+            "back to top",
+            "to top",
+            "top",
+            "scroll to top",
+            "go to top",
+            "return to top",
+            "زر الذهاب الى الاعلى",
+            "العودة الى الاعلى",
+            "الى الاعلى",
+            "للاعلى",
+            "retour en haut",
+            "haut de page",
+            "volver arriba",
+            "ir arriba",
+            "nach oben",
+            "zurück nach oben",
+            "zuruck nach oben",
+        ],
+    ),
+    (
+        Chrome::Settings,
+        &[
+            "reading mode",
+            "font size",
+            "text size",
+            "dark mode",
+            "light mode",
+            "night mode",
+            "increase font size",
+            "decrease font size",
+            "a a",
+            "a+ a-",
+            "listen to this article",
+            "وضع القراءة",
+            "حجم الخط",
+            "تكبير الخط",
+            "تصغير الخط",
+            "الوضع الليلي",
+            "استمع للمقال",
+            "mode lecture",
+            "taille du texte",
+            "taille de police",
+            "modo lectura",
+            "tamaño de letra",
+            "tamano de letra",
+            "schriftgröße",
+            "schriftgrosse",
+            "lesemodus",
+        ],
+    ),
+    (
+        Chrome::Advert,
+        &[
+            "advertisement",
+            "advertising",
+            "ad",
+            "ads",
+            "sponsored",
+            "sponsored content",
+            "paid content",
+            "promoted",
+            "story continues below advertisement",
+            "article continues below advertisement",
+            "continue reading below",
+            "content continues below",
+            "skip advert",
+            "اعلان",
+            "اعلانات",
+            "محتوى مدفوع",
+            "publicite",
+            "publicité",
+            "publicidad",
+            "anuncio",
+            "werbung",
+            "anzeige",
+        ],
+    ),
+    (
+        Chrome::Source,
+        &[
+            "source",
+            "sources",
+            "المصدر",
+            "مصدر",
+            "المصادر",
+            "source s",
+            "fuente",
+            "quelle",
+        ],
+    ),
+];
+
+/// Lines that are chrome when they *start* with the phrase and are short.
+const PREFIX: &[(Chrome, &[&str])] = &[
+    (
+        Chrome::Related,
+        &[
+            "read also",
+            "read more",
+            "also read",
+            "see also",
+            "related",
+            "more from",
+            "recommended",
+            "you may also like",
+            "you might also like",
+            "click here",
+            "اقرا ايضا",
+            "اقرا كذلك",
+            "اقرا المزيد",
+            "شاهد ايضا",
+            "طالع ايضا",
+            "a lire aussi",
+            "à lire aussi",
+            "lire aussi",
+            "voir aussi",
+            "lee tambien",
+            "lee también",
+            "te puede interesar",
+            "lesen sie auch",
+            "mehr zum thema",
+        ],
+    ),
+    (
+        Chrome::Share,
+        &[
+            "share this",
+            "share on",
+            "share via",
+            "subscribe to",
+            "subscribe for",
+            "sign up for",
+            "sign up to",
+            "sign up and",
+            "get our newsletter",
+            "join our newsletter",
+            "follow us on",
+            "follow us",
+            "like us on",
+            "download our app",
+            "get the latest",
+            "get breaking news",
+            "click to share",
+            "click to email",
+            "click to print",
+            "leave a comment",
+            "comments are closed",
+            "you must be logged in",
+            "اشترك",
+            "تابعونا على",
+            "تابعنا على",
+            "شارك على",
+            "انضم الى",
+            "حمل تطبيق",
+            "partager sur",
+            "abonnez vous",
+            "inscrivez vous",
+            "suivez nous sur",
+            "compartir en",
+            "suscribete",
+            "suscríbete",
+            "siguenos en",
+            "síguenos en",
+            "teilen sie",
+            "abonnieren sie",
+            "folgen sie uns",
+        ],
+    ),
+    (
+        Chrome::Tags,
+        &[
+            "filed under",
+            "tags",
+            "tag",
+            "tagged",
+            "topics",
+            "keywords",
+            "posted in",
+            "categories",
+            "الوسوم",
+            "وسوم",
+            "الكلمات المفتاحية",
+            "mots cles",
+            "mots clés",
+            "etiquetas",
+            "schlagworte",
+            "themen",
+        ],
+    ),
+    (
+        Chrome::Settings,
+        &[
+            "adjust the reading mode",
+            "fix the font size",
+            "adjust the font size",
+            "change the font size",
+            "change text size",
+            "reading mode",
+            "font size",
+            "اضبط وضع القراءة",
+            "تغيير حجم الخط",
+            "حجم الخط",
+        ],
+    ),
+    (
+        Chrome::Legal,
+        &[
+            "copyright",
+            "all rights reserved",
+            "we use cookies",
+            "this site uses cookies",
+            "this website uses cookies",
+            "by using this site",
+            "by continuing to use",
+            "privacy policy",
+            "terms of use",
+            "terms of service",
+            "terms and conditions",
+            "جميع الحقوق محفوظة",
+            "حقوق النشر",
+            "كل الحقوق محفوظة",
+            "tous droits reserves",
+            "tous droits réservés",
+            "nous utilisons des cookies",
+            "todos los derechos reservados",
+            "utilizamos cookies",
+            "alle rechte vorbehalten",
+            "wir verwenden cookies",
+        ],
+    ),
+    (
+        Chrome::Source,
+        &["source", "sources", "المصدر", "مصدر", "fuente", "quelle"],
+    ),
+    (
+        Chrome::Byline,
+        &[
+            "by",
+            "posted by",
+            "written by",
+            "published",
+            "updated",
+            "last updated",
+            "posted on",
+            "published on",
+            "min read",
+            "minute read",
+            "reading time",
+            "بقلم",
+            "كتب",
+            "نشر في",
+            "تاريخ النشر",
+            "اخر تحديث",
+            "تم التحديث",
+            "publié le",
+            "publie le",
+            "mis a jour",
+            "mis à jour",
+            "publicado",
+            "actualizado",
+            "veröffentlicht",
+            "veroffentlicht",
+            "aktualisiert",
+        ],
+    ),
+    (
+        Chrome::Caption,
+        &[
+            "photo",
+            "photo by",
+            "image",
+            "image by",
+            "image credit",
+            "photo credit",
+            "credit",
+            "picture",
+            "getty images",
+            "صورة",
+            "الصورة",
+            "صورة ارشيفية",
+            "crédit photo",
+            "credit photo",
+            "foto",
+            "bild",
+        ],
+    ),
+];
+
+/// Phrases that mark a short line as chrome wherever they occur in it.
+const CONTAINS: &[(Chrome, &[&str])] = &[
+    (
+        Chrome::Legal,
+        &[
+            "all rights reserved",
+            "copyright",
+            "cookie policy",
+            "use of cookies",
+            "privacy policy",
+            "جميع الحقوق محفوظة",
+            "tous droits réservés",
+            "todos los derechos reservados",
+            "alle rechte vorbehalten",
+        ],
+    ),
+    (
+        Chrome::Share,
+        &[
+            "sign up for our newsletter",
+            "subscribe to our newsletter",
+            "newsletter",
+            "in your inbox",
+            "to your inbox",
+            "في بريدك الالكتروني",
+            "النشرة البريدية",
+        ],
+    ),
+    (
+        Chrome::Byline,
+        &[
+            "min read",
+            "minute read",
+            "minutes read",
+            "دقائق للقراءة",
+            "دقيقة للقراءة",
+        ],
+    ),
+    (
+        Chrome::Settings,
+        &[
+            "reading preferences",
+            "reading needs",
+            "font size",
+            "حجم الخط",
+            "وضع القراءة",
+        ],
+    ),
+];
+
+/// Fold a string for phrase matching: lowercase, Arabic diacritics and tatweel
+/// dropped, alef/yeh/teh-marbuta variants unified, every run of non-word
+/// characters collapsed to one space, trimmed. A line made of symbols only
+/// (×, ☰, ©, …) folds to its symbols, whitespace-collapsed.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        let c = match c {
+            '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' | '\u{06D6}'..='\u{06ED}' => continue,
+            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+            'ى' => 'ي',
+            'ة' => 'ه',
+            'ؤ' => 'و',
+            'ئ' => 'ي',
+            _ => c,
+        };
+        if c.is_alphanumeric() {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            for l in c.to_lowercase() {
+                out.push(l);
+            }
+        } else {
+            space = true;
+        }
+    }
+    if out.is_empty() {
+        // A line of symbols only ("×", "☰", "|"): keep its symbols.
+        return s.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    out
+}
+
+struct Tables {
+    exact: std::collections::HashMap<String, Chrome>,
+    prefix: std::collections::HashMap<String, Chrome>,
+    max_prefix_words: usize,
+    contains: Vec<(String, Chrome)>,
+}
+
+static TABLES: LazyLock<Tables> = LazyLock::new(|| {
+    let mut exact = std::collections::HashMap::new();
+    for (cat, list) in EXACT {
+        for p in *list {
+            let f = fold(p);
+            if !f.is_empty() {
+                exact.entry(f).or_insert(*cat);
+            }
+        }
+    }
+    let mut prefix = std::collections::HashMap::new();
+    let mut max_prefix_words = 0;
+    for (cat, list) in PREFIX {
+        for p in *list {
+            let f = fold(p);
+            if !f.is_empty() {
+                max_prefix_words = max_prefix_words.max(f.split(' ').count());
+                prefix.entry(f).or_insert(*cat);
+            }
+        }
+    }
+    let mut contains = Vec::new();
+    for (cat, list) in CONTAINS {
+        for p in *list {
+            let f = fold(p);
+            if !f.is_empty() {
+                contains.push((f, *cat));
+            }
+        }
+    }
+    Tables {
+        exact,
+        prefix,
+        max_prefix_words,
+        contains,
+    }
+});
+
+/// Classify a folded line (see [`fold`]) of `words` words as chrome, if it is.
+/// Exact phrases match any line; prefix and contains phrases only lines of at
+/// most `max_words` words.
+pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> {
+    let t = &*TABLES;
+    if folded.is_empty() {
+        return None;
+    }
+    if let Some(c) = t.exact.get(folded) {
+        return Some(*c);
+    }
+    if is_cookie_notice(folded) {
+        return Some(Chrome::Legal);
+    }
+    if words > max_words {
+        return None;
+    }
+    if words <= 4 && is_comment_counter(folded) {
+        return Some(Chrome::Share);
+    }
+    if is_date_line(folded) {
+        return Some(Chrome::Byline);
+    }
+    // Prefixes: test the first 1..=max_prefix_words words, longest first.
+    let mut ends = Vec::with_capacity(t.max_prefix_words);
+    for (i, ch) in folded.char_indices() {
+        if ch == ' ' {
+            ends.push(i);
+            if ends.len() >= t.max_prefix_words {
+                break;
+            }
+        }
+    }
+    if ends.len() < t.max_prefix_words {
+        ends.push(folded.len());
+    }
+    for &e in ends.iter().rev() {
+        if let Some(c) = t.prefix.get(&folded[..e]) {
+            // A single-word prefix such as "by" or "source" must be followed by
+            // little: "By Jane Doe", "Source: Reuters", not a sentence.
+            let rest_words = folded[e..].split(' ').filter(|w| !w.is_empty()).count();
+            let single = !folded[..e].contains(' ');
+            if single && rest_words > 6 {
+                continue;
+            }
+            return Some(*c);
+        }
+    }
+    for (p, c) in &t.contains {
+        if words > max_words {
+            break;
+        }
+        if contains_words(folded, p) {
+            return Some(*c);
+        }
+    }
+    None
+}
+
+/// "167 comments", "Top rated comments", "التعليقات (3)": comment widgets.
+fn is_comment_counter(folded: &str) -> bool {
+    folded.split(' ').any(|w| {
+        matches!(
+            w,
+            "comments"
+                | "comment"
+                | "replies"
+                | "reply"
+                | "votes"
+                | "تعليقات"
+                | "تعليق"
+                | "commentaires"
+                | "commentaire"
+                | "comentarios"
+                | "comentario"
+                | "kommentare"
+                | "kommentar"
+        )
+    })
+}
+
+const DATE_WORDS: &[&str] = &[
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "mar",
+    "march",
+    "apr",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "august",
+    "sep",
+    "sept",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
+    "am",
+    "pm",
+    "ago",
+    "minute",
+    "minutes",
+    "min",
+    "mins",
+    "hour",
+    "hours",
+    "hr",
+    "hrs",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "yesterday",
+    "today",
+    "at",
+    "on",
+    "updated",
+    "published",
+    "posted",
+    "last",
+    "et",
+    "est",
+    "edt",
+    "pst",
+    "pdt",
+    "cst",
+    "cdt",
+    "gmt",
+    "utc",
+    "bst",
+    "cet",
+    "ist",
+    "read",
+    "time",
+    "by",
+    "and",
+    "|",
+    "janvier",
+    "fevrier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "aout",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
+    "décembre",
+    "il",
+    "y",
+    "a",
+    "le",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+    "hace",
+    "de",
+    "del",
+    "januar",
+    "februar",
+    "märz",
+    "maerz",
+    "juni",
+    "juli",
+    "oktober",
+    "dezember",
+    "vor",
+    "am",
+    "um",
+    "uhr",
+    "يناير",
+    "فبراير",
+    "مارس",
+    "ابريل",
+    "مايو",
+    "يونيو",
+    "يوليو",
+    "اغسطس",
+    "سبتمبر",
+    "اكتوبر",
+    "نوفمبر",
+    "ديسمبر",
+    "كانون",
+    "شباط",
+    "اذار",
+    "نيسان",
+    "ايار",
+    "حزيران",
+    "تموز",
+    "اب",
+    "ايلول",
+    "تشرين",
+    "الثاني",
+    "الاول",
+    "منذ",
+    "ساعة",
+    "ساعات",
+    "دقيقة",
+    "دقائق",
+    "يوم",
+    "ايام",
+    "الاحد",
+    "الاثنين",
+    "الثلاثاء",
+    "الاربعاء",
+    "الخميس",
+    "الجمعة",
+    "السبت",
+    "في",
+    "ص",
+    "م",
+    "pm",
+    "rating",
+];
+
+static DATE_SET: LazyLock<HashSet<String>> =
+    LazyLock::new(|| DATE_WORDS.iter().map(|w| fold(w)).collect());
+
+/// A timestamp/dateline-only line: "Nov. 19, 2019 8:03 am ET",
+/// "2 days ago at 07:47 am", "Monday November 18, 2019 7:45 am PST by Jane
+/// Doe". At least two date/time tokens (one a number), little else.
+fn is_date_line(folded: &str) -> bool {
+    let mut n = 0;
+    let mut nums = 0;
+    let mut date = 0;
+    let mut other = 0;
+    for w in folded.split(' ') {
+        n += 1;
+        if w.chars()
+            .all(|c| c.is_ascii_digit() || ('٠'..='٩').contains(&c))
+        {
+            nums += 1;
+        } else if DATE_SET.contains(w) {
+            date += 1;
+        } else {
+            other += 1;
+        }
+    }
+    n <= 16 && nums >= 1 && nums + date >= 3 && date >= 1 && other <= 4 && other * 2 < n
+}
+
+/// Cookie banners and consent panels are long, so they are recognised at any
+/// length: the word "cookies" together with website/browser vocabulary.
+fn is_cookie_notice(folded: &str) -> bool {
+    let mut cookie = false;
+    let mut site = false;
+    let mut n = 0;
+    for w in folded.split(' ') {
+        n += 1;
+        match w {
+            "cookies" | "cookie" => cookie = true,
+            "website" | "site" | "browser" | "navegador" | "navigateur" | "webseite" | "sitio"
+            | "consent" | "opt" | "الموقع" | "المتصفح" => site = true,
+            _ => {}
+        }
+    }
+    cookie && site && n <= 120
+}
+
+/// `hay` contains `needle` on word boundaries (both already folded).
+fn contains_words(hay: &str, needle: &str) -> bool {
+    let mut start = 0;
+    while let Some(pos) = hay[start..].find(needle) {
+        let a = start + pos;
+        let b = a + needle.len();
+        let left_ok = a == 0 || hay.as_bytes()[a - 1] == b' ';
+        let right_ok = b == hay.len() || hay.as_bytes()[b] == b' ';
+        if left_ok && right_ok {
+            return true;
+        }
+        start = a + hay[a..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_arabic_and_case() {
+        assert_eq!(fold("اقرأ أيضاً:"), "اقرا ايضا");
+        assert_eq!(fold("  Back to Top « "), "back to top");
+        assert_eq!(fold("×"), "×");
+    }
+
+    #[test]
+    fn classifies_common_chrome() {
+        let c = |s: &str| classify(&fold(s), s.split_whitespace().count(), 12);
+        assert_eq!(c("Read also:"), Some(Chrome::Related));
+        assert_eq!(c("مقالات ذات صلة"), Some(Chrome::Related));
+        assert_eq!(c("زر الذهاب إلى الأعلى"), Some(Chrome::BackToTop));
+        assert_eq!(c("Filed under"), Some(Chrome::Tags));
+        assert_eq!(c("المصدر"), Some(Chrome::Source));
+        assert_eq!(c("Sign up for our newsletter"), Some(Chrome::Share));
+        assert_eq!(
+            c("© 2024 Example Media. All rights reserved."),
+            Some(Chrome::Legal)
+        );
+        assert_eq!(c("By Jane Doe"), Some(Chrome::Byline));
+        assert_eq!(
+            c("By the time the rescue teams arrived the village had been cut off for days"),
+            None
+        );
+        assert_eq!(c("The minister said the talks would resume."), None);
+    }
+}
