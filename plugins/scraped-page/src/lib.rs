@@ -8,24 +8,38 @@
 
 pub mod extract;
 mod phrases;
+pub mod site_memory;
 
 use akhbar_plugin_sdk::proto::{Article, Paragraph, paragraph::Kind};
 use akhbar_plugin_sdk::{Config, Normalizer, Plugin, PluginError};
 
 use extract::{Options, ParagraphKind};
+use site_memory::{LearnOptions, SiteMemory};
 
 /// The `scraped-page` normalizer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ScrapedPage {
     options: Options,
+    memory: SiteMemory,
+}
+
+/// Config of `scraped-page`: `{"extract": {…tunables of [`Options`]…},
+/// "learn": {…[`LearnOptions`] for cross-document chrome learning…}}`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ScrapedPageConfig {
+    extract: Options,
+    learn: LearnOptions,
 }
 
 impl Plugin for ScrapedPage {
     const NAME: &'static str = "scraped-page";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     fn new(config: &Config<'_>) -> Result<Self, PluginError> {
+        let config: ScrapedPageConfig = config.parse()?;
         Ok(ScrapedPage {
-            options: config.parse()?,
+            options: config.extract,
+            memory: SiteMemory::new(config.learn),
         })
     }
 }
@@ -59,11 +73,39 @@ impl Normalizer for ScrapedPage {
             .iter()
             .map(akhbar_plugin_sdk::matching_text)
             .collect();
-        let extraction = extract::extract(
-            &texts,
-            has_matching.then_some(matching.as_slice()),
+
+        // Lines this site repeats on other pages go first; the extractor
+        // then sees the rest, and its indices are mapped back.
+        let learned = self.memory.observe(&article.site, &matching);
+        let mut is_learned = vec![false; texts.len()];
+        for line in &learned {
+            is_learned[line.index] = true;
+            article.provenance.push(Self::provenance(
+                "normalizer",
+                format!(
+                    "dropped line seen on {} other pages of {} (line {}): \"{}\"",
+                    line.other_documents,
+                    article.site,
+                    line.index + 1,
+                    quote(texts[line.index])
+                ),
+            ));
+        }
+        let rest: Vec<usize> = (0..texts.len()).filter(|&i| !is_learned[i]).collect();
+        let rest_texts: Vec<&str> = rest.iter().map(|&i| texts[i]).collect();
+        let rest_matching: Vec<&str> = rest.iter().map(|&i| matching[i]).collect();
+        let mut extraction = extract::extract(
+            &rest_texts,
+            has_matching.then_some(rest_matching.as_slice()),
             &self.options,
         );
+        extraction.title = extraction.title.map(|i| rest[i]);
+        for kept in &mut extraction.kept {
+            kept.index = rest[kept.index];
+        }
+        for removed in &mut extraction.removed {
+            removed.index = rest[removed.index];
+        }
 
         if let Some(title) = extraction.title {
             if article.title.is_empty() {
@@ -112,3 +154,83 @@ impl Normalizer for ScrapedPage {
 
 #[cfg(not(feature = "static"))]
 akhbar_plugin_sdk::export_plugin!(normalizer: ScrapedPage);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(site: &str, lines: &[&str]) -> Article {
+        Article {
+            site: site.into(),
+            paragraphs: lines
+                .iter()
+                .map(|l| Paragraph {
+                    text: (*l).into(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn body(article: &Article) -> Vec<&str> {
+        article.paragraphs.iter().map(|p| p.text.as_str()).collect()
+    }
+
+    /// A promo that reads like prose: no single page can tell it from the
+    /// article, but a site that repeats it on every page gives it away.
+    const PROMO: &str = "Our reporters work around the clock to bring you the news that matters, and they need your support to keep doing it.";
+
+    fn story(n: usize) -> Vec<String> {
+        (0..4)
+            .map(|p| format!("Story {n}, paragraph {p}: the council met on Tuesday and voted on the budget, which the mayor said would fund new schools and roads across the city."))
+            .collect()
+    }
+
+    #[test]
+    fn chrome_learned_across_a_sites_pages_is_removed_and_recorded() {
+        let plugin = ScrapedPage::new(&Config::new(b"")).unwrap();
+        let mut outputs = Vec::new();
+        for n in 0..4 {
+            let story = story(n);
+            let mut lines: Vec<&str> = story.iter().map(String::as_str).collect();
+            lines.push(PROMO);
+            outputs.push(plugin.normalize(page("news.example", &lines)).unwrap());
+        }
+        assert!(
+            body(&outputs[0]).contains(&PROMO),
+            "one page alone cannot tell the promo from the article"
+        );
+        assert!(body(&outputs[1]).contains(&PROMO));
+        for later in &outputs[2..] {
+            assert!(!body(later).contains(&PROMO));
+            assert_eq!(body(later).len(), 4, "the article itself is untouched");
+            assert!(later.provenance.iter().any(|p| {
+                p.action
+                    .starts_with("dropped line seen on 2 other pages of news.example")
+                    || p.action
+                        .starts_with("dropped line seen on 3 other pages of news.example")
+            }));
+        }
+        // The same promo on another site is that site's business.
+        let other = plugin
+            .normalize(page("other.example", &[story(9)[0].as_str(), PROMO]))
+            .unwrap();
+        assert!(body(&other).contains(&PROMO));
+    }
+
+    #[test]
+    fn learning_can_be_switched_off_and_bad_config_is_refused() {
+        let plugin = ScrapedPage::new(&Config::new(br#"{"learn": {"enabled": false}}"#)).unwrap();
+        for n in 0..4 {
+            let story = story(n);
+            let mut lines: Vec<&str> = story.iter().map(String::as_str).collect();
+            lines.push(PROMO);
+            assert!(
+                body(&plugin.normalize(page("news.example", &lines)).unwrap()).contains(&PROMO)
+            );
+        }
+        let err = ScrapedPage::new(&Config::new(br#"{"lern": {}}"#)).unwrap_err();
+        assert!(err.message().contains("lern"), "{err}");
+    }
+}
