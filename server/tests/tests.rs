@@ -387,3 +387,35 @@ fn a_user_plugin_in_c_runs_in_the_pipeline_via_plugin_dir() {
         "{stderr}"
     );
 }
+
+/// The same article scraped from two sites with different chrome comes out
+/// with the same body and the same content hash.
+#[test]
+fn same_article_from_two_sites_has_the_same_body_and_hash() {
+    let seed = std::fs::read_to_string(seeds_dir().join("001_67609f2c1547a75f.txt")).unwrap();
+    let article: Vec<&str> = seed
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.split_whitespace().count() >= 8)
+        .collect();
+    let site_a = format!(
+        "الرئيسية\nأخبار\nرياضة\nاقتصاد\n\n{}\n\nشارك\nفيسبوك\nتويتر\nواتساب\nجميع الحقوق محفوظة © 2024\n",
+        article.join("\n\n")
+    );
+    let site_b = format!(
+        "Home\nWorld\nMenu\n[ad_1]\n{}\n[ad_2]\nاقرأ أيضا:\nبوتين يصل إلى فيتنام في زيارة رسمية\nمقالات ذات صلة\nزر الذهاب إلى الأعلى\nالمصدر\n",
+        article.join("\n")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("a")).unwrap();
+    std::fs::create_dir_all(dir.path().join("b")).unwrap();
+    std::fs::write(dir.path().join("a/page.txt"), site_a).unwrap();
+    std::fs::write(dir.path().join("b/page.txt"), site_b).unwrap();
+    let output = run(&["run", dir.path().to_str().unwrap()]);
+    let out = articles(&output);
+    assert_eq!(out.len(), 2, "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(out[0]["body"], out[1]["body"], "same body from both sites");
+    assert_eq!(out[0]["contentHash"], out[1]["contentHash"]);
+    assert_ne!(out[0]["id"], out[1]["id"], "two documents, two ids");
+    assert_ne!(out[0]["site"], out[1]["site"]);
+}
