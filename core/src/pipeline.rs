@@ -256,11 +256,11 @@ fn call<T: Send + 'static>(
     })
 }
 
-fn run_stage<'s>(
-    stage: &'s Stage,
+fn run_stage(
+    stage: &Stage,
     article: Article,
     f: impl FnOnce(Article) -> Result<Article, PluginError> + Send + 'static,
-) -> Result<Article, (&'s Stage, PluginError)> {
+) -> Result<Article, (&Stage, PluginError)> {
     let started = Instant::now();
     stage.stats.documents_in.fetch_add(1, Ordering::Relaxed);
     let result = call(stage, move || f(article));

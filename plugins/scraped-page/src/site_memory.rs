@@ -11,7 +11,7 @@
 //!   a republished copy, not chrome: the memory leaves it alone.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
 use crate::phrases::fold;
@@ -65,10 +65,8 @@ struct State {
 }
 
 fn fingerprint(line: &str) -> u64 {
-    // A fixed-key hasher: fingerprints must not change between calls.
-    let mut hasher =
-        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default()
-            .build_hasher();
+    // `DefaultHasher::new()` has fixed keys: fingerprints are stable.
+    let mut hasher = DefaultHasher::new();
     fold(line).hash(&mut hasher);
     hasher.finish()
 }

@@ -21,17 +21,11 @@ pub struct TextDump {
 }
 
 /// Config of `text-dump`.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TextDumpConfig {
     /// Replace invalid UTF-8 with U+FFFD instead of refusing the document.
     pub lossy: bool,
-}
-
-impl Default for TextDumpConfig {
-    fn default() -> Self {
-        TextDumpConfig { lossy: false }
-    }
 }
 
 impl Plugin for TextDump {
