@@ -1,0 +1,450 @@
+//! The end-to-end harness: `akhbar run` throughput and memory, plugin
+//! boundary overhead (static vs dynamic in one run), scaling with document
+//! size and corpus size, the service's figures once it exists; a table on
+//! stdout and BENCHMARKS.md.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use akhbar_bench::corpus::{self, Bodies, Generator, SizeProfile};
+use akhbar_bench::measure::{self, ChildRun, Machine};
+use akhbar_bench::plugins;
+use akhbar_core::{PipelineConfig, RawDocument};
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+
+use crate::report::{Report, Row};
+
+/// Flags of `akhbar-bench e2e`.
+#[derive(Debug, clap::Args)]
+pub struct E2eArgs {
+    /// A run of a few seconds for CI: small corpora, debug binaries, report
+    /// under target/bench-tiny/ (BENCHMARKS.md and benches/scaling.svg are
+    /// left alone).
+    #[arg(long)]
+    tiny: bool,
+    /// Folder with the `akhbar` binary and the plugin libraries (default:
+    /// target/release, or target/debug with --tiny).
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// Seed of the generated corpora.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Largest corpus of the corpus-size scaling run (10^3 … this).
+    #[arg(long, default_value_t = 100_000)]
+    max_corpus: u64,
+    /// Largest document of the document-size scaling run.
+    #[arg(long, default_value = "10M")]
+    max_document: String,
+    /// Where to write the report (default: BENCHMARKS.md at the repo root;
+    /// target/bench-tiny/BENCHMARKS.md with --tiny).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Skip the service rows even when `akhbar serve` exists.
+    #[arg(long)]
+    no_service: bool,
+}
+
+/// Sizes of one run.
+struct Plan {
+    throughput_docs: u64,
+    mixed_docs: u64,
+    boundary_docs: usize,
+    boundary_rounds: usize,
+    doc_sizes: Vec<usize>,
+    min_cpu_per_size: Duration,
+    corpus_sizes: Vec<u64>,
+    repeats: usize,
+}
+
+impl Plan {
+    fn new(args: &E2eArgs) -> anyhow::Result<Self> {
+        let max_doc = corpus::parse_size(&args.max_document)
+            .with_context(|| format!("--max-document {}", args.max_document))?;
+        Ok(if args.tiny {
+            Plan {
+                throughput_docs: 60,
+                mixed_docs: 10,
+                boundary_docs: 10,
+                boundary_rounds: 2,
+                doc_sizes: vec![1_000, 10_000, 100_000],
+                min_cpu_per_size: Duration::from_millis(20),
+                corpus_sizes: vec![10, 100],
+                repeats: 1,
+            }
+        } else {
+            let mut doc_sizes = vec![1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+            doc_sizes.retain(|&s| s <= max_doc);
+            let mut corpus_sizes = vec![1_000, 10_000, 100_000, 1_000_000];
+            corpus_sizes.retain(|&c| c <= args.max_corpus);
+            Plan {
+                throughput_docs: 10_000,
+                mixed_docs: 1_000,
+                boundary_docs: 400,
+                boundary_rounds: 7,
+                doc_sizes,
+                min_cpu_per_size: Duration::from_millis(1500),
+                corpus_sizes,
+                repeats: 3,
+            }
+        })
+    }
+}
+
+/// A generated corpus on disk, reused when its stamp matches.
+fn ensure_corpus(
+    work: &Path,
+    bodies: &Bodies,
+    seed: u64,
+    profile: SizeProfile,
+    name: &str,
+    count: u64,
+) -> anyhow::Result<(PathBuf, u64)> {
+    let dir = work.join(format!(
+        "corpus-{name}-s{seed}-v{}",
+        corpus::GENERATOR_VERSION
+    ));
+    let stamp = dir.join("COMPLETE");
+    if let Ok(text) = std::fs::read_to_string(&stamp)
+        && let Some((have, bytes)) = text.trim().split_once(' ')
+        && let (Ok(have), Ok(bytes)) = (have.parse::<u64>(), bytes.parse::<u64>())
+        && have >= count
+    {
+        return Ok((dir, bytes));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "akhbar-bench: generating {count} {name} documents in {}",
+        dir.display()
+    );
+    let generator = Generator::new(bodies.clone(), seed, profile);
+    let bytes = generator.write(&dir, count)?;
+    std::fs::write(&stamp, format!("{count} {bytes}\n"))?;
+    Ok((dir, bytes))
+}
+
+/// Bytes of the first `count` documents of a corpus folder.
+fn corpus_bytes(dir: &Path, count: u64) -> u64 {
+    let mut total = 0;
+    let mut seen = 0;
+    for folder in corpus::folders_for(dir, count) {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for file in files {
+            if seen == count {
+                return total;
+            }
+            total += std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            seen += 1;
+        }
+    }
+    total
+}
+
+/// `akhbar run -q --jobs J INPUTS… > /dev/null`, `repeats` times; the run
+/// with the median wall time.
+fn akhbar_run(
+    akhbar: &Path,
+    jobs: usize,
+    inputs: &[PathBuf],
+    repeats: usize,
+) -> anyhow::Result<ChildRun> {
+    let mut runs = Vec::new();
+    for _ in 0..repeats.max(1) {
+        let mut command = Command::new(akhbar);
+        command
+            .arg("run")
+            .arg("-q")
+            .arg("--jobs")
+            .arg(jobs.to_string())
+            .args(inputs)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let run = measure::run_child(&mut command)?;
+        if run.code != 0 {
+            anyhow::bail!(
+                "{} run exited with {} (inputs {:?}…)",
+                akhbar.display(),
+                run.code,
+                inputs.first()
+            );
+        }
+        runs.push(run);
+    }
+    runs.sort_by_key(|r| r.wall);
+    Ok(runs[(runs.len() - 1) / 2])
+}
+
+fn check_entry_symbols(bin_dir: &Path) -> anyhow::Result<()> {
+    // The harness loads the plugins through the C ABI: a plugin library
+    // built with `static` (feature unification gone wrong) has no entry.
+    let catalog = plugins::dynamic_catalog(bin_dir)?;
+    if let Some((path, reason)) = catalog.refused().first() {
+        anyhow::bail!(
+            "{} was refused: {reason}. If it lacks akhbar_plugin_entry, akhbar-bench/static was enabled in the workspace's \
+             own cargo invocation; rebuild with `cargo build --workspace` (see benches/README.md)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+pub fn run(args: E2eArgs) -> anyhow::Result<()> {
+    let repo = akhbar_bench::repo_root();
+    let plan = Plan::new(&args)?;
+    let profile = if args.tiny { "debug" } else { "release" };
+    let bin_dir = args
+        .bin_dir
+        .clone()
+        .unwrap_or_else(|| repo.join("target").join(profile));
+    let akhbar = bin_dir.join("akhbar");
+    if !akhbar.is_file() {
+        anyhow::bail!(
+            "{} not found: build it first with `cargo build{} --workspace`",
+            akhbar.display(),
+            if args.tiny { "" } else { " --release" }
+        );
+    }
+    check_entry_symbols(&bin_dir)?;
+    let work = repo
+        .join("target")
+        .join(if args.tiny { "bench-tiny" } else { "bench" });
+    std::fs::create_dir_all(&work)?;
+    let machine = Machine::detect(&repo);
+    let load_before = measure::load_average();
+    let bodies = Bodies::load(&repo)?;
+    let mut report = Report::new(machine, load_before, args.tiny, std::env::args().collect());
+
+    // 1. The generator is deterministic.
+    let determinism = {
+        let hash = |seed| {
+            let generator = Generator::new(bodies.clone(), seed, SizeProfile::Mixed);
+            let mut hasher = Sha256::new();
+            for i in 0..20 {
+                hasher.update(generator.document(i).bytes);
+            }
+            hex::encode(&hasher.finalize()[..8])
+        };
+        let (a, b) = (hash(args.seed), hash(args.seed));
+        anyhow::ensure!(
+            a == b,
+            "the corpus generator is not deterministic ({a} vs {b})"
+        );
+        anyhow::ensure!(a != hash(args.seed + 1), "two seeds gave the same corpus");
+        a
+    };
+    report.note(format!(
+        "Corpus generator: seed {} gives the same bytes every time (SHA-256 prefix of its first 20 mixed documents: `{determinism}`); generator version {}.",
+        args.seed,
+        corpus::GENERATOR_VERSION
+    ));
+
+    // 2. Throughput of `akhbar run`.
+    let seed_count = plan
+        .throughput_docs
+        .max(plan.corpus_sizes.iter().copied().max().unwrap_or(0));
+    let (seed_dir, _) = ensure_corpus(
+        &work,
+        &bodies,
+        args.seed,
+        SizeProfile::Seed,
+        "seed",
+        seed_count,
+    )?;
+    let (mixed_dir, _) = ensure_corpus(
+        &work,
+        &bodies,
+        args.seed,
+        SizeProfile::Mixed,
+        "mixed",
+        plan.mixed_docs,
+    )?;
+    for (label, dir, count) in [
+        ("seed-sized (4–11 KB)", &seed_dir, plan.throughput_docs),
+        ("mixed (1–200 KB)", &mixed_dir, plan.mixed_docs),
+    ] {
+        let inputs = corpus::folders_for(dir, count);
+        let docs = count.min(corpus::PER_FOLDER as u64 * inputs.len() as u64);
+        let bytes = corpus_bytes(dir, docs);
+        for jobs in [1usize, 2] {
+            let run = akhbar_run(&akhbar, jobs, &inputs, plan.repeats)?;
+            report
+                .throughput
+                .push(Row::throughput(label, jobs, docs, bytes, &run));
+        }
+    }
+
+    // 3. Plugin boundary overhead, in-process, static vs dynamic.
+    report.boundary = boundary(&bodies, args.seed, &bin_dir, &plan)?;
+
+    // 4. Scaling with document size.
+    let config = PipelineConfig::embedded_default();
+    let dynamic = plugins::build_dynamic(&config, &bin_dir)?;
+    for &size in &plan.doc_sizes {
+        let doc = Generator::new(bodies.clone(), args.seed, SizeProfile::Fixed(size)).document(0);
+        let path = work.join(format!("doc-{size}.txt"));
+        std::fs::write(&path, &doc.bytes)?;
+        let raw = RawDocument {
+            source_uri: path.display().to_string(),
+            content: doc.bytes.clone(),
+            ..Default::default()
+        };
+        let mut times = Vec::new();
+        let mut total = Duration::ZERO;
+        let mut articles = 0;
+        while times.len() < 3 || total < plan.min_cpu_per_size {
+            let (outcome, cpu) = measure::cpu_timed(|| dynamic.pipeline.process(raw.clone()));
+            articles = outcome.articles.len();
+            total += cpu;
+            times.push(cpu);
+            if times.len() >= 10_000 {
+                break;
+            }
+        }
+        let per_doc = measure::median(&mut times);
+        let child = akhbar_run(&akhbar, 1, std::slice::from_ref(&path), 1)?;
+        report.doc_scaling.push(crate::report::DocScale {
+            target: size,
+            bytes: doc.bytes.len(),
+            per_doc,
+            articles,
+            child,
+        });
+    }
+
+    // 5. Scaling with corpus size.
+    for &count in &plan.corpus_sizes {
+        let inputs = corpus::folders_for(&seed_dir, count);
+        let bytes = corpus_bytes(&seed_dir, count);
+        let run = akhbar_run(&akhbar, 2, &inputs, 1)?;
+        report
+            .corpus_scaling
+            .push(Row::throughput("seed-sized", 2, count, bytes, &run));
+    }
+
+    // 6. The service.
+    report.service = if args.no_service {
+        vec![crate::service::not_measured("skipped (--no-service)")]
+    } else {
+        crate::service::measure(&akhbar, &seed_dir, plan.throughput_docs.min(2_000), &work)
+    };
+
+    // 7. Criterion's last figures, the trafilatura comparison, the plot.
+    report.criterion = crate::report::criterion_estimates(&repo);
+    report.trafilatura = crate::report::trafilatura_section(&repo);
+    let svg = if args.tiny {
+        work.join("scaling.svg")
+    } else {
+        repo.join("benches").join("scaling.svg")
+    };
+    crate::plot::scaling(&svg, &report.doc_scaling, &report.corpus_scaling)?;
+    report.svg = svg.strip_prefix(&repo).unwrap_or(&svg).to_path_buf();
+
+    report.load_after = measure::load_average();
+    let out = args.out.clone().unwrap_or_else(|| {
+        if args.tiny {
+            work.join("BENCHMARKS.md")
+        } else {
+            repo.join("BENCHMARKS.md")
+        }
+    });
+    let markdown = report.markdown();
+    print!("{}", report.table());
+    std::fs::write(&out, markdown).with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!(
+        "akhbar-bench: wrote {} and {}",
+        out.display(),
+        svg.display()
+    );
+    Ok(())
+}
+
+/// Static vs dynamic on the same documents, alternating, thread CPU time.
+fn boundary(
+    bodies: &Bodies,
+    seed: u64,
+    bin_dir: &Path,
+    plan: &Plan,
+) -> anyhow::Result<crate::report::Boundary> {
+    if !plugins::HAS_STATIC {
+        return Ok(crate::report::Boundary::NotMeasured(
+            "this akhbar-bench was built without `--features static`; run benches/run.sh".into(),
+        ));
+    }
+    let config = PipelineConfig::embedded_default();
+    let statics = plugins::build_static(&config, bin_dir)?;
+    let dynamic = plugins::build_dynamic(&config, bin_dir)?;
+    let generator = Generator::new(bodies.clone(), seed, SizeProfile::Seed);
+    let docs: Vec<RawDocument> = (0..plan.boundary_docs as u64)
+        .map(|i| RawDocument {
+            source_uri: format!("bench/{i:07}.txt"),
+            content: generator.document(i).bytes,
+            ..Default::default()
+        })
+        .collect();
+    let run_all = |pipeline: &akhbar_core::Pipeline| {
+        let mut hasher = Sha256::new();
+        for doc in &docs {
+            for article in pipeline.process(doc.clone()).articles {
+                hasher.update(article.content_hash.as_bytes());
+            }
+        }
+        hasher.finalize()
+    };
+    // Warm up both (page cache, lazy statics, allocator).
+    let (a, b) = (run_all(&statics.pipeline), run_all(&dynamic.pipeline));
+    anyhow::ensure!(
+        a == b,
+        "static and dynamic pipelines produced different articles"
+    );
+    let mut s_times = Vec::new();
+    let mut d_times = Vec::new();
+    for round in 0..plan.boundary_rounds {
+        let order: [bool; 2] = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for is_static in order {
+            let pipeline = if is_static {
+                &statics.pipeline
+            } else {
+                &dynamic.pipeline
+            };
+            let (_, cpu) = measure::cpu_timed(|| run_all(pipeline));
+            if is_static {
+                s_times.push(cpu);
+            } else {
+                d_times.push(cpu);
+            }
+        }
+    }
+    let stage_ns = |built: &plugins::Built| -> Vec<(String, f64)> {
+        built
+            .pipeline
+            .stages()
+            .map(|s| {
+                let n = s
+                    .stats
+                    .documents_in
+                    .load(std::sync::atomic::Ordering::Relaxed);
+                let ns = s.stats.nanos.load(std::sync::atomic::Ordering::Relaxed);
+                (s.info.name.clone(), ns as f64 / n.max(1) as f64)
+            })
+            .collect()
+    };
+    Ok(crate::report::Boundary::Measured {
+        docs: docs.len(),
+        rounds: plan.boundary_rounds,
+        static_cpu: measure::median(&mut s_times),
+        dynamic_cpu: measure::median(&mut d_times),
+        static_stages: statics.static_stages.clone(),
+        dynamic_only: statics.dynamic_stages.clone(),
+        per_stage_static: stage_ns(&statics),
+        per_stage_dynamic: stage_ns(&dynamic),
+    })
+}
