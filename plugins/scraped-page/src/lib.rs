@@ -107,6 +107,22 @@ impl Normalizer for ScrapedPage {
             removed.index = rest[removed.index];
         }
 
+        // An article that already has a title (a second pass, or a source
+        // that knows it) keeps it; a different headline-like line found now
+        // is a heading of the body, not a second title.
+        if let Some(title) = extraction.title {
+            if !article.title.is_empty() && article.title != texts[title] {
+                extraction.title = None;
+                let at = extraction.kept.partition_point(|k| k.index < title);
+                extraction.kept.insert(
+                    at,
+                    extract::Kept {
+                        index: title,
+                        kind: ParagraphKind::Heading,
+                    },
+                );
+            }
+        }
         if let Some(title) = extraction.title {
             if article.title.is_empty() {
                 article.title = texts[title].to_owned();
@@ -232,5 +248,68 @@ mod tests {
         }
         let err = ScrapedPage::new(&Config::new(br#"{"lern": {}}"#)).unwrap_err();
         assert!(err.message().contains("lern"), "{err}");
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Lines like those of real dumps: prose sentences, menu words,
+        /// ad markers, prompts, and arbitrary text.
+        fn line() -> impl Strategy<Value = String> {
+            prop_oneof![4 => realistic_line(), 1 => "\\PC{1,80}"]
+        }
+
+        /// Prose sentences and chrome, no noise.
+        fn realistic_line() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => proptest::collection::vec(prop::sample::select(vec![
+                    "the", "minister", "said", "on", "friday", "that", "talks", "would", "continue",
+                    "قال", "الرئيس", "إن", "المحادثات", "ستستمر", "في", "العاصمة", "يوم", "الجمعة",
+                ]), 6..40).prop_map(|w| w.join(" ") + "."),
+                1 => prop::sample::select(vec!["Home", "Menu", "Share", "[ad_1]", "اقرأ أيضا", "Subscribe", "المصدر", "×"]).prop_map(str::to_owned),
+            ]
+        }
+
+        fn normalized(lines: &[String]) -> Result<Article, PluginError> {
+            let plugin =
+                ScrapedPage::new(&Config::new(br#"{"learn": {"enabled": false}}"#)).unwrap();
+            let lines: Vec<&str> = lines
+                .iter()
+                .map(|l| l.trim())
+                .filter(|l| !l.is_empty())
+                .collect();
+            plugin.normalize(page("p.example", &lines))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            /// Never a panic; every line is accounted for exactly once; the
+            /// output is never longer than the input.
+            #[test]
+            fn every_line_is_kept_removed_or_the_title(lines in proptest::collection::vec(line(), 0..60)) {
+                let trimmed: Vec<&str> = lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
+                let extraction = extract::extract(&trimmed, None, &Options::default());
+                let mut seen = vec![0u8; trimmed.len()];
+                extraction.title.into_iter().chain(extraction.kept.iter().map(|k| k.index)).chain(extraction.removed.iter().map(|r| r.index)).for_each(|i| seen[i] += 1);
+                prop_assert!(seen.iter().all(|&n| n == 1), "{:?}", seen);
+                if let Ok(article) = normalized(&lines) {
+                    let out: usize = article.paragraphs.iter().map(|p| p.text.len()).sum::<usize>() + article.title.len();
+                    let input: usize = trimmed.iter().map(|l| l.len()).sum();
+                    prop_assert!(out <= input);
+                }
+            }
+
+            /// The article the extractor keeps survives a second pass whole.
+            #[test]
+            fn a_second_pass_keeps_what_the_first_kept(lines in proptest::collection::vec(realistic_line(), 1..60)) {
+                if let Ok(first) = normalized(&lines) {
+                    let plugin = ScrapedPage::new(&Config::new(br#"{"learn": {"enabled": false}}"#)).unwrap();
+                    let second = plugin.normalize(first.clone()).expect("an extracted article is still an article");
+                    prop_assert_eq!(body(&second), body(&first));
+                }
+            }
+        }
     }
 }

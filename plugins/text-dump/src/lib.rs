@@ -296,4 +296,36 @@ mod tests {
             ]
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Any bytes at all: an article or an error, never a panic, and
+            /// never more text than the input could hold (a lossy U+FFFD is
+            /// at most 3 bytes for each bad byte).
+            #[test]
+            fn any_bytes_decode_or_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..2048), lossy: bool) {
+                let plugin = TextDump { config: TextDumpConfig { lossy } };
+                let raw = RawDocument { content: bytes.clone(), ..Default::default() };
+                if let Ok(articles) = plugin.decode(raw) {
+                    let text: usize = articles[0].paragraphs.iter().map(|p| p.text.len()).sum();
+                    prop_assert!(text <= bytes.len() * 3);
+                    prop_assert!(articles[0].paragraphs.iter().all(|p| !p.text.is_empty() && p.text.trim() == p.text));
+                }
+            }
+
+            /// Splitting is idempotent: paragraphs written back one per
+            /// blank-line block split into the same paragraphs.
+            #[test]
+            fn splitting_is_idempotent(text in "(\\PC{0,40}[\n\r]{0,3}){0,30}") {
+                let once = paragraphs(&text);
+                let twice = paragraphs(&once.join("\n\n"));
+                prop_assert_eq!(once, twice);
+            }
+        }
+    }
 }
