@@ -1,0 +1,428 @@
+//! Text helpers shared by Akhbar's `arabic` normalizer and its enrichers.
+//!
+//! Two forms of a paragraph:
+//! - [`display`]: what a reader sees. Only changes that never alter meaning:
+//!   Unicode NFKC (presentation forms such as ﻻ become لا), tatweel and
+//!   invisible characters removed (LRM/RLM/ALM, ZWJ/ZWNJ, ZWSP, bidi
+//!   controls, BOM, soft hyphen), whitespace folded. Digits stay as written.
+//! - [`matching`]: what stages compare. Also diacritics and Quranic marks
+//!   removed, alef variants إأآٱ → ا, ى → ي, ة → ه, Persian ی/ک → ي/ك,
+//!   Arabic-Indic and Persian digits → ASCII, other scripts lowercased and
+//!   Latin accents dropped.
+//!
+//! [`MatchingMap`] keeps, for every byte of the matching form, where its
+//! character came from in the display text, so a stage that finds something
+//! in the matching form can report it in the display text.
+#![forbid(unsafe_code)]
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+mod stem;
+mod stopwords;
+
+pub use stem::stem;
+pub use stopwords::is_stopword;
+
+/// ARABIC TATWEEL (kashida): stretches a word, carries no meaning.
+pub const TATWEEL: char = '\u{0640}';
+
+/// Invisible formatting characters that the display form drops.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'              // soft hyphen
+            | '\u{061C}'        // ARABIC LETTER MARK
+            | '\u{180E}'        // Mongolian vowel separator
+            | '\u{200B}'..='\u{200F}' // ZWSP, ZWNJ, ZWJ, LRM, RLM
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{FEFF}' // BOM / ZWNBSP
+    )
+}
+
+/// Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef),
+/// Quranic annotation marks, and the extended Arabic marks.
+pub fn is_arabic_mark(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0610}'..='\u{061A}'
+            | '\u{064B}'..='\u{065F}'
+            | '\u{0670}'
+            | '\u{06D6}'..='\u{06DC}'
+            | '\u{06DF}'..='\u{06E8}'
+            | '\u{06EA}'..='\u{06ED}'
+            | '\u{08D3}'..='\u{08E1}'
+            | '\u{08E3}'..='\u{08FF}'
+    )
+}
+
+/// Counts of what [`display_with_stats`] changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DisplayStats {
+    /// Tatweel characters removed.
+    pub tatweel: usize,
+    /// Invisible characters removed.
+    pub invisible: usize,
+    /// Whether NFKC changed anything.
+    pub nfkc: bool,
+    /// Whether whitespace was folded or trimmed.
+    pub whitespace: bool,
+}
+
+impl DisplayStats {
+    /// Whether anything changed.
+    pub fn changed(&self) -> bool {
+        self.tatweel > 0 || self.invisible > 0 || self.nfkc || self.whitespace
+    }
+}
+
+fn strip_invisible(text: &str, stats: &mut DisplayStats) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == TATWEEL {
+            stats.tatweel += 1;
+        } else if is_invisible(c) {
+            stats.invisible += 1;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The display form of `text` (see the crate docs).
+pub fn display(text: &str) -> String {
+    display_with_stats(text).0
+}
+
+/// The display form of `text` and what changed.
+pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
+    let mut stats = DisplayStats::default();
+    let mut current = strip_invisible(text, &mut stats);
+    // NFKC can produce tatweel (U+FE71 → U+0640 U+064B) and removing a
+    // character can let NFKC compose again: repeat until nothing changes.
+    for _ in 0..4 {
+        if is_nfkc_quick(current.chars()) == IsNormalized::Yes {
+            break;
+        }
+        let composed: String = current.nfkc().collect();
+        if composed == current {
+            break;
+        }
+        stats.nfkc = true;
+        current = strip_invisible(&composed, &mut stats);
+    }
+    let mut folded = String::with_capacity(current.len());
+    for word in current.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        if !folded.is_empty() {
+            folded.push(' ');
+        }
+        folded.push_str(word);
+    }
+    if folded != current {
+        stats.whitespace = true;
+    }
+    (folded, stats)
+}
+
+/// Whether `c` is a letter or digit for tokenizing (after folding).
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Whether a compatibility decomposition of `c` is worth doing per character
+/// (presentation forms, ligatures, full-width forms, accented Latin).
+fn decomposes(c: char) -> bool {
+    matches!(c,
+        '\u{00C0}'..='\u{024F}'
+            | '\u{1E00}'..='\u{1EFF}'
+            | '\u{FB00}'..='\u{FB06}'
+            | '\u{FB50}'..='\u{FDFF}'
+            | '\u{FE70}'..='\u{FEFC}'
+            | '\u{FF01}'..='\u{FFEE}')
+}
+
+/// Folds one character into the matching form, calling `emit` for each
+/// output character (zero, one or more).
+fn fold_char(c: char, emit: &mut impl FnMut(char)) {
+    match c {
+        _ if c.is_ascii() => {
+            if c.is_ascii_whitespace() {
+                emit(' ')
+            } else {
+                emit(c.to_ascii_lowercase())
+            }
+        }
+        TATWEEL => {}
+        _ if is_invisible(c) || is_arabic_mark(c) => {}
+        '\u{0300}'..='\u{036F}' => {}
+        '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' | '\u{0672}' | '\u{0673}' => {
+            emit('\u{0627}')
+        }
+        '\u{0649}' | '\u{06CC}' => emit('\u{064A}'),
+        '\u{06A9}' => emit('\u{0643}'),
+        '\u{0629}' => emit('\u{0647}'),
+        '\u{0660}'..='\u{0669}' => emit(char::from(b'0' + (c as u32 - 0x0660) as u8)),
+        '\u{06F0}'..='\u{06F9}' => emit(char::from(b'0' + (c as u32 - 0x06F0) as u8)),
+        _ if c.is_whitespace() => emit(' '),
+        _ if decomposes(c) => {
+            let mut parts = Vec::with_capacity(4);
+            unicode_normalization::char::decompose_compatible(c, |p| parts.push(p));
+            if parts.len() == 1 && parts[0] == c {
+                lower(c, emit);
+            } else {
+                for p in parts {
+                    fold_char(p, emit);
+                }
+            }
+        }
+        _ => lower(c, emit),
+    }
+}
+
+fn lower(c: char, emit: &mut impl FnMut(char)) {
+    let mut lowered = c.to_lowercase();
+    if lowered.len() == 1 && lowered.clone().next() == Some(c) {
+        emit(c);
+        return;
+    }
+    for l in lowered.by_ref() {
+        if l == c {
+            emit(l)
+        } else {
+            fold_char(l, emit)
+        }
+    }
+}
+
+/// Whether `c` attaches to the preceding character (a mark or tatweel), so
+/// that a match ending before it still covers it in the display text.
+fn attaches(c: char) -> bool {
+    c == TATWEEL || is_arabic_mark(c) || ('\u{0300}'..='\u{036F}').contains(&c)
+}
+
+/// The matching form of `text` (see the crate docs).
+pub fn matching(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last_space = true;
+    for c in text.chars() {
+        fold_char(c, &mut |o| {
+            if o == ' ' {
+                if !last_space {
+                    out.push(' ');
+                }
+                last_space = true;
+            } else {
+                out.push(o);
+                last_space = false;
+            }
+        });
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
+}
+
+/// A matching form with, for every one of its bytes, the byte range in the
+/// source text of the character it came from.
+#[derive(Debug, Clone, Default)]
+pub struct MatchingMap {
+    /// The matching form (equal to [`matching`] of the source).
+    pub text: String,
+    src_start: Vec<u32>,
+    src_end: Vec<u32>,
+}
+
+impl MatchingMap {
+    /// Folds `source` and remembers where each output byte came from.
+    pub fn new(source: &str) -> Self {
+        let mut map = MatchingMap {
+            text: String::with_capacity(source.len()),
+            src_start: Vec::with_capacity(source.len()),
+            src_end: Vec::with_capacity(source.len()),
+        };
+        let mut last_space = true;
+        for (at, c) in source.char_indices() {
+            let end = (at + c.len_utf8()) as u32;
+            let before = map.text.len();
+            fold_char(c, &mut |o| {
+                if o == ' ' {
+                    if last_space {
+                        return;
+                    }
+                    last_space = true;
+                } else {
+                    last_space = false;
+                }
+                let n = o.len_utf8();
+                map.text.push(o);
+                for _ in 0..n {
+                    map.src_start.push(at as u32);
+                    map.src_end.push(end);
+                }
+            });
+            if map.text.len() == before && attaches(c) && !last_space {
+                // A dropped mark belongs to the character before it.
+                let prev_start = map.src_start.last().copied();
+                if let Some(prev_start) = prev_start {
+                    let mut i = map.src_end.len();
+                    while i > 0 && map.src_start[i - 1] == prev_start {
+                        map.src_end[i - 1] = end;
+                        i -= 1;
+                    }
+                }
+            }
+        }
+        if map.text.ends_with(' ') {
+            map.text.pop();
+            map.src_start.pop();
+            map.src_end.pop();
+        }
+        map
+    }
+
+    /// The source byte range of the matching byte range `start..end`
+    /// (`start < end`, both on character boundaries of the matching form).
+    pub fn source_range(&self, start: usize, end: usize) -> (usize, usize) {
+        if start >= end || end > self.text.len() {
+            return (0, 0);
+        }
+        (
+            self.src_start[start] as usize,
+            self.src_end[end - 1] as usize,
+        )
+    }
+}
+
+/// Byte ranges of the words (runs of letters and digits) of a folded text.
+pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, _) = loop {
+            let (i, c) = chars.next()?;
+            if is_word_char(c) {
+                break (i, c);
+            }
+        };
+        let mut end = text.len();
+        while let Some(&(i, c)) = chars.peek() {
+            if !is_word_char(c) {
+                end = i;
+                break;
+            }
+            chars.next();
+        }
+        Some((start, end))
+    })
+}
+
+/// Whether the text is mostly in the Arabic script (by letters).
+pub fn is_mostly_arabic(text: &str) -> bool {
+    let (mut arabic, mut letters) = (0usize, 0usize);
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if ('\u{0600}'..='\u{06FF}').contains(&c) || ('\u{0750}'..='\u{077F}').contains(&c) {
+            arabic += 1;
+        }
+    }
+    letters > 0 && arabic * 2 > letters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_keeps_meaning_and_digits() {
+        assert_eq!(display("ﻻ"), "لا");
+        assert_eq!(display("كـــوريا"), "كوريا");
+        assert_eq!(display("\u{200F}بوتين\u{200E} \u{200C}قال"), "بوتين قال");
+        assert_eq!(display("\u{FEFF}  a \t\u{00A0} b  "), "a b");
+        assert_eq!(display("soft\u{00AD}ware"), "software");
+        assert_eq!(display("عام ٢٠٢٤ و۱۴۰۳"), "عام ٢٠٢٤ و۱۴۰۳");
+        // Diacritics and letter variants stay in the display form.
+        assert_eq!(display("إِنَّ مُدَرِّسَةً"), "إِنَّ مُدَرِّسَةً");
+    }
+
+    #[test]
+    fn matching_folds_variants_marks_and_digits() {
+        assert_eq!(matching("إِنَّ أحمد آمن ٱلله"), "ان احمد امن الله");
+        assert_eq!(matching("مستشفى مدرسة"), "مستشفي مدرسه");
+        assert_eq!(matching("ﻻ ی ک"), "لا ي ك");
+        assert_eq!(matching("٢٠٢٤ ۱۴۰۳"), "2024 1403");
+        assert_eq!(matching("Kim Jong Un, Erdoğan"), "kim jong un, erdogan");
+        assert_eq!(matching("  a\u{200F}  b "), "a b");
+    }
+
+    #[test]
+    fn map_points_back_into_the_display_text() {
+        let display = "قال الرئيسُ بوتينُ: «نعم»";
+        let map = MatchingMap::new(display);
+        assert_eq!(map.text, matching(display));
+        let at = map.text.find("بوتين").unwrap();
+        let (s, e) = map.source_range(at, at + "بوتين".len());
+        assert_eq!(&display[s..e], "بوتينُ");
+        let at = map.text.find("الرئيس").unwrap();
+        let (s, e) = map.source_range(at, at + "الرئيس".len());
+        assert_eq!(&display[s..e], "الرئيسُ");
+    }
+
+    #[test]
+    fn words_are_runs_of_letters_and_digits() {
+        let text = "قال، بوتين: 24 ok.";
+        let words: Vec<&str> = word_ranges(text).map(|(s, e)| &text[s..e]).collect();
+        assert_eq!(words, ["قال", "بوتين", "24", "ok"]);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn mixed() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                prop_oneof![
+                    4 => prop::sample::select(vec![
+                        'ك', 'ي', 'م', 'ا', 'أ', 'إ', 'آ', 'ٱ', 'ى', 'ة', 'ی', 'ک', 'ـ', 'ً', 'ُ', 'ّ', 'ٰ', 'ۖ',
+                        '\u{0654}', '\u{0655}', '\u{0653}', 'ﻻ', 'ﷲ', '\u{FE71}', '\u{FE70}', '\u{FE77}',
+                        '٣', '۴', ' ', '\u{00A0}', '\t', '\u{200C}', '\u{200D}', '\u{200F}', '\u{061C}',
+                        '\u{FEFF}', '\u{00AD}', '\u{202B}', 'a', 'A', 'É', 'e', '\u{0301}', 'İ', 'ß', 'ﬁ', 'Ａ', '①',
+                    ]),
+                    1 => any::<char>(),
+                ],
+                0..40,
+            )
+            .prop_map(|cs| cs.into_iter().collect())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn display_is_idempotent(text in mixed()) {
+                let once = display(&text);
+                prop_assert_eq!(display(&once), once);
+            }
+
+            #[test]
+            fn matching_is_idempotent(text in mixed()) {
+                let once = matching(&display(&text));
+                prop_assert_eq!(matching(&once), once.clone());
+                prop_assert_eq!(matching(&display(&once)), once);
+            }
+
+            #[test]
+            fn map_agrees_with_matching_and_stays_in_bounds(text in mixed()) {
+                let map = MatchingMap::new(&text);
+                prop_assert_eq!(&map.text, &matching(&text));
+                for (s, e) in word_ranges(&map.text) {
+                    let (ds, de) = map.source_range(s, e);
+                    prop_assert!(ds < de && de <= text.len());
+                    prop_assert!(text.is_char_boundary(ds) && text.is_char_boundary(de));
+                    prop_assert_eq!(matching(&text[ds..de]), map.text[s..e].to_owned());
+                }
+            }
+        }
+    }
+}
