@@ -1,1 +1,624 @@
-//! placeholder
+//! `entities`: people, places and organizations, each with its surface text
+//! and byte offsets in the display text of its paragraph, a label and a
+//! canonical id that spelling variants share.
+//!
+//! - **Gazetteer** (`data/gazetteer.tsv`, embedded; users add their own
+//!   files with `{"extra_gazetteers": ["path.tsv"]}`): aliases are folded to
+//!   the matching form and matched with aho-corasick over the matching form
+//!   of each paragraph. Arabic clitics before a name are allowed (و ف ب ل ك
+//!   and ال with their combinations, ل+ال → لل), so بكيم جونغ أون and
+//!   وللكرملين match (the surface text leaves out a clitic, except in the
+//!   fused لل form); a match must end at a word end. Transliterated names
+//!   (flag `g`) also match with غ/ج swapped: جونغ/جونج, شويغو/شويجو.
+//!   Weak aliases (`~كيم`) count only in an article that names the entity
+//!   in full.
+//! - **Rules** for names the gazetteer lacks: a title word (الرئيس، الزعيم،
+//!   وزير، رئيس الوزراء، المتحدث باسم …) followed, after its modifiers
+//!   (الروسي، الخارجية …), by two or three name words; in English, "said"
+//!   next to a capitalized name and titles such as "President". Their
+//!   canonical id is `akhbar:name:` and the folded name (غ folded to ج), so
+//!   spelling variants of unknown names still meet.
+//!
+//! Only the paragraphs the normalizers kept are read, so nothing comes from
+//! removed chrome.
+#![forbid(unsafe_code)]
+
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use akhbar_arabic_text::{MatchingMap, is_stopword, is_word_char, matching};
+use akhbar_plugin_sdk::proto::{Article, Entity, entity::Label};
+use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
+
+/// The built-in gazetteer.
+pub const GAZETTEER: &str = include_str!("../data/gazetteer.tsv");
+
+/// One gazetteer entity.
+#[derive(Debug, Clone)]
+pub struct GazetteerEntry {
+    /// Canonical id (`wikidata:Q…` or `akhbar:…`).
+    pub id: String,
+    /// Label.
+    pub label: Label,
+    /// Canonical name.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// The alias as written (Arabic clitics may precede it).
+    Plain,
+    /// An ال-alias after ل: للكرملين (only و or ف may precede it).
+    Lil,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PatternInfo {
+    entity: usize,
+    weak: bool,
+    form: Form,
+    latin: bool,
+    starts_with_al: bool,
+}
+
+/// Config of `entities`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EntitiesConfig {
+    /// More gazetteer files (same format as the built-in one).
+    pub extra_gazetteers: Vec<String>,
+    /// Use the built-in gazetteer.
+    pub builtin_gazetteer: bool,
+    /// Find names the gazetteer lacks with title and "said" rules.
+    pub rules: bool,
+}
+
+impl Default for EntitiesConfig {
+    fn default() -> Self {
+        EntitiesConfig {
+            extra_gazetteers: Vec::new(),
+            builtin_gazetteer: true,
+            rules: true,
+        }
+    }
+}
+
+/// The `entities` enricher.
+#[derive(Debug)]
+pub struct Entities {
+    entries: Vec<GazetteerEntry>,
+    patterns: Vec<PatternInfo>,
+    automaton: Option<AhoCorasick>,
+    rules: bool,
+    titles: AhoCorasick,
+    title_words: Vec<&'static str>,
+    english_titles: Vec<&'static str>,
+}
+
+fn parse_label(label: &str) -> Option<Label> {
+    Some(match label.trim().to_ascii_uppercase().as_str() {
+        "PERSON" | "PER" => Label::Person,
+        "PLACE" | "LOC" | "GPE" => Label::Place,
+        "ORGANIZATION" | "ORGANISATION" | "ORG" => Label::Organization,
+        "EVENT" => Label::Event,
+        "OTHER" | "MISC" => Label::Other,
+        _ => return None,
+    })
+}
+
+/// Variants of an Arabic alias with غ and ج swapped, word by word.
+fn g_variants(alias: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for (i, word) in alias.split(' ').enumerate() {
+        let mut forms = vec![word.to_owned()];
+        if word.contains('غ') || word.contains('ج') {
+            forms.push(word.replace('غ', "ج"));
+            forms.push(word.replace('ج', "غ"));
+        }
+        forms.sort();
+        forms.dedup();
+        let mut next = Vec::new();
+        for prefix in &out {
+            for form in &forms {
+                if next.len() < 64 {
+                    next.push(if i == 0 {
+                        form.clone()
+                    } else {
+                        format!("{prefix} {form}")
+                    });
+                }
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+fn is_arabic(c: char) -> bool {
+    ('\u{0600}'..='\u{06FF}').contains(&c)
+}
+
+/// Clitic prefixes that may stand before a name in one word.
+const PREFIXES: [&str; 11] = ["", "و", "ف", "ب", "ل", "ك", "وب", "ول", "فب", "فل", "وك"];
+/// … and those that bring their own article, for aliases without ال.
+const AL_PREFIXES: [&str; 7] = ["ال", "وال", "فال", "بال", "كال", "لل", "ولل"];
+
+impl Entities {
+    /// Builds the matcher from gazetteer texts (TSV, see `data/gazetteer.tsv`).
+    pub fn from_gazetteers(texts: &[(&str, &str)], rules: bool) -> Result<Self, PluginError> {
+        let mut entries: Vec<GazetteerEntry> = Vec::new();
+        let mut by_id: HashMap<String, usize> = HashMap::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut strings: Vec<String> = Vec::new();
+        let mut patterns: Vec<PatternInfo> = Vec::new();
+        for (origin, text) in texts {
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim_end_matches('\r');
+                if line.trim().is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let fields: Vec<&str> = line.split('\t').collect();
+                let bad = |why: &str| {
+                    PluginError::failed(format!("gazetteer {origin} line {}: {why}", n + 1))
+                };
+                let [id, label, name, flags, aliases] = fields[..] else {
+                    return Err(bad("expected 5 tab-separated fields: id, label, name, flags, aliases"));
+                };
+                let label = parse_label(label).ok_or_else(|| bad("unknown label"))?;
+                let entity = *by_id.entry(id.to_owned()).or_insert_with(|| {
+                    entries.push(GazetteerEntry {
+                        id: id.to_owned(),
+                        label,
+                        name: name.to_owned(),
+                    });
+                    entries.len() - 1
+                });
+                let translit = flags.contains('g');
+                for alias in aliases.split('|').map(str::trim).filter(|a| !a.is_empty()) {
+                    let (weak, alias) = match alias.strip_prefix('~') {
+                        Some(rest) => (true, rest),
+                        None => (false, alias),
+                    };
+                    let folded = matching(alias);
+                    if folded.is_empty() {
+                        continue;
+                    }
+                    let arabic = folded.chars().next().is_some_and(is_arabic);
+                    let forms = if translit && arabic {
+                        g_variants(&folded)
+                    } else {
+                        vec![folded]
+                    };
+                    for form in forms {
+                        let starts_with_al = arabic && form.starts_with("ال");
+                        let mut add = |pattern: String, form: Form| {
+                            if seen.contains_key(&pattern) {
+                                return;
+                            }
+                            seen.insert(pattern.clone(), patterns.len());
+                            strings.push(pattern);
+                            patterns.push(PatternInfo {
+                                entity,
+                                weak,
+                                form,
+                                latin: !arabic,
+                                starts_with_al,
+                            });
+                        };
+                        if starts_with_al {
+                            add(format!("لل{}", &form["ال".len()..]), Form::Lil);
+                        }
+                        add(form, Form::Plain);
+                    }
+                }
+            }
+        }
+        let automaton = if strings.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&strings)
+                    .map_err(|e| PluginError::failed(format!("cannot build the gazetteer: {e}")))?,
+            )
+        };
+        let title_words = vec![
+            "الرئيس",
+            "الزعيم",
+            "وزير",
+            "وزيره",
+            "رئيس الوزراء",
+            "رئيس وزراء",
+            "رئيسه الوزراء",
+            "المتحدث باسم",
+            "المتحدثه باسم",
+            "الناطق باسم",
+            "المستشار",
+            "الملك",
+            "الامير",
+            "الشيخ",
+            "السفير",
+            "نائب الرئيس",
+            "الجنرال",
+            "المبعوث",
+            "زعيم",
+        ];
+        let titles = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&title_words)
+            .map_err(|e| PluginError::failed(e.to_string()))?;
+        Ok(Entities {
+            entries,
+            patterns,
+            automaton,
+            rules,
+            titles,
+            title_words,
+            english_titles: vec![
+                "President",
+                "Prime Minister",
+                "Minister",
+                "Chancellor",
+                "King",
+                "Prince",
+                "Leader",
+                "leader",
+                "spokesman",
+                "spokeswoman",
+                "spokesperson",
+                "Secretary",
+                "General",
+                "Ambassador",
+            ],
+        })
+    }
+
+    /// The gazetteer entities.
+    pub fn entries(&self) -> &[GazetteerEntry] {
+        &self.entries
+    }
+}
+
+impl Plugin for Entities {
+    const NAME: &'static str = "entities";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    fn new(config: &Config<'_>) -> Result<Self, PluginError> {
+        let config: EntitiesConfig = config.parse()?;
+        let mut extra = Vec::new();
+        for path in &config.extra_gazetteers {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| PluginError::failed(format!("cannot read gazetteer {path}: {e}")))?;
+            extra.push((path.as_str(), text));
+        }
+        let mut texts: Vec<(&str, &str)> = Vec::new();
+        if config.builtin_gazetteer {
+            texts.push(("data/gazetteer.tsv", GAZETTEER));
+        }
+        texts.extend(extra.iter().map(|(p, t)| (*p, t.as_str())));
+        Entities::from_gazetteers(&texts, config.rules)
+    }
+}
+
+/// A mention found in the matching form of one paragraph.
+#[derive(Debug, Clone)]
+struct Found {
+    paragraph: usize,
+    start: usize,
+    end: usize,
+    entity: Option<usize>,
+    weak: bool,
+    rule: Option<(Label, String)>,
+    /// Offsets are already in the display text (English rules).
+    in_display: bool,
+}
+
+fn word_start(text: &str, at: usize) -> usize {
+    text[..at]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !is_word_char(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+fn ends_word(text: &str, at: usize) -> bool {
+    text[at..].chars().next().is_none_or(|c| !is_word_char(c))
+}
+
+/// Folds a name for a rule-made canonical id: غ and ج meet.
+fn name_key(folded: &str) -> String {
+    folded
+        .split(|c: char| !is_word_char(c))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.replace('غ', "ج"))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Words that end a name after a title word.
+const NOT_NAME: &[&str] = &[
+    "يوم", "خلال", "امس", "اليوم", "الي", "ان", "انه", "انها", "الذي", "التي", "قال", "قالت", "اكد",
+    "اعلن", "بعد", "قبل", "عن", "علي", "في", "من", "مع", "كان", "لدي", "شخصيا", "نفسه", "السابق",
+];
+
+impl Entities {
+    fn gazetteer_matches(&self, paragraph: usize, text: &str, out: &mut Vec<Found>) {
+        let Some(automaton) = &self.automaton else {
+            return;
+        };
+        let mut candidates: Vec<Found> = Vec::new();
+        for m in automaton.find_overlapping_iter(text) {
+            let info = self.patterns[m.pattern().as_usize()];
+            let (start, end) = (m.start(), m.end());
+            if !ends_word(text, end) {
+                continue;
+            }
+            let ws = word_start(text, start);
+            let prefix = &text[ws..start];
+            let ok = if info.latin {
+                prefix.is_empty()
+            } else {
+                match info.form {
+                    Form::Lil => matches!(prefix, "" | "و" | "ف"),
+                    Form::Plain => {
+                        PREFIXES.contains(&prefix)
+                            || (!info.starts_with_al && AL_PREFIXES.contains(&prefix))
+                    }
+                }
+            };
+            if !ok {
+                continue;
+            }
+            // A لل form (ل + ال) is reported whole: للكرملين.
+            candidates.push(Found {
+                paragraph,
+                start,
+                end,
+                entity: Some(info.entity),
+                weak: info.weak,
+                rule: None,
+                in_display: false,
+            });
+        }
+        // Longest first, then leftmost; no overlaps.
+        candidates.sort_by_key(|f| (std::cmp::Reverse(f.end - f.start), f.start));
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        for c in candidates {
+            if taken.iter().all(|&(s, e)| c.end <= s || c.start >= e) {
+                taken.push((c.start, c.end));
+                out.push(c);
+            }
+        }
+    }
+
+    fn title_rules(&self, paragraph: usize, text: &str, taken: &[(usize, usize)], out: &mut Vec<Found>) {
+        for m in self.titles.find_iter(text) {
+            if word_start(text, m.start()) != m.start() && !matches!(&text[word_start(text, m.start())..m.start()], "و" | "ف" | "ل" | "ب") {
+                continue;
+            }
+            if !ends_word(text, m.end()) {
+                continue;
+            }
+            let title = self.title_words[m.pattern().as_usize()];
+            let label_after_title = if title.contains("باسم") {
+                Label::Organization
+            } else {
+                Label::Person
+            };
+            // Words after the title: modifiers (ال…) first, then the name.
+            let mut words = akhbar_arabic_text::word_ranges(&text[m.end()..])
+                .map(|(s, e)| (m.end() + s, m.end() + e))
+                .peekable();
+            let mut last_end = m.end();
+            let mut modifiers = 0;
+            let mut name: Vec<(usize, usize)> = Vec::new();
+            for (s, e) in words.by_ref() {
+                // Punctuation between words ends the phrase.
+                if text[last_end..s].chars().any(|c| !c.is_whitespace()) {
+                    break;
+                }
+                let word = &text[s..e];
+                let in_gazetteer = taken.iter().any(|&(ts, te)| s < te && e > ts);
+                if in_gazetteer {
+                    break;
+                }
+                if name.is_empty() && word.starts_with("ال") && modifiers < 4 && label_after_title == Label::Person {
+                    modifiers += 1;
+                    last_end = e;
+                    continue;
+                }
+                if word.starts_with("ال") && label_after_title == Label::Person
+                    || is_stopword(word)
+                    || NOT_NAME.contains(&word)
+                    || word.chars().count() < 2
+                    || word.chars().all(|c| c.is_ascii_digit())
+                    || name.len() == 3
+                {
+                    break;
+                }
+                name.push((s, e));
+                last_end = e;
+            }
+            let enough = match label_after_title {
+                Label::Person => name.len() >= 2,
+                _ => !name.is_empty(),
+            };
+            if enough {
+                let (start, end) = (name[0].0, name[name.len() - 1].1);
+                out.push(Found {
+                    paragraph,
+                    start,
+                    end,
+                    entity: None,
+                    weak: false,
+                    rule: Some((label_after_title, name_key(&text[start..end]))),
+                    in_display: false,
+                });
+            }
+        }
+    }
+
+    /// English rules on the display text: "said Name Name", "Name Name said",
+    /// and a title word before a capitalized name.
+    fn english_rules(&self, paragraph: usize, display: &str, taken: &[(usize, usize)], out: &mut Vec<Found>) {
+        let words: Vec<(usize, usize)> = display
+            .char_indices()
+            .filter(|&(i, c)| c.is_alphabetic() && display[..i].chars().next_back().is_none_or(|p| !p.is_alphanumeric() && p != '\'' && p != '-'))
+            .map(|(i, _)| {
+                let end = display[i..]
+                    .char_indices()
+                    .find(|&(_, c)| !(c.is_alphanumeric() || c == '-' || c == '\''))
+                    .map_or(display.len(), |(j, _)| i + j);
+                (i, end)
+            })
+            .collect();
+        let is_cap = |&(s, e): &(usize, usize)| {
+            let w = &display[s..e];
+            w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars().nth(1).is_some_and(char::is_lowercase)
+                && !self.english_titles.contains(&w)
+                && !is_stopword(&w.to_lowercase())
+        };
+        let adjacent = |a: (usize, usize), b: (usize, usize)| display[a.1..b.0].chars().all(|c| c == ' ');
+        let name_from = |i: usize| -> Option<(usize, usize)> {
+            let mut j = i;
+            while j < words.len() && j < i + 3 && is_cap(&words[j]) && (j == i || adjacent(words[j - 1], words[j])) {
+                j += 1;
+            }
+            (j >= i + 2).then(|| (words[i].0, words[j - 1].1))
+        };
+        let mut push = |range: (usize, usize)| {
+            if taken.iter().any(|&(s, e)| range.0 < e && range.1 > s)
+                || out.iter().any(|f| f.paragraph == paragraph && f.start == range.0)
+            {
+                return;
+            }
+            out.push(Found {
+                paragraph,
+                start: range.0,
+                end: range.1,
+                entity: None,
+                weak: false,
+                rule: Some((Label::Person, name_key(&matching(&display[range.0..range.1])))),
+                in_display: true,
+            });
+        };
+        for (i, &(s, e)) in words.iter().enumerate() {
+            let w = &display[s..e];
+            let next = i + 1;
+            if (w == "said" || w == "says" || self.english_titles.contains(&w)) && next < words.len() && adjacent(words[i], words[next]) {
+                if let Some(range) = name_from(next) {
+                    push(range);
+                }
+            }
+            if (w == "said" || w == "says") && i >= 2 {
+                for k in (i.saturating_sub(3)..i.saturating_sub(1)).rev() {
+                    if let Some(range) = name_from(k)
+                        && range.1 == words[i - 1].1
+                        && adjacent(words[i - 1], words[i])
+                    {
+                        push(range);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finds the entities of an article.
+    pub fn find(&self, article: &Article) -> (Vec<Entity>, usize) {
+        let mut found: Vec<Found> = Vec::new();
+        let mut maps = Vec::with_capacity(article.paragraphs.len());
+        let mut english: Vec<Found> = Vec::new();
+        for (i, paragraph) in article.paragraphs.iter().enumerate() {
+            let map = MatchingMap::new(&paragraph.text);
+            let before = found.len();
+            self.gazetteer_matches(i, &map.text, &mut found);
+            if self.rules {
+                let taken: Vec<(usize, usize)> = found[before..].iter().map(|f| (f.start, f.end)).collect();
+                self.title_rules(i, &map.text, &taken, &mut found);
+                let display_taken: Vec<(usize, usize)> = taken.iter().map(|&(s, e)| map.source_range(s, e)).collect();
+                self.english_rules(i, &paragraph.text, &display_taken, &mut english);
+            }
+            maps.push(map);
+        }
+        let strong: HashSet<usize> = found
+            .iter()
+            .filter(|f| !f.weak)
+            .filter_map(|f| f.entity)
+            .collect();
+        let mut entities = Vec::new();
+        let mut rule_count = 0;
+        for f in found.iter().chain(english.iter()) {
+            let display = &article.paragraphs[f.paragraph].text;
+            let (start, end) = if f.in_display {
+                (f.start, f.end)
+            } else {
+                maps[f.paragraph].source_range(f.start, f.end)
+            };
+            if start >= end {
+                continue;
+            }
+            let text = display[start..end].to_owned();
+            let entity = match (f.entity, &f.rule) {
+                (Some(e), _) => {
+                    if f.weak && !strong.contains(&e) {
+                        continue;
+                    }
+                    let entry = &self.entries[e];
+                    Entity {
+                        text,
+                        label: entry.label as i32,
+                        canonical_id: entry.id.clone(),
+                        canonical_name: entry.name.clone(),
+                        paragraph: f.paragraph as u32,
+                        start: start as u32,
+                        end: end as u32,
+                        confidence: if f.weak { 0.7 } else { 0.95 },
+                    }
+                }
+                (None, Some((label, key))) => {
+                    rule_count += 1;
+                    Entity {
+                        canonical_name: text.clone(),
+                        text,
+                        label: *label as i32,
+                        canonical_id: format!("akhbar:name:{key}"),
+                        paragraph: f.paragraph as u32,
+                        start: start as u32,
+                        end: end as u32,
+                        confidence: 0.5,
+                    }
+                }
+                (None, None) => continue,
+            };
+            entities.push(entity);
+        }
+        entities.sort_by_key(|e| (e.paragraph, e.start));
+        (entities, rule_count)
+    }
+}
+
+impl Enricher for Entities {
+    fn enrich(&self, mut article: Article) -> Result<Article, PluginError> {
+        let (entities, from_rules) = self.find(&article);
+        let distinct: HashSet<&str> = entities.iter().map(|e| e.canonical_id.as_str()).collect();
+        article.provenance.push(Self::provenance(
+            "enricher",
+            format!(
+                "found {} mentions of {} entities ({} from title and \"said\" rules)",
+                entities.len(),
+                distinct.len(),
+                from_rules
+            ),
+        ));
+        article.entities = entities;
+        Ok(article)
+    }
+}
+
+#[cfg(not(feature = "static"))]
+akhbar_plugin_sdk::export_plugin!(enricher: Entities);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+use super::*;
+use akhbar_plugin_sdk::proto::Paragraph;
+
+fn plugin() -> Entities {
+    Entities::new(&Config::new(b"")).unwrap()
+}
+
+fn article(texts: &[&str]) -> Article {
+    Article {
+        paragraphs: texts
+            .iter()
+            .map(|t| Paragraph {
+                text: akhbar_arabic_text::display(t),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// (surface text, canonical id) of each mention.
+fn mentions(plugin: &Entities, texts: &[&str]) -> Vec<(String, String)> {
+    let out = plugin.enrich(article(texts)).unwrap();
+    for e in &out.entities {
+        let display = &out.paragraphs[e.paragraph as usize].text;
+        assert_eq!(&display[e.start as usize..e.end as usize], e.text, "offsets point at the surface text");
+    }
+    out.entities
+        .iter()
+        .map(|e| (e.text.clone(), e.canonical_id.clone()))
+        .collect()
+}
+
+fn ids(plugin: &Entities, text: &str) -> Vec<String> {
+    mentions(plugin, &[text]).into_iter().map(|(_, id)| id).collect()
+}
+
+#[test]
+fn spelling_variants_meet_on_one_canonical_entity() {
+    let p = plugin();
+    for text in ["كيم جونغ أون", "كيم جونج أون", "كيم جونغ اون", "كِيم جُونغ أُون", "Kim Jong Un", "Kim Jong-un"] {
+        assert_eq!(ids(&p, text), ["wikidata:Q56226"], "{text}");
+    }
+    for text in ["بيونغ يانغ", "بيونج يانج", "Pyongyang"] {
+        assert_eq!(ids(&p, text), ["wikidata:Q18808"], "{text}");
+    }
+    for text in ["شويغو", "شويجو", "سيرجي شويغو", "سيرغي شويجو", "Sergei Shoigu"] {
+        assert_eq!(ids(&p, text), ["wikidata:Q32024"], "{text}");
+    }
+}
+
+#[test]
+fn arabic_clitics_are_allowed_and_left_out_of_the_surface() {
+    let p = plugin();
+    assert_eq!(
+        mentions(&p, &["يلتقي بكيم جونغ أون وبيونغ يانغ ولروسيا وبالصين"]),
+        [
+            ("كيم جونغ أون".to_owned(), "wikidata:Q56226".to_owned()),
+            ("بيونغ يانغ".to_owned(), "wikidata:Q18808".to_owned()),
+            ("روسيا".to_owned(), "wikidata:Q159".to_owned()),
+            ("الصين".to_owned(), "wikidata:Q148".to_owned()),
+        ]
+    );
+    assert_eq!(ids(&p, "بيان للكرملين"), ["akhbar:moscow-kremlin"]);
+    assert_eq!(ids(&p, "قال الكرملين"), ["akhbar:moscow-kremlin"]);
+}
+
+#[test]
+fn a_name_inside_a_longer_word_is_not_a_mention() {
+    let p = plugin();
+    // مصرف (bank) is not مصر (Egypt); الروسية (Russian) is not روسيا.
+    assert!(ids(&p, "قال مصرف الدولة إن القوات الروسية").is_empty());
+    // A word that only starts like a clitic + name: "كمصر" is fine, "يمصر" is not.
+    assert_eq!(ids(&p, "كمصر"), ["wikidata:Q79"]);
+    assert!(ids(&p, "يمصر").is_empty());
+    // Latin names need a word boundary.
+    assert!(ids(&p, "Putinism and Obamacare").is_empty());
+}
+
+#[test]
+fn surface_text_keeps_the_diacritics_of_the_display_text() {
+    let p = plugin();
+    let found = mentions(&p, &["قالَ الرئيسُ بوتينُ"]);
+    assert_eq!(found, [("بوتينُ".to_owned(), "wikidata:Q7747".to_owned())]);
+}
+
+#[test]
+fn weak_aliases_count_only_after_the_full_name() {
+    let p = plugin();
+    assert!(ids(&p, "استضاف كيم الوفد").is_empty());
+    assert_eq!(
+        mentions(&p, &["التقى كيم جونغ أون بوتين.", "واستضاف كيم الوفد"])
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect::<Vec<_>>(),
+        ["wikidata:Q56226", "wikidata:Q7747", "wikidata:Q56226"]
+    );
+}
+
+#[test]
+fn names_after_title_words_are_found_and_their_variants_meet() {
+    let p = plugin();
+    let a = mentions(&p, &["وقال الرئيس الفنزويلي نيكولاس مادورو إن البلاد ستقاوم"]);
+    assert_eq!(a, [("نيكولاس مادورو".to_owned(), "akhbar:name:نيكولاس-مادورو".to_owned())]);
+    let b = mentions(&p, &["وصل الجنرال فاليري غيراسيموف", "وصل الجنرال فاليري جيراسيموف"]);
+    assert_eq!(b.len(), 2);
+    assert_eq!(b[0].1, b[1].1);
+    // A title followed by a known name gives the gazetteer entity only.
+    assert_eq!(ids(&p, "قال الرئيس الروسي فلاديمير بوتين"), ["wikidata:Q7747"]);
+    // A title followed by a verb and a preposition is not a name.
+    assert!(ids(&p, "وصل الرئيس إلى المطار").is_empty());
+}
+
+#[test]
+fn english_said_and_title_rules() {
+    let p = plugin();
+    let found = mentions(
+        &p,
+        &["\"We will respond,\" said Jake Sullivan. Lloyd Austin said the talks failed, and President Joe Biden agreed."],
+    );
+    let names: Vec<&str> = found.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(names, ["Jake Sullivan", "Lloyd Austin", "Joe Biden"]);
+    assert_eq!(found[0].1, "akhbar:name:jake-sullivan");
+    assert_eq!(found[2].1, "wikidata:Q6279");
+}
+
+#[test]
+fn users_extend_the_gazetteer_with_their_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mine.tsv");
+    std::fs::write(&path, "# mine\nakhbar:acme\tORGANIZATION\tAcme Corp\t-\tشركة أكمي|Acme Corp\nwikidata:Q7747\tPERSON\tVladimir Putin\t-\tالقيصر\n").unwrap();
+    let config = format!(r#"{{"extra_gazetteers": ["{}"]}}"#, path.display());
+    let p = Entities::new(&Config::new(config.as_bytes())).unwrap();
+    assert_eq!(ids(&p, "أعلنت شركة أكمي أن القيصر و Acme Corp"), ["akhbar:acme", "wikidata:Q7747", "akhbar:acme"]);
+
+    std::fs::write(&path, "akhbar:x\tTHING\tX\t-\tx\n").unwrap();
+    let err = Entities::new(&Config::new(config.as_bytes())).unwrap_err();
+    assert!(err.message().contains("line 1: unknown label"), "{err}");
+}
+
+#[test]
+fn labels_and_names_come_from_the_gazetteer() {
+    let out = plugin().enrich(article(&["زار بوتين بيونغ يانغ قبل اجتماع الأمم المتحدة"])).unwrap();
+    let got: Vec<(i32, &str)> = out.entities.iter().map(|e| (e.label, e.canonical_name.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (Label::Person as i32, "Vladimir Putin"),
+            (Label::Place as i32, "Pyongyang"),
+            (Label::Organization as i32, "United Nations"),
+        ]
+    );
+}
