@@ -14,6 +14,7 @@ mod error;
 pub mod eval;
 pub mod host;
 pub mod pipeline;
+pub mod store;
 
 pub use akhbar_plugin_sdk::{
     Config as PluginConfig, Enricher, Normalizer, Plugin, PluginError, Source, proto,

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+mod service;
 mod settings;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,13 @@ enum Command {
     Plugins(cmd::plugins::PluginsArgs),
     /// Scores the pipeline's article bodies against labelled pages (shingle F1).
     Eval(cmd::eval::EvalArgs),
+    /// Serves the gRPC API (Ingest, Articles, Admin, health, reflection) over
+    /// the durable store.
+    Serve(cmd::serve::ServeArgs),
+    /// Pushes files to a server; prints one JSON acknowledgement per document.
+    Push(cmd::push::PushArgs),
+    /// Prints stored articles from a server as JSON lines (`--from N` to replay).
+    Tail(cmd::tail::TailArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -34,6 +42,9 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => cmd::run::run(&cli.common, args),
         Command::Plugins(args) => cmd::plugins::run(&cli.common, args),
         Command::Eval(args) => cmd::eval::run(&cli.common, args),
+        Command::Serve(args) => cmd::serve::run(&cli.common, args),
+        Command::Push(args) => cmd::push::run(&cli.common, args),
+        Command::Tail(args) => cmd::tail::run(&cli.common, args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,182 @@
+//! Durable storage of articles and dead letters, behind the [`Store`] trait.
+//!
+//! The embedded implementation is [`RedbStore`] (one redb file, no network).
+//! A later engine (NATS JetStream) implements the same trait; nothing that
+//! uses a `Store` may assume that one process owns the data: offsets come
+//! from the store, and readers learn about new articles by reading it.
+//!
+//! The model:
+//! - an append-only **log** of articles with monotonically increasing
+//!   offsets (the first article gets offset 0);
+//! - an **index by id**: an article whose content-derived id is already
+//!   stored is not stored again ([`Appended::duplicate`]);
+//! - the **dead letters**, keyed by an increasing number;
+//! - **retention** drops the oldest articles by age or total size; a cursor
+//!   older than [`LogBounds::first`] is then out of range.
+
+mod redb_store;
+
+use std::time::{Duration, SystemTime};
+
+use crate::proto::{Article, DeadLetter};
+
+pub use redb_store::RedbStore;
+
+/// Errors of a store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The storage engine failed (I/O, corruption, lock held by another process).
+    #[error("storage error: {0}")]
+    Backend(String),
+    /// A stored record could not be decoded.
+    #[error("corrupt record {key}: {reason}")]
+    Corrupt {
+        /// Offset or dead-letter key.
+        key: u64,
+        /// The decoder's message.
+        reason: String,
+    },
+    /// A cursor points before the oldest article kept (retention removed it)
+    /// or after the end of the log.
+    #[error("offset {requested} is out of range: the log keeps offsets {first}..{next}")]
+    OutOfRange {
+        /// The cursor asked for.
+        requested: u64,
+        /// Oldest offset kept.
+        first: u64,
+        /// Offset the next article gets.
+        next: u64,
+    },
+    /// No dead letter has this key.
+    #[error("no dead letter with key {0}")]
+    NoSuchDeadLetter(u64),
+}
+
+/// What one write stores, atomically and durably.
+#[derive(Debug, Default, Clone)]
+pub struct WriteBatch {
+    /// Articles to append (those already stored are skipped).
+    pub articles: Vec<Article>,
+    /// Dead letters to keep.
+    pub dead_letters: Vec<DeadLetter>,
+    /// Dead letters to delete in the same transaction (re-driven ones).
+    pub resolved_dead_letters: Vec<u64>,
+}
+
+/// Where an article of a [`WriteBatch`] went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The article's id.
+    pub id: String,
+    /// Its offset in the log (of the earlier copy when `duplicate`).
+    pub offset: u64,
+    /// The same id was already stored; nothing was appended.
+    pub duplicate: bool,
+}
+
+/// The result of [`Store::write`], in the order of the batch.
+#[derive(Debug, Default, Clone)]
+pub struct Written {
+    /// One per article of the batch.
+    pub articles: Vec<Appended>,
+    /// The keys the dead letters got.
+    pub dead_letter_keys: Vec<u64>,
+}
+
+/// The offsets a reader may ask for: `first..next`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogBounds {
+    /// Oldest offset kept.
+    pub first: u64,
+    /// Offset the next article gets.
+    pub next: u64,
+}
+
+/// Counts for the admin API.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreStats {
+    /// Offsets kept.
+    pub bounds: LogBounds,
+    /// Articles kept.
+    pub articles: u64,
+    /// Bytes of encoded articles kept.
+    pub bytes: u64,
+    /// Dead letters kept.
+    pub dead_letters: u64,
+}
+
+/// How much of the log to keep. `None` = no limit.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Retention {
+    /// Drop articles stored longer ago than this.
+    pub max_age: Option<Duration>,
+    /// Drop the oldest articles while the encoded articles take more than this.
+    pub max_bytes: Option<u64>,
+}
+
+/// A durable store of articles and dead letters. Every method is blocking
+/// (call it from a blocking thread, never from an async runtime thread).
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores a batch atomically; returns once it is durable.
+    fn write(&self, batch: &WriteBatch) -> Result<Written, StoreError>;
+
+    /// Up to `max` articles from offset `from` (inclusive), in offset order.
+    /// `from == next` gives an empty list; `from` outside `first..=next` is
+    /// [`StoreError::OutOfRange`].
+    fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, StoreError>;
+
+    /// The article with this id and its offset.
+    fn get(&self, id: &str) -> Result<Option<(u64, Article)>, StoreError>;
+
+    /// The offsets kept.
+    fn bounds(&self) -> Result<LogBounds, StoreError>;
+
+    /// Counts.
+    fn stats(&self) -> Result<StoreStats, StoreError>;
+
+    /// Up to `limit` dead letters with keys greater than `after`.
+    fn dead_letters(&self, after: u64, limit: usize) -> Result<Vec<(u64, DeadLetter)>, StoreError>;
+
+    /// One dead letter.
+    fn dead_letter(&self, key: u64) -> Result<Option<DeadLetter>, StoreError>;
+
+    /// Replaces a dead letter's record (e.g. a new reason after a failed re-drive).
+    fn update_dead_letter(&self, key: u64, letter: &DeadLetter) -> Result<(), StoreError>;
+
+    /// Drops what `retention` says to drop; returns how many articles went.
+    fn enforce_retention(&self, retention: &Retention, now: SystemTime) -> Result<u64, StoreError>;
+}
+
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn write(&self, batch: &WriteBatch) -> Result<Written, StoreError> {
+        (**self).write(batch)
+    }
+    fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, StoreError> {
+        (**self).read(from, max)
+    }
+    fn get(&self, id: &str) -> Result<Option<(u64, Article)>, StoreError> {
+        (**self).get(id)
+    }
+    fn bounds(&self) -> Result<LogBounds, StoreError> {
+        (**self).bounds()
+    }
+    fn stats(&self) -> Result<StoreStats, StoreError> {
+        (**self).stats()
+    }
+    fn dead_letters(&self, after: u64, limit: usize) -> Result<Vec<(u64, DeadLetter)>, StoreError> {
+        (**self).dead_letters(after, limit)
+    }
+    fn dead_letter(&self, key: u64) -> Result<Option<DeadLetter>, StoreError> {
+        (**self).dead_letter(key)
+    }
+    fn update_dead_letter(&self, key: u64, letter: &DeadLetter) -> Result<(), StoreError> {
+        (**self).update_dead_letter(key, letter)
+    }
+    fn enforce_retention(&self, retention: &Retention, now: SystemTime) -> Result<u64, StoreError> {
+        (**self).enforce_retention(retention, now)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,316 @@
+//! What every RPC and input shares: the pipeline, the store, the writer that
+//! commits in groups, the latest offset, and the draining flag.
+//!
+//! CPU work (the pipeline) and store calls run on tokio's blocking pool,
+//! never on the runtime's threads. At most `workers` documents are in the
+//! pipeline at once, whoever sent them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::SystemTime;
+
+use akhbar_core::store::{LogBounds, Store, StoreError, WriteBatch, Written};
+use akhbar_core::{Article, DeadLetter, Outcome, Pipeline, PluginInfo, RawDocument};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+
+use super::error::ServiceError;
+
+/// Limits the engine enforces.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Documents in the pipeline at once.
+    pub workers: usize,
+    /// Most documents committed in one transaction.
+    pub write_batch: usize,
+    /// Documents waiting for the writer.
+    pub write_queue: usize,
+    /// Largest raw document accepted.
+    pub max_document_bytes: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            workers: 2,
+            write_batch: 256,
+            write_queue: 1024,
+            max_document_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+struct WriteJob {
+    batch: WriteBatch,
+    reply: oneshot::Sender<Result<Written, StoreError>>,
+}
+
+/// What ingesting one document did.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// Where its articles are.
+    pub written: Written,
+    /// Its dead letters (as stored).
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+struct Inner {
+    pipeline: Arc<Pipeline>,
+    store: Arc<dyn Store>,
+    plugins: Vec<PluginInfo>,
+    writes: mpsc::Sender<WriteJob>,
+    latest: watch::Receiver<u64>,
+    draining: watch::Sender<bool>,
+    workers: Arc<Semaphore>,
+    subscribers: AtomicU32,
+    options: EngineOptions,
+}
+
+/// The shared engine; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("store", &self.inner.store)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counts a live subscriber while it exists.
+#[derive(Debug)]
+pub struct SubscriberGuard(Engine);
+
+impl Drop for SubscriberGuard {
+    fn drop(&mut self) {
+        self.0.inner.subscribers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl Engine {
+    /// Starts the writer thread. `plugins` is what the catalog found.
+    pub fn start(
+        pipeline: Pipeline,
+        store: Arc<dyn Store>,
+        plugins: Vec<PluginInfo>,
+        options: EngineOptions,
+    ) -> Result<Self, ServiceError> {
+        let bounds = store.bounds()?;
+        let (latest_tx, latest) = watch::channel(bounds.next);
+        let (writes, jobs) = mpsc::channel(options.write_queue.max(1));
+        let writer_store = Arc::clone(&store);
+        let batch_max = options.write_batch.max(1);
+        std::thread::Builder::new()
+            .name("akhbar-writer".into())
+            .spawn(move || writer(writer_store, jobs, latest_tx, batch_max))
+            .map_err(|e| ServiceError::Internal(format!("cannot start the writer: {e}")))?;
+        let workers = Arc::new(Semaphore::new(options.workers.max(1)));
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                pipeline: Arc::new(pipeline),
+                store,
+                plugins,
+                writes,
+                latest,
+                draining: watch::Sender::new(false),
+                workers,
+                subscribers: AtomicU32::new(0),
+                options,
+            }),
+        })
+    }
+
+    /// The running pipeline.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.inner.pipeline
+    }
+
+    /// The plugins the catalog found.
+    pub fn plugins(&self) -> &[PluginInfo] {
+        &self.inner.plugins
+    }
+
+    /// Runs a store call on the blocking pool.
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let store = Arc::clone(&self.inner.store);
+        Ok(tokio::task::spawn_blocking(move || f(store.as_ref())).await??)
+    }
+
+    /// The offsets kept.
+    pub async fn bounds(&self) -> Result<LogBounds, ServiceError> {
+        self.with_store(|s| s.bounds()).await
+    }
+
+    /// Runs the pipeline on one document (on the blocking pool, within the
+    /// worker limit).
+    pub async fn process(&self, mut raw: RawDocument) -> Result<Outcome, ServiceError> {
+        if raw.content.len() > self.inner.options.max_document_bytes {
+            return Err(ServiceError::TooLarge {
+                size: raw.content.len(),
+                limit: self.inner.options.max_document_bytes,
+            });
+        }
+        if raw.received_at.is_none() {
+            raw.received_at = Some(now());
+        }
+        let _permit = Arc::clone(&self.inner.workers)
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::ShuttingDown)?;
+        let pipeline = Arc::clone(&self.inner.pipeline);
+        Ok(tokio::task::spawn_blocking(move || pipeline.process(raw)).await?)
+    }
+
+    /// Stores a batch; returns once it is durable.
+    pub async fn write(&self, batch: WriteBatch) -> Result<Written, ServiceError> {
+        self.submit(batch).await?.await
+    }
+
+    /// Queues a batch for the writer (waiting while the queue is full) and
+    /// returns a future of its result. Batches are committed in the order
+    /// they were submitted.
+    pub async fn submit(
+        &self,
+        batch: WriteBatch,
+    ) -> Result<impl Future<Output = Result<Written, ServiceError>> + Send + 'static, ServiceError>
+    {
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .writes
+            .send(WriteJob { batch, reply })
+            .await
+            .map_err(|_| ServiceError::ShuttingDown)?;
+        Ok(async move { Ok(answer.await.map_err(|_| ServiceError::ShuttingDown)??) })
+    }
+
+    /// Processes a document and stores its articles and dead letters.
+    pub async fn ingest(&self, raw: RawDocument) -> Result<Ingested, ServiceError> {
+        let outcome = self.process(raw).await?;
+        let dead_letters = outcome.dead_letters.clone();
+        let written = self
+            .write(WriteBatch {
+                articles: outcome.articles,
+                dead_letters: outcome.dead_letters,
+                resolved_dead_letters: Vec::new(),
+            })
+            .await?;
+        Ok(Ingested {
+            written,
+            dead_letters,
+        })
+    }
+
+    /// Watches the next offset this process's writer will give (it changes
+    /// after every commit).
+    pub fn latest(&self) -> watch::Receiver<u64> {
+        self.inner.latest.clone()
+    }
+
+    /// Watches the draining flag.
+    pub fn draining(&self) -> watch::Receiver<bool> {
+        self.inner.draining.subscribe()
+    }
+
+    /// True once shutdown began.
+    pub fn is_draining(&self) -> bool {
+        *self.inner.draining.borrow()
+    }
+
+    /// Begins the shutdown: streams stop taking work and close.
+    pub fn drain(&self) {
+        self.inner.draining.send_replace(true);
+    }
+
+    /// Counts a subscriber until the guard drops.
+    pub fn subscriber(&self) -> SubscriberGuard {
+        self.inner.subscribers.fetch_add(1, Ordering::Relaxed);
+        SubscriberGuard(self.clone())
+    }
+
+    /// Live subscribers.
+    pub fn subscribers(&self) -> u32 {
+        self.inner.subscribers.load(Ordering::Relaxed)
+    }
+
+    /// Reads `max` stored articles from `from`.
+    pub async fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, ServiceError> {
+        self.with_store(move |s| s.read(from, max)).await
+    }
+}
+
+/// Group commit: takes every job waiting (up to `batch_max` documents),
+/// commits them in one durable transaction, then answers each.
+fn writer(
+    store: Arc<dyn Store>,
+    mut jobs: mpsc::Receiver<WriteJob>,
+    latest: watch::Sender<u64>,
+    batch_max: usize,
+) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < batch_max {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut batch = WriteBatch::default();
+        let mut counts = Vec::with_capacity(group.len());
+        for job in &mut group {
+            counts.push((job.batch.articles.len(), job.batch.dead_letters.len()));
+            batch.articles.append(&mut job.batch.articles);
+            batch.dead_letters.append(&mut job.batch.dead_letters);
+            batch
+                .resolved_dead_letters
+                .append(&mut job.batch.resolved_dead_letters);
+        }
+        match store.write(&batch) {
+            Ok(written) => {
+                if let Ok(bounds) = store.bounds() {
+                    latest.send_if_modified(|next| {
+                        let changed = *next != bounds.next;
+                        *next = bounds.next;
+                        changed
+                    });
+                }
+                let mut articles = written.articles.into_iter();
+                let mut keys = written.dead_letter_keys.into_iter();
+                for (job, (n_articles, n_dead)) in group.into_iter().zip(counts) {
+                    let _ = job.reply.send(Ok(Written {
+                        articles: articles.by_ref().take(n_articles).collect(),
+                        dead_letter_keys: keys.by_ref().take(n_dead).collect(),
+                    }));
+                }
+            }
+            Err(e) => {
+                tracing::error!("store write failed: {e}");
+                let message = e.to_string();
+                for job in group {
+                    let _ = job.reply.send(Err(StoreError::Backend(message.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// Now as a protobuf timestamp.
+pub fn now() -> akhbar_proto::Timestamp {
+    let since = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    akhbar_proto::Timestamp {
+        seconds: i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(since.subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// Resolves once `draining` turns true (holds no lock when it does).
+pub async fn drained(draining: &mut watch::Receiver<bool>) {
+    let _ = draining.wait_for(|d| *d).await;
+}
