@@ -10,6 +10,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod bad_input;
+
 fn akhbar() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_akhbar"));
     command

@@ -53,6 +53,10 @@ fn kind_of(kind: ParagraphKind) -> Kind {
     }
 }
 
+/// Removals recorded one by one; past this, one summary record, so that a
+/// pathological page (a million menu lines) cannot blow up the article.
+const MAX_REMOVALS_LISTED: usize = 500;
+
 /// At most this many characters of a removed line are quoted in provenance.
 const QUOTE_CHARS: usize = 60;
 
@@ -80,6 +84,8 @@ impl Normalizer for ScrapedPage {
         let mut is_learned = vec![false; texts.len()];
         for line in &learned {
             is_learned[line.index] = true;
+        }
+        for line in learned.iter().take(MAX_REMOVALS_LISTED) {
             article.provenance.push(Self::provenance(
                 "normalizer",
                 format!(
@@ -88,6 +94,15 @@ impl Normalizer for ScrapedPage {
                     article.site,
                     line.index + 1,
                     quote(texts[line.index])
+                ),
+            ));
+        }
+        if learned.len() > MAX_REMOVALS_LISTED {
+            article.provenance.push(Self::provenance(
+                "normalizer",
+                format!(
+                    "dropped {} more lines this site repeats on other pages, not listed one by one",
+                    learned.len() - MAX_REMOVALS_LISTED
                 ),
             ));
         }
@@ -136,7 +151,7 @@ impl Normalizer for ScrapedPage {
                 ),
             ));
         }
-        for removed in &extraction.removed {
+        for removed in extraction.removed.iter().take(MAX_REMOVALS_LISTED) {
             article.provenance.push(Self::provenance(
                 "normalizer",
                 format!(
@@ -144,6 +159,21 @@ impl Normalizer for ScrapedPage {
                     removed.reason,
                     removed.index + 1,
                     quote(texts[removed.index])
+                ),
+            ));
+        }
+        if let Some(rest) = extraction
+            .removed
+            .get(MAX_REMOVALS_LISTED..)
+            .filter(|r| !r.is_empty())
+        {
+            article.provenance.push(Self::provenance(
+                "normalizer",
+                format!(
+                    "dropped {} more lines (lines {} to {}), not listed one by one",
+                    rest.len(),
+                    rest[0].index + 1,
+                    rest[rest.len() - 1].index + 1
                 ),
             ));
         }

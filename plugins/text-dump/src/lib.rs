@@ -21,11 +21,23 @@ pub struct TextDump {
 }
 
 /// Config of `text-dump`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TextDumpConfig {
     /// Replace invalid UTF-8 with U+FFFD instead of refusing the document.
     pub lossy: bool,
+    /// Documents with more non-empty lines than this are refused: no news
+    /// article has them, and each line costs memory in every later stage.
+    pub max_paragraphs: usize,
+}
+
+impl Default for TextDumpConfig {
+    fn default() -> Self {
+        TextDumpConfig {
+            lossy: false,
+            max_paragraphs: 50_000,
+        }
+    }
 }
 
 impl Plugin for TextDump {
@@ -161,6 +173,16 @@ impl Source for TextDump {
     fn decode(&self, raw: RawDocument) -> Result<Vec<Article>, PluginError> {
         let mut notes = Vec::new();
         let text = decode_text(&raw.content, self.config.lossy, &mut notes)?;
+        let lines = text
+            .split(['\n', '\r'])
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        if lines > self.config.max_paragraphs {
+            return Err(PluginError::rejected(format!(
+                "the document has {lines} lines, over the limit of {} (text-dump `max_paragraphs`)",
+                self.config.max_paragraphs
+            )));
+        }
         let paragraphs: Vec<Paragraph> = paragraphs(&text)
             .into_iter()
             .map(|text| Paragraph {
@@ -244,7 +266,10 @@ mod tests {
         let err = decode(b"abc\xFFdef").unwrap_err();
         assert!(err.message().contains("invalid UTF-8 at byte 3"), "{err}");
         let lossy = TextDump {
-            config: TextDumpConfig { lossy: true },
+            config: TextDumpConfig {
+                lossy: true,
+                ..Default::default()
+            },
         };
         let raw = RawDocument {
             content: b"abc\xFFdef".to_vec(),
@@ -309,7 +334,7 @@ mod tests {
             /// at most 3 bytes for each bad byte).
             #[test]
             fn any_bytes_decode_or_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..2048), lossy: bool) {
-                let plugin = TextDump { config: TextDumpConfig { lossy } };
+                let plugin = TextDump { config: TextDumpConfig { lossy, ..Default::default() } };
                 let raw = RawDocument { content: bytes.clone(), ..Default::default() };
                 if let Ok(articles) = plugin.decode(raw) {
                     let text: usize = articles[0].paragraphs.iter().map(|p| p.text.len()).sum();

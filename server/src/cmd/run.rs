@@ -149,6 +149,14 @@ pub(crate) fn process(pipeline: &Pipeline, input: &Input, max_bytes: u64) -> Out
     }
 }
 
+/// Peak resident memory of this process (Linux: `VmHWM`), in MB.
+fn peak_memory_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb.div_ceil(1024))
+}
+
 pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let config = settings::pipeline_config(common)?;
@@ -230,11 +238,14 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let elapsed = started.elapsed().as_secs_f64();
     if !args.quiet {
         eprintln!(
-            "akhbar: {} documents in, {articles} articles out, {dead} dead letters, {:.2} s ({:.0} documents/s, {:.1} MB of article text)",
+            "akhbar: {} documents in, {articles} articles out, {dead} dead letters, {:.2} s ({:.0} documents/s, {:.1} MB of article text){}",
             inputs.len(),
             elapsed,
             inputs.len() as f64 / elapsed.max(1e-9),
             bytes as f64 / 1e6,
+            peak_memory_mb()
+                .map(|mb| format!(", peak memory {mb} MB"))
+                .unwrap_or_default(),
         );
     }
     if inputs.is_empty() {
