@@ -91,7 +91,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_default_runs_text_dump_then_scraped_page() {
+    fn embedded_default_runs_text_dump_then_arabic_then_scraped_page() {
         let config = PipelineConfig::embedded_default();
         assert_eq!(config.source.plugin, "text-dump");
         let names: Vec<_> = config
@@ -99,7 +99,8 @@ mod tests {
             .iter()
             .map(|s| s.plugin.as_str())
             .collect();
-        assert_eq!(names, ["scraped-page"]);
+        // scraped-page matches on the matching form that `arabic` fills.
+        assert_eq!(names, ["arabic", "scraped-page"]);
     }
 
     #[test]

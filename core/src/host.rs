@@ -555,4 +555,95 @@ mod tests {
         assert_eq!(catalog.refused().len(), 1);
         assert!(catalog.plugins().is_empty());
     }
+
+    /// The host's side of the envelope, against a plugin that answers with
+    /// any status and any bytes: never a panic, `Ok` only for a success
+    /// whose bytes decode, and the plugin's buffer always handed back.
+    mod envelope {
+        use std::cell::RefCell;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        thread_local! {
+            static REPLY: RefCell<(i32, Vec<u8>)> = const { RefCell::new((0, Vec::new())) };
+        }
+        static FREED: AtomicUsize = AtomicUsize::new(0);
+
+        unsafe extern "C" fn create(
+            _: *const u8,
+            _: usize,
+            instance: *mut *mut c_void,
+            _: *mut AkhbarBuffer,
+        ) -> i32 {
+            // SAFETY: the host passes a valid out-pointer; the dummy instance is never dereferenced.
+            unsafe { instance.write(std::ptr::NonNull::<u8>::dangling().as_ptr().cast()) };
+            ffi::STATUS_OK
+        }
+
+        unsafe extern "C" fn process(
+            _: *mut c_void,
+            _: *const u8,
+            _: usize,
+            output: *mut AkhbarBuffer,
+        ) -> i32 {
+            let (status, bytes) = REPLY.with(|r| r.borrow().clone());
+            let mut bytes = std::mem::ManuallyDrop::new(bytes);
+            // SAFETY: the host passes a valid out-pointer.
+            unsafe {
+                output.write(AkhbarBuffer {
+                    ptr: bytes.as_mut_ptr(),
+                    len: bytes.len(),
+                    cap: bytes.capacity(),
+                })
+            };
+            status
+        }
+
+        unsafe extern "C" fn free_buffer(buffer: AkhbarBuffer) {
+            if !buffer.ptr.is_null() {
+                FREED.fetch_add(1, Ordering::Relaxed);
+                // SAFETY: made from a Vec<u8> in `process` above.
+                drop(unsafe { Vec::from_raw_parts(buffer.ptr, buffer.len, buffer.cap) });
+            }
+        }
+
+        unsafe extern "C" fn destroy(_: *mut c_void) {}
+
+        static TABLE: AkhbarPluginTable = AkhbarPluginTable {
+            abi_version: ABI_VERSION,
+            kinds: ffi::KIND_NORMALIZER,
+            name: AkhbarStr::from_static("envelope"),
+            version: AkhbarStr::from_static("0"),
+            create,
+            process,
+            free_buffer,
+            destroy,
+        };
+
+        proptest! {
+            #[test]
+            fn any_reply_is_an_article_or_an_error(status in -2i32..6, bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                REPLY.with(|r| *r.borrow_mut() = (status, bytes.clone()));
+                let instance = DynInstance::create(&TABLE, "envelope", b"").unwrap();
+                let freed = FREED.load(Ordering::Relaxed);
+                let result = Normalizer::normalize(&instance, Article::default());
+                // Every buffer the plugin filled went back to it, exactly once.
+                prop_assert_eq!(FREED.load(Ordering::Relaxed) - freed, 1);
+                match result {
+                    Ok(article) => {
+                        prop_assert_eq!(status, ffi::STATUS_OK);
+                        prop_assert_eq!(Article::decode(bytes.as_slice()).unwrap(), article);
+                    }
+                    Err(PluginError::Rejected(reason)) => {
+                        prop_assert_eq!(status, ffi::STATUS_REJECTED);
+                        prop_assert_eq!(reason, String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                    Err(error) => prop_assert!(status != ffi::STATUS_OK || Article::decode(bytes.as_slice()).is_err(), "{error}"),
+                }
+            }
+        }
+    }
 }
