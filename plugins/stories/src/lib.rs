@@ -1,1 +1,346 @@
-//! placeholder
+//! `stories`: articles about the same event share a `story_id`, assigned
+//! incrementally as they stream in; near-duplicates (the same text
+//! republished) are flagged with SimHash.
+//!
+//! **Stories.** Each article becomes two weighted vectors: the people it is
+//! about (entity canonical ids, each mention weighted `1 / (1 + 3·p)` for
+//! paragraph `p`, so the lead's protagonists dominate) and its content words
+//! (matching form, stopwords out, light-stemmed, `1 + ln tf`). The similarity
+//! of two articles is `0.85·cos(people) + 0.15·cos(words)` (words alone when
+//! either has no person). A new article joins the story of the most similar
+//! remembered article within the time window if that similarity reaches
+//! `threshold`; otherwise it starts a story named after itself. Because the
+//! decision rests on pairwise similarities, not on a drifting centroid, the
+//! grouping does not depend on arrival order when a story's members are all
+//! similar to each other (only which member names the story does).
+//!
+//! **Near-duplicates.** A 64-bit SimHash over word 3-shingles of the
+//! matching form; an article within `near_duplicate_bits` (default 3) of a
+//! remembered one gets `near_duplicate_of` = that article's id, and its story.
+//!
+//! **Memory** is bounded: at most `max_articles` remembered (default 5,000),
+//! each with at most 64 word features; lookups go through inverted indexes
+//! whose scans are capped, so the cost per article stays flat.
+#![forbid(unsafe_code)]
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use akhbar_arabic_text::{is_stopword, matching, stem, word_ranges};
+use akhbar_plugin_sdk::proto::{Article, entity::Label};
+use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
+
+/// Config of `stories`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoriesConfig {
+    /// Similarity at which an article joins a story.
+    pub threshold: f32,
+    /// Articles further apart than this (publication or receipt time) never
+    /// share a story.
+    pub window_hours: u64,
+    /// How many articles are remembered.
+    pub max_articles: usize,
+    /// Largest SimHash Hamming distance of a near-duplicate (0..=3).
+    pub near_duplicate_bits: u32,
+}
+
+impl Default for StoriesConfig {
+    fn default() -> Self {
+        StoriesConfig {
+            threshold: 0.78,
+            window_hours: 72,
+            max_articles: 5000,
+            near_duplicate_bits: 3,
+        }
+    }
+}
+
+type Vector = Vec<(u64, f32)>;
+
+#[derive(Debug)]
+struct Remembered {
+    id: String,
+    story: String,
+    time: Option<i64>,
+    people: Vector,
+    words: Vector,
+    simhash: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    first_seq: u64,
+    entries: VecDeque<Remembered>,
+    postings: HashMap<u64, Vec<u64>>,
+    bands: HashMap<(u8, u16), Vec<u64>>,
+}
+
+/// The `stories` enricher.
+#[derive(Debug)]
+pub struct Stories {
+    config: StoriesConfig,
+    state: Mutex<State>,
+}
+
+/// FNV-1a, 64 bits: stable across runs and platforms.
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn normalize(mut v: HashMap<u64, f32>, keep: usize) -> Vector {
+    let mut items: Vector = v.drain().collect();
+    items.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    items.truncate(keep);
+    let norm = items.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for item in &mut items {
+            item.1 /= norm;
+        }
+    }
+    items.sort_by_key(|(k, _)| *k);
+    items
+}
+
+fn dot(a: &Vector, b: &Vector) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
+}
+
+/// The features of an article: people, words and SimHash.
+fn features(article: &Article) -> (Vector, Vector, u64) {
+    let mut people: HashMap<u64, f32> = HashMap::new();
+    for e in &article.entities {
+        if e.label == Label::Person as i32 && !e.canonical_id.is_empty() {
+            *people.entry(fnv(e.canonical_id.as_bytes())).or_default() +=
+                1.0 / (1.0 + 3.0 * e.paragraph as f32);
+        }
+    }
+    let mut counts: HashMap<u64, f32> = HashMap::new();
+    let mut bits = [0i32; 64];
+    for paragraph in &article.paragraphs {
+        let owned;
+        let text = if paragraph.matching.is_empty() {
+            owned = matching(&paragraph.text);
+            owned.as_str()
+        } else {
+            paragraph.matching.as_str()
+        };
+        let words: Vec<&str> = word_ranges(text).map(|(s, e)| &text[s..e]).collect();
+        for w in &words {
+            if w.chars().count() >= 3 && !is_stopword(w) && !w.chars().all(|c| c.is_ascii_digit()) {
+                *counts.entry(fnv(stem(w).as_bytes())).or_default() += 1.0;
+            }
+        }
+        for shingle in words.windows(3) {
+            let h = fnv(shingle.join(" ").as_bytes());
+            for (bit, b) in bits.iter_mut().enumerate() {
+                *b += if h >> bit & 1 == 1 { 1 } else { -1 };
+            }
+        }
+    }
+    let simhash = bits
+        .iter()
+        .enumerate()
+        .fold(0u64, |acc, (bit, b)| if *b > 0 { acc | 1 << bit } else { acc });
+    let words = counts.into_iter().map(|(k, c)| (k, 1.0 + c.ln())).collect();
+    (normalize(people, 32), normalize(words, 64), simhash)
+}
+
+/// How many recent postings of one feature are looked at.
+const POSTINGS_SCAN: usize = 48;
+/// How many candidates are scored in full.
+const MAX_CANDIDATES: usize = 96;
+
+impl State {
+    fn get(&self, seq: u64) -> Option<&Remembered> {
+        seq.checked_sub(self.first_seq)
+            .and_then(|i| self.entries.get(i as usize))
+    }
+
+    fn push(&mut self, entry: Remembered, max: usize) {
+        let seq = self.first_seq + self.entries.len() as u64;
+        for (k, _) in entry.people.iter().chain(entry.words.iter().take(16)) {
+            let list = self.postings.entry(*k).or_default();
+            list.push(seq);
+            if list.len() > 4 * POSTINGS_SCAN {
+                list.drain(..list.len() - POSTINGS_SCAN);
+            }
+        }
+        for band in 0..4u8 {
+            let value = (entry.simhash >> (16 * band)) as u16;
+            let list = self.bands.entry((band, value)).or_default();
+            list.push(seq);
+            if list.len() > 4 * POSTINGS_SCAN {
+                list.drain(..list.len() - POSTINGS_SCAN);
+            }
+        }
+        self.entries.push_back(entry);
+        while self.entries.len() > max.max(1) {
+            self.entries.pop_front();
+            self.first_seq += 1;
+        }
+        // Drop postings of forgotten articles now and then.
+        if seq % 4096 == 0 {
+            let first = self.first_seq;
+            self.postings.retain(|_, l| {
+                l.retain(|&s| s >= first);
+                !l.is_empty()
+            });
+            self.bands.retain(|_, l| {
+                l.retain(|&s| s >= first);
+                !l.is_empty()
+            });
+        }
+    }
+}
+
+fn similarity(people_a: &Vector, words_a: &Vector, b: &Remembered) -> f32 {
+    let words = dot(words_a, &b.words);
+    if people_a.is_empty() || b.people.is_empty() {
+        words
+    } else {
+        0.85 * dot(people_a, &b.people) + 0.15 * words
+    }
+}
+
+impl Plugin for Stories {
+    const NAME: &'static str = "stories";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    fn new(config: &Config<'_>) -> Result<Self, PluginError> {
+        let config: StoriesConfig = config.parse()?;
+        if config.near_duplicate_bits > 3 {
+            return Err(PluginError::failed(
+                "near_duplicate_bits must be at most 3 (the index finds distances up to 3)",
+            ));
+        }
+        Ok(Stories {
+            config,
+            state: Mutex::new(State::default()),
+        })
+    }
+}
+
+impl Enricher for Stories {
+    fn enrich(&self, mut article: Article) -> Result<Article, PluginError> {
+        let (people, words, simhash) = features(&article);
+        let time = article
+            .published_at
+            .or(article.received_at)
+            .map(|t| t.seconds);
+        let window = i64::try_from(self.config.window_hours.saturating_mul(3600)).unwrap_or(i64::MAX);
+        let in_window = |other: Option<i64>| match (time, other) {
+            (Some(a), Some(b)) => (a - b).abs() <= window,
+            _ => true,
+        };
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+
+        // Near-duplicates first: four 16-bit bands find any distance <= 3.
+        let mut duplicate: Option<(u32, &Remembered)> = None;
+        for band in 0..4u8 {
+            let value = (simhash >> (16 * band)) as u16;
+            for &seq in state.bands.get(&(band, value)).into_iter().flatten().rev().take(POSTINGS_SCAN) {
+                let Some(other) = state.get(seq) else { continue };
+                let distance = (other.simhash ^ simhash).count_ones();
+                if distance <= self.config.near_duplicate_bits
+                    && other.id != article.id
+                    && duplicate.is_none_or(|(d, _)| distance < d)
+                {
+                    duplicate = Some((distance, other));
+                }
+            }
+        }
+
+        let mut best: Option<(f32, &Remembered)> = None;
+        if duplicate.is_none() {
+            let mut hits: HashMap<u64, u32> = HashMap::new();
+            for (k, _) in people.iter().chain(words.iter().take(16)) {
+                for &seq in state.postings.get(k).into_iter().flatten().rev().take(POSTINGS_SCAN) {
+                    *hits.entry(seq).or_default() += 1;
+                }
+            }
+            let mut candidates: Vec<(u64, u32)> = hits.into_iter().collect();
+            candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            candidates.truncate(MAX_CANDIDATES);
+            for (seq, _) in candidates {
+                let Some(other) = state.get(seq) else { continue };
+                if other.id == article.id || !in_window(other.time) {
+                    continue;
+                }
+                let s = similarity(&people, &words, other);
+                if s >= self.config.threshold && best.is_none_or(|(b, _)| s > b) {
+                    best = Some((s, other));
+                }
+            }
+        }
+
+        let action;
+        let story = if let Some((distance, other)) = duplicate {
+            article.near_duplicate_of = other.id.clone();
+            action = format!(
+                "near-duplicate of {} (SimHash distance {distance}); joined its story",
+                other.id
+            );
+            other.story.clone()
+        } else if let Some((s, other)) = best {
+            action = format!("joined the story of {} (similarity {s:.2})", other.id);
+            other.story.clone()
+        } else {
+            action = "started a new story".to_owned();
+            let seed = if article.id.is_empty() {
+                format!("{simhash:016x}")
+            } else {
+                article.id.clone()
+            };
+            format!("story-{}", &seed[..seed.len().min(16)])
+        };
+        // The same document again keeps its story.
+        let story = state
+            .entries
+            .iter()
+            .rev()
+            .find(|e| !article.id.is_empty() && e.id == article.id)
+            .map_or(story, |e| e.story.clone());
+        article.story_id = story.clone();
+        article.simhash = format!("{simhash:016x}");
+        state.push(
+            Remembered {
+                id: article.id.clone(),
+                story,
+                time,
+                people,
+                words,
+                simhash,
+            },
+            self.config.max_articles,
+        );
+        drop(state);
+        article.provenance.push(Self::provenance("enricher", action));
+        Ok(article)
+    }
+}
+
+#[cfg(not(feature = "static"))]
+akhbar_plugin_sdk::export_plugin!(enricher: Stories);
+
+#[cfg(test)]
+mod tests;
