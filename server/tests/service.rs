@@ -160,7 +160,7 @@ mod in_process {
                 plugins,
                 EngineOptions {
                     workers: 2,
-                    ..EngineOptions::default()
+                    ..EngineOptions::from_config(&config)
                 },
             )
             .unwrap();
@@ -762,6 +762,41 @@ mod in_process {
     }
 
     #[tokio::test]
+    async fn documents_and_messages_over_the_limits_are_refused() {
+        let h = Harness::start(ServerConfig {
+            max_document_bytes: 6000,
+            max_message_bytes: 20_000,
+            ..quick_config()
+        })
+        .await;
+        let acks = push_all(
+            &mut h.ingest(),
+            vec![
+                push_request("big.txt", vec![b'x'; 7000]),
+                seed_requests().remove(4), // 5,305 bytes
+            ],
+        )
+        .await
+        .unwrap();
+        assert!(acks[0].error.contains("over the limit"), "{:?}", acks[0]);
+        assert!(acks[0].articles.is_empty());
+        assert_eq!(acks[1].articles.len(), 1, "{:?}", acks[1]);
+        let err = push_all(
+            &mut h.ingest(),
+            vec![push_request("huge.txt", vec![b'x'; 30_000])],
+        )
+        .await
+        .unwrap_err();
+        // tonic's code for a message over `max_decoding_message_size`.
+        assert!(
+            matches!(err.code(), Code::OutOfRange | Code::ResourceExhausted),
+            "{err:?}"
+        );
+        assert!(err.message().contains("too large"), "{err:?}");
+        assert_eq!(h.engine.bounds().await.unwrap().next, 1);
+    }
+
+    #[tokio::test]
     async fn the_drop_folder_ingests_each_file_once() {
         use super::service::inputs::{DropFolder, Input};
         let h = Harness::start(quick_config()).await;
@@ -1057,6 +1092,117 @@ mod end_to_end {
             .await
             .unwrap_err();
         assert_eq!(too_new.code(), Code::OutOfRange);
+        assert!(server.stop());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_acknowledged_article_survives_a_killed_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut server = Server::start(&data, &[]);
+        let mut ingest = IngestClient::new(server.channel().await);
+        let requests: Vec<_> = super::seeds()
+            .into_iter()
+            .map(|(uri, content)| push_request(&uri, content))
+            .collect();
+        let acks = push_all(&mut ingest, requests).await.unwrap();
+        assert_eq!(acks.len(), 5);
+        // SIGKILL right after the last acknowledgement: no chance to flush.
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        let server = Server::start(&data, &[]);
+        let mut client = ArticlesClient::new(server.channel().await);
+        let all = replay(&mut client, 0, ArticleFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(offsets(&all), [0, 1, 2, 3, 4]);
+        let acked: Vec<&str> = acks.iter().map(|a| a.articles[0].id.as_str()).collect();
+        let stored: Vec<&str> = all
+            .iter()
+            .map(|m| m.article.as_ref().unwrap().id.as_str())
+            .collect();
+        assert_eq!(stored, acked);
+        assert!(server.stop());
+    }
+
+    /// A CA, and a certificate it signed for localhost and 127.0.0.1.
+    fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap()
+            .signed_by(&key, &issuer)
+            .unwrap();
+        let paths = (
+            dir.join("ca.pem"),
+            dir.join("cert.pem"),
+            dir.join("key.pem"),
+        );
+        std::fs::write(&paths.0, ca_cert.pem()).unwrap();
+        std::fs::write(&paths.1, cert.pem()).unwrap();
+        std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+        paths
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn serves_tls_with_rustls() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca, cert, key) = tls_files(dir.path());
+        let server = Server::start(
+            &dir.path().join("data"),
+            &[
+                "--tls-cert",
+                cert.to_str().unwrap(),
+                "--tls-key",
+                key.to_str().unwrap(),
+            ],
+        );
+        let https = server.url.replace("http://", "https://");
+        let seeds = seeds_dir();
+        let out = akhbar(&[
+            "push",
+            "--server",
+            &https,
+            "--ca",
+            ca.to_str().unwrap(),
+            seeds.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = akhbar(&[
+            "tail",
+            "--server",
+            &https,
+            "--ca",
+            ca.to_str().unwrap(),
+            "--from",
+            "0",
+            "--no-follow",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 5);
+        // Plaintext is not answered.
+        let out = akhbar(&[
+            "tail",
+            "--server",
+            &server.url,
+            "--from",
+            "0",
+            "--no-follow",
+        ]);
+        assert!(!out.status.success());
         assert!(server.stop());
     }
 

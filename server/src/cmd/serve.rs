@@ -124,7 +124,7 @@ pub fn run(common: &CommonArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
             service::server::shutdown_signal(),
         )
         .await?;
-        eprintln!("akhbar: stopped");
+        tracing::info!("stopped");
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
