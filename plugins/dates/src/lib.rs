@@ -1,1 +1,469 @@
-//! placeholder
+//! `dates`: the publication date, the dates an article mentions, and its
+//! dateline.
+//!
+//! Table-driven on `chrono`, over the matching form (so أبريل/ابريل,
+//! يونيه/يونيو, ٢٠٢٤/2024 all read alike), with offsets reported in the
+//! display text:
+//! - Gregorian months in every Arabic regional set: Egypt and the Gulf
+//!   (يناير … ديسمبر, يونيه/يوليه), the Levant and Iraq (كانون الثاني …
+//!   حزيران … كانون الأول), Algeria and Tunisia (جانفي، فيفري، أفريل، ماي،
+//!   جوان، جويلية، أوت), Morocco (يوليوز، غشت، شتنبر، نونبر، دجنبر), and
+//!   paired forms (يونيو/حزيران 2024); English names and abbreviations.
+//! - Forms: `13 سبتمبر 2024`, `سبتمبر 2024` (YYYY-MM), `September 13, 2024`,
+//!   `13 September 2024`, `2024-09-13`, `13/09/2024` (day first).
+//! - Hijri dates with a year and هـ (`5 رمضان 1445 هـ`), converted with the
+//!   arithmetic (tabular) Islamic calendar, which can differ from the
+//!   sighted or Umm al-Qura calendar by a day or two.
+//! - Weekdays (`يوم الجمعة`, `on Friday`) resolved against the publication
+//!   date when it is known: the latest such day on or before it, or the next
+//!   one after it with المقبل/القادم/next.
+//! - Publication date: `published_at` if a source set it, else metadata
+//!   (`published_at`, `published`, `date`), else a full date at the start of
+//!   the first paragraphs or after نشر/تاريخ/Published/Updated.
+//! - Dateline at the start of the first paragraph: `سيول، كوريا الجنوبية –`,
+//!   `موسكو (رويترز) -`, `SEOUL (Reuters) —`, `SEOUL, South Korea (AP) —`.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+
+use akhbar_arabic_text::{MatchingMap, word_ranges};
+use akhbar_plugin_sdk::proto::{Article, Dateline, MentionedDate};
+use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError, Timestamp};
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use regex::Regex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Calendar {
+    Gregorian,
+    Hijri,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Month {
+    calendar: Calendar,
+    number: u32,
+    /// Also an ordinary word (اب "father", ماي, مارس "practised", صفر
+    /// "zero", رجب/شعبان/رمضان names): needs a day or year beside it.
+    ambiguous: bool,
+}
+
+const GREGORIAN: &[(&str, u32)] = &[
+    // Egypt and the Gulf
+    ("يناير", 1), ("فبراير", 2), ("مارس", 3), ("ابريل", 4), ("مايو", 5), ("يونيو", 6), ("يونيه", 6),
+    ("يوليو", 7), ("يوليه", 7), ("اغسطس", 8), ("سبتمبر", 9), ("اكتوبر", 10), ("نوفمبر", 11), ("ديسمبر", 12),
+    // Levant and Iraq
+    ("كانون الثاني", 1), ("شباط", 2), ("اذار", 3), ("نيسان", 4), ("ايار", 5), ("حزيران", 6), ("تموز", 7),
+    ("اب", 8), ("ايلول", 9), ("تشرين الاول", 10), ("تشرين الثاني", 11), ("كانون الاول", 12),
+    // Algeria and Tunisia
+    ("جانفي", 1), ("فيفري", 2), ("افريل", 4), ("ماي", 5), ("جوان", 6), ("جويليه", 7), ("اوت", 8),
+    // Morocco
+    ("يوليوز", 7), ("غشت", 8), ("شتنبر", 9), ("نونبر", 11), ("دجنبر", 12),
+    // English
+    ("january", 1), ("february", 2), ("march", 3), ("april", 4), ("may", 5), ("june", 6), ("july", 7),
+    ("august", 8), ("september", 9), ("october", 10), ("november", 11), ("december", 12),
+    ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("jun", 6), ("jul", 7), ("aug", 8), ("sep", 9),
+    ("sept", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+];
+
+const HIJRI: &[(&str, u32)] = &[
+    ("محرم", 1), ("صفر", 2), ("ربيع الاول", 3), ("ربيع الاخر", 4), ("ربيع الثاني", 4),
+    ("جمادي الاولي", 5), ("جمادي الاول", 5), ("جمادي الاخره", 6), ("جمادي الثانيه", 6), ("جمادي الاخر", 6),
+    ("رجب", 7), ("شعبان", 8), ("رمضان", 9), ("شوال", 10), ("ذو القعده", 11), ("ذي القعده", 11),
+    ("ذو الحجه", 12), ("ذي الحجه", 12),
+];
+
+const AMBIGUOUS: &[&str] = &["اب", "ماي", "مارس", "may", "mar", "jun", "dec", "march"];
+
+const WEEKDAYS: &[(&str, Weekday)] = &[
+    ("السبت", Weekday::Sat), ("الاحد", Weekday::Sun), ("الاثنين", Weekday::Mon), ("الثلاثاء", Weekday::Tue),
+    ("الاربعاء", Weekday::Wed), ("الخميس", Weekday::Thu), ("الجمعه", Weekday::Fri),
+    ("saturday", Weekday::Sat), ("sunday", Weekday::Sun), ("monday", Weekday::Mon), ("tuesday", Weekday::Tue),
+    ("wednesday", Weekday::Wed), ("thursday", Weekday::Thu), ("friday", Weekday::Fri),
+];
+
+/// The Gregorian date of a Hijri date (tabular Islamic calendar, civil epoch).
+pub fn hijri_to_gregorian(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
+    if !(1..=12).contains(&month) || !(1..=30).contains(&day) || year < 1 {
+        return None;
+    }
+    let epoch = NaiveDate::from_ymd_opt(622, 7, 19)?;
+    let days = i64::from(day - 1)
+        + (29.5 * f64::from(month - 1)).ceil() as i64
+        + i64::from(year - 1) * 354
+        + i64::from(3 + 11 * year).div_euclid(30);
+    epoch.checked_add_signed(Duration::days(days))
+}
+
+/// Config of `dates`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatesConfig {
+    /// Do not look for a dateline.
+    pub no_dateline: bool,
+}
+
+/// The `dates` enricher.
+#[derive(Debug)]
+pub struct Dates {
+    config: DatesConfig,
+    months: HashMap<&'static str, Month>,
+    weekdays: HashMap<&'static str, Weekday>,
+    iso: Regex,
+    dmy: Regex,
+    dateline_en: Regex,
+    dateline_ar: Regex,
+}
+
+impl Plugin for Dates {
+    const NAME: &'static str = "dates";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    fn new(config: &Config<'_>) -> Result<Self, PluginError> {
+        let mut months = HashMap::new();
+        for (name, number) in GREGORIAN {
+            months.insert(*name, Month { calendar: Calendar::Gregorian, number: *number, ambiguous: AMBIGUOUS.contains(name) });
+        }
+        for (name, number) in HIJRI {
+            months.insert(*name, Month { calendar: Calendar::Hijri, number: *number, ambiguous: true });
+        }
+        let re = |s: &str| Regex::new(s).map_err(|e| PluginError::failed(e.to_string()));
+        Ok(Dates {
+            config: config.parse()?,
+            months,
+            weekdays: WEEKDAYS.iter().copied().collect(),
+            iso: re(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")?,
+            dmy: re(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b")?,
+            dateline_en: re(r"^([A-Z][A-Z .'\-]{1,30}?)(?:, ([A-Z][A-Za-z .]{1,30}?))?\s*(?:\(([^)]{1,30})\))?\s*[—–-]{1,2}\s")?,
+            dateline_ar: re(r"^([\p{Arabic}]+(?: [\p{Arabic}]+){0,2})\s*(?:[،,]\s*([\p{Arabic}]+(?: [\p{Arabic}]+){0,2}))?\s*(?:\(([^)]{1,30})\))?\s*[–—-]{1,2}\s")?,
+        })
+    }
+}
+
+/// A date found in one paragraph, in matching-form offsets.
+#[derive(Debug, Clone)]
+enum Found {
+    Date(NaiveDate),
+    YearMonth(i32, u32),
+    /// A month with neither day nor year.
+    MonthOnly(u32),
+    Weekday(Weekday, bool),
+}
+
+#[derive(Debug, Clone)]
+struct Mention {
+    paragraph: usize,
+    start: usize,
+    end: usize,
+    found: Found,
+    /// Said to be the publication date (نشر, Published …).
+    marked: bool,
+}
+
+/// A number token, allowing a leading و ("و7 شتنبر") and a trailing ه
+/// ("1445هـ" once tatweel is gone).
+fn number(word: &str) -> Option<i32> {
+    let word = word.strip_prefix('و').unwrap_or(word);
+    let word = word.strip_suffix('ه').unwrap_or(word);
+    (!word.is_empty() && word.len() <= 4 && word.chars().all(|c| c.is_ascii_digit()))
+        .then(|| word.parse().ok())
+        .flatten()
+}
+
+impl Dates {
+    /// A month name at token `i` (one or two words, and a paired form
+    /// "يونيو/حزيران"): the month and the index after it.
+    fn month_at(&self, text: &str, tokens: &[(usize, usize)], i: usize) -> Option<(Month, usize)> {
+        let word = |k: usize| tokens.get(k).map(|&(s, e)| &text[s..e]);
+        let single = |k: usize| -> Option<(Month, usize)> {
+            if let (Some(a), Some(b)) = (word(k), word(k + 1)) {
+                let between = &text[tokens[k].1..tokens[k + 1].0];
+                if between == " "
+                    && let Some(m) = self.months.get(format!("{a} {b}").as_str())
+                {
+                    return Some((*m, k + 2));
+                }
+            }
+            self.months.get(word(k)?).map(|m| (*m, k + 1))
+        };
+        let (month, next) = single(i)?;
+        // A paired form: month/month.
+        if let Some(&(s, _)) = tokens.get(next)
+            && text[tokens[next - 1].1..s].trim() == "/"
+            && let Some((_, after)) = single(next)
+        {
+            return Some((month, after));
+        }
+        Some((month, next))
+    }
+
+    fn scan(&self, paragraph: usize, text: &str, out: &mut Vec<Mention>) {
+        let tokens: Vec<(usize, usize)> = word_ranges(text).collect();
+        let word = |k: usize| tokens.get(k).map(|&(s, e)| &text[s..e]);
+        let gap = |a: usize, b: usize| -> &str { &text[tokens[a].1..tokens[b].0] };
+        let marked_before = |k: usize| {
+            (k.saturating_sub(4)..k).any(|j| {
+                word(j).is_some_and(|w| {
+                    w.starts_with("نشر") || w == "تاريخ" || w == "published" || w == "updated" || w == "posted" || w == "محدث" || w == "تحديث"
+                })
+            })
+        };
+        let mut i = 0;
+        while i < tokens.len() {
+            let w = word(i).unwrap_or_default();
+            // day month [year]
+            if let Some(day) = number(w).filter(|d| (1..=31).contains(d))
+                && i + 1 < tokens.len()
+                && gap(i, i + 1).trim().is_empty()
+                && let Some((month, next)) = self.month_at(text, &tokens, i + 1)
+            {
+                let year = word(next)
+                    .and_then(number)
+                    .filter(|_| gap(next - 1, next).trim().trim_matches([',', '،']).is_empty())
+                    .map(|y| (y, next));
+                if let Some((found, end)) = self.resolve(text, &tokens, month, Some(day as u32), year, next - 1) {
+                    let start = tokens[i].0 + if w.starts_with('و') { 'و'.len_utf8() } else { 0 };
+                    out.push(Mention { paragraph, start, end, found, marked: marked_before(i) });
+                    i = tokens.iter().position(|t| t.0 >= end).unwrap_or(tokens.len());
+                    continue;
+                }
+            }
+            if let Some((month, next)) = self.month_at(text, &tokens, i) {
+                // English "September 13, 2024" / "Sept. 13"
+                let mut day = None;
+                let mut after = next;
+                if let Some(d) = word(next).and_then(number).filter(|d| (1..=31).contains(d))
+                    && gap(next - 1, next).trim().trim_end_matches('.').is_empty()
+                    && w.is_ascii()
+                {
+                    day = Some(d as u32);
+                    after = next + 1;
+                }
+                let year = word(after)
+                    .and_then(number)
+                    .filter(|y| *y >= 1000 && gap(after - 1, after).trim().trim_matches([',', '،']).is_empty())
+                    .map(|y| (y, after));
+                if let Some((found, end)) = self.resolve(text, &tokens, month, day, year, after - 1) {
+                    out.push(Mention { paragraph, start: tokens[i].0, end, found, marked: marked_before(i) });
+                    i = tokens.iter().position(|t| t.0 >= end).unwrap_or(tokens.len());
+                    continue;
+                }
+            }
+            // Weekdays: يوم الجمعة, الجمعة الماضي/المقبل, English names.
+            if let Some(&weekday) = self.weekdays.get(w) {
+                let arabic = !w.is_ascii();
+                let after = word(i + 1).unwrap_or_default();
+                let future = matches!(after, "المقبل" | "القادم" | "المقبله" | "القادمه" | "next")
+                    || (i > 0 && word(i - 1) == Some("next"));
+                let past = matches!(after, "الماضي" | "الماضيه" | "last") || (i > 0 && word(i - 1) == Some("last"));
+                let day_word = i > 0 && matches!(word(i - 1), Some("يوم" | "ويوم" | "اليوم"));
+                if !arabic || day_word || future || past {
+                    let start = if day_word { tokens[i - 1].0 } else { tokens[i].0 };
+                    let end = if future || (past && arabic) { tokens[i + 1].1 } else { tokens[i].1 };
+                    out.push(Mention { paragraph, start, end, found: Found::Weekday(weekday, future), marked: false });
+                }
+            }
+            i += 1;
+        }
+        for caps in self.iso.captures_iter(text) {
+            let (y, m, d) = (caps[1].parse().ok(), caps[2].parse().ok(), caps[3].parse().ok());
+            if let (Some(y), Some(m), Some(d)) = (y, m, d)
+                && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+            {
+                let whole = caps.get(0).unwrap();
+                let at = tokens.iter().position(|t| t.0 == whole.start()).unwrap_or(0);
+                out.push(Mention { paragraph, start: whole.start(), end: whole.end(), found: Found::Date(date), marked: marked_before(at) });
+            }
+        }
+        for caps in self.dmy.captures_iter(text) {
+            let (d, m, y) = (caps[1].parse().ok(), caps[2].parse().ok(), caps[3].parse().ok());
+            if let (Some(d), Some(m), Some(y)) = (d, m, y)
+                && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
+            {
+                let whole = caps.get(0).unwrap();
+                let at = tokens.iter().position(|t| t.0 == whole.start()).unwrap_or(0);
+                out.push(Mention { paragraph, start: whole.start(), end: whole.end(), found: Found::Date(date), marked: marked_before(at) });
+            }
+        }
+    }
+
+    /// Turns month/day/year into a date; `year_index` is the token of the
+    /// year (or the token after the month when there is none).
+    fn resolve(
+        &self,
+        text: &str,
+        tokens: &[(usize, usize)],
+        month: Month,
+        day: Option<u32>,
+        year: Option<(i32, usize)>,
+        last: usize,
+    ) -> Option<(Found, usize)> {
+        let word = |k: usize| tokens.get(k).map(|&(s, e)| &text[s..e]);
+        match month.calendar {
+            Calendar::Hijri => {
+                let (year, year_index) = year.filter(|(y, _)| (1300..=1600).contains(y))?;
+                let marker = word(year_index + 1).filter(|w| matches!(*w, "ه" | "هجري" | "هجريه" | "للهجره"));
+                let end = if marker.is_some() { tokens[year_index + 1].1 } else { tokens[year_index].1 };
+                let attached = word(year_index).is_some_and(|w| w.ends_with('ه'));
+                if marker.is_none() && !attached && day.is_none() {
+                    return None;
+                }
+                let date = hijri_to_gregorian(year, month.number, day.unwrap_or(1))?;
+                Some((if day.is_some() { Found::Date(date) } else { Found::YearMonth(date.year(), date.month()) }, end))
+            }
+            Calendar::Gregorian => match (day, year.filter(|(y, _)| (1000..=2200).contains(y))) {
+                (Some(d), Some((y, at))) => Some((Found::Date(NaiveDate::from_ymd_opt(y, month.number, d)?), tokens[at].1)),
+                (None, Some((y, at))) => Some((Found::YearMonth(y, month.number), tokens[at].1)),
+                (_, None) => {
+                    if month.ambiguous && day.is_none() {
+                        return None;
+                    }
+                    Some((Found::MonthOnly(month.number * 100 + day.unwrap_or(0)), tokens[last].1))
+                }
+            },
+        }
+    }
+
+    fn dateline(&self, article: &Article) -> Option<Dateline> {
+        let first = article.paragraphs.first()?;
+        let text = first.text.as_str();
+        if let Some(c) = self.dateline_en.captures(text) {
+            return Some(Dateline {
+                place: c[1].trim().to_owned(),
+                agency: c.get(3).map_or(String::new(), |m| m.as_str().trim().to_owned()),
+                text: c[0].trim().to_owned(),
+            });
+        }
+        let c = self.dateline_ar.captures(text)?;
+        // Either a comma and a region, or an agency, must be there: a plain
+        // "word –" is too weak.
+        if c.get(2).is_none() && c.get(3).is_none() {
+            return None;
+        }
+        Some(Dateline {
+            place: c[1].trim().to_owned(),
+            agency: c.get(3).map_or(String::new(), |m| m.as_str().trim().to_owned()),
+            text: c[0].trim().to_owned(),
+        })
+    }
+}
+
+fn published_from_metadata(article: &Article) -> Option<NaiveDate> {
+    ["published_at", "published", "date", "publication_date"]
+        .iter()
+        .filter_map(|k| article.metadata.get(*k))
+        .find_map(|v| {
+            let v = v.trim();
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|d| d.date_naive())
+                .ok()
+                .or_else(|| NaiveDate::parse_from_str(v.get(..10)?, "%Y-%m-%d").ok())
+        })
+}
+
+fn timestamp(date: NaiveDate) -> Timestamp {
+    let seconds = date.and_hms_opt(0, 0, 0).map_or(0, |d| d.and_utc().timestamp());
+    Timestamp { seconds, nanos: 0 }
+}
+
+fn resolve_weekday(published: NaiveDate, weekday: Weekday, future: bool) -> NaiveDate {
+    let from = published.weekday().num_days_from_monday() as i64;
+    let to = weekday.num_days_from_monday() as i64;
+    if future {
+        let ahead = (to - from).rem_euclid(7);
+        published + Duration::days(if ahead == 0 { 7 } else { ahead })
+    } else {
+        published - Duration::days((from - to).rem_euclid(7))
+    }
+}
+
+impl Enricher for Dates {
+    fn enrich(&self, mut article: Article) -> Result<Article, PluginError> {
+        let mut mentions = Vec::new();
+        let mut maps = Vec::with_capacity(article.paragraphs.len());
+        for (i, paragraph) in article.paragraphs.iter().enumerate() {
+            let map = MatchingMap::new(&paragraph.text);
+            self.scan(i, &map.text, &mut mentions);
+            maps.push(map);
+        }
+        mentions.sort_by_key(|m| (m.paragraph, m.start));
+        mentions.dedup_by(|b, a| a.paragraph == b.paragraph && b.start < a.end);
+
+        let mut published = article
+            .published_at
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
+            .map(|d| d.date_naive());
+        let mut how = "kept the publication date the source gave";
+        if published.is_none() {
+            published = published_from_metadata(&article);
+            how = "took the publication date from metadata";
+        }
+        if published.is_none() {
+            let lead = mentions.iter().find(|m| {
+                matches!(m.found, Found::Date(_)) && (m.marked || (m.paragraph < 3 && m.start < 120))
+            });
+            if let Some(Mention { found: Found::Date(d), .. }) = lead {
+                published = Some(*d);
+                how = "took the publication date from the text";
+            }
+        }
+        let mut dates = Vec::new();
+        for m in &mentions {
+            let iso = match m.found {
+                Found::Date(d) => d.format("%Y-%m-%d").to_string(),
+                Found::YearMonth(y, mo) => format!("{y:04}-{mo:02}"),
+                Found::MonthOnly(code) => {
+                    // A month (and day) without a year: the latest one on or
+                    // before the publication date.
+                    let Some(p) = published else { continue };
+                    let (month, day) = (code / 100, code % 100);
+                    let year = if (month, day.max(1)) <= (p.month(), p.day()) { p.year() } else { p.year() - 1 };
+                    if day == 0 {
+                        format!("{year:04}-{month:02}")
+                    } else {
+                        match NaiveDate::from_ymd_opt(year, month, day) {
+                            Some(d) => d.format("%Y-%m-%d").to_string(),
+                            None => continue,
+                        }
+                    }
+                }
+                Found::Weekday(w, future) => {
+                    let Some(p) = published else { continue };
+                    resolve_weekday(p, w, future).format("%Y-%m-%d").to_string()
+                }
+            };
+            let (start, end) = maps[m.paragraph].source_range(m.start, m.end);
+            if start >= end {
+                continue;
+            }
+            dates.push(MentionedDate {
+                text: article.paragraphs[m.paragraph].text[start..end].to_owned(),
+                date: iso,
+                paragraph: m.paragraph as u32,
+                start: start as u32,
+                end: end as u32,
+            });
+        }
+        let mut notes = vec![format!("found {} dates", dates.len())];
+        if let Some(p) = published
+            && article.published_at.is_none()
+        {
+            article.published_at = Some(timestamp(p));
+            notes.push(format!("{how}: {p}"));
+        }
+        article.dates = dates;
+        if !self.config.no_dateline
+            && article.dateline.is_none()
+            && let Some(dateline) = self.dateline(&article)
+        {
+            notes.push(format!("dateline \"{}\"", dateline.text));
+            article.dateline = Some(dateline);
+        }
+        article.provenance.push(Self::provenance("enricher", notes.join("; ")));
+        Ok(article)
+    }
+}
+
+#[cfg(not(feature = "static"))]
+akhbar_plugin_sdk::export_plugin!(enricher: Dates);
+
+#[cfg(test)]
+mod tests;
