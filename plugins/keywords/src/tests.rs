@@ -1,0 +1,67 @@
+use super::*;
+
+const ARABIC: [&str; 4] = [
+    "أجرى سيرغي شويغو، أمين مجلس الأمن الروسي، محادثات مع زعيم كوريا الشمالية كيم جونغ أون في بيونغ يانغ حول التعاون العسكري.",
+    "وقال شويغو إن مجلس الأمن الروسي يولي أهمية كبيرة للحوار الاستراتيجي مع كوريا الشمالية، وإن العقوبات الغربية لن تعرقل التعاون.",
+    "وتتهم الدول الغربية كوريا الشمالية بتزويد روسيا بالذخائر والصواريخ الباليستية، في انتهاك للعقوبات المفروضة عليها.",
+    "ونفت موسكو وبيونغ يانغ أي نقل للأسلحة، لكن شويغو أكد أن التعاون العسكري سيتعزز في إطار الحوار الاستراتيجي.",
+];
+
+const ENGLISH: [&str; 3] = [
+    "Russia's Security Council secretary Sergei Shoigu held talks with North Korean leader Kim Jong Un in Pyongyang on military cooperation.",
+    "Shoigu said the Security Council valued its strategic dialogue with North Korea and that Western sanctions would not stop military cooperation.",
+    "Western countries accuse North Korea of supplying Russia with ammunition and ballistic missiles in violation of sanctions.",
+];
+
+fn texts(found: &[(String, f64)]) -> Vec<&str> {
+    found.iter().map(|(t, _)| t.as_str()).collect()
+}
+
+#[test]
+fn arabic_key_phrases_are_topical_and_free_of_stopwords() {
+    let found = keywords(&ARABIC, 3, 10);
+    let got = texts(&found);
+    assert!(got.len() >= 5, "{got:?}");
+    assert!(got.iter().any(|k| k.contains("شويغو")), "{got:?}");
+    assert!(got.iter().any(|k| k.contains("كوريا الشمالية")), "{got:?}");
+    assert!(got.iter().any(|k| k.contains("التعاون العسكري") || k.contains("الحوار الاستراتيجي")), "{got:?}");
+    for k in &got {
+        let first = matching(k.split(' ').next().unwrap());
+        let last = matching(k.rsplit(' ').next().unwrap());
+        assert!(!is_stopword(&first) && !is_stopword(&last), "{k}");
+    }
+    // Scores are in (0, 1] and best first.
+    assert!(found.windows(2).all(|w| w[0].1 >= w[1].1));
+    assert!(found.iter().all(|(_, s)| *s > 0.0 && *s <= 1.0));
+}
+
+#[test]
+fn clitic_and_plural_variants_count_as_one_phrase() {
+    // العقوبات / للعقوبات / عقوبات: one key, not three.
+    let found = keywords(&["فرضت العقوبات على البلاد.", "وأدت للعقوبات آثار.", "ستبقى عقوبات جديدة."], 1, 20);
+    let sanctions = texts(&found).iter().filter(|k| matching(k).contains("عقوب")).count();
+    assert_eq!(sanctions, 1, "{found:?}");
+}
+
+#[test]
+fn english_key_phrases() {
+    let got = keywords(&ENGLISH, 3, 10);
+    let got = texts(&got);
+    assert!(got.iter().any(|k| k.contains("Shoigu")), "{got:?}");
+    assert!(got.iter().any(|k| k.contains("North Korea")), "{got:?}");
+    assert!(!got.iter().any(|k| ["the", "and", "with", "of"].contains(k)), "{got:?}");
+}
+
+#[test]
+fn the_enricher_fills_keywords_and_checks_its_config() {
+    use akhbar_plugin_sdk::proto::Paragraph;
+    let plugin = Keywords::new(&Config::new(br#"{"max_keywords": 3}"#)).unwrap();
+    let article = Article {
+        paragraphs: ENGLISH.iter().map(|t| Paragraph { text: (*t).into(), ..Default::default() }).collect(),
+        ..Default::default()
+    };
+    let out = plugin.enrich(article).unwrap();
+    assert_eq!(out.keywords.len(), 3);
+    assert!(Keywords::new(&Config::new(br#"{"max_words": 9}"#)).is_err());
+    assert!(keywords(&["و في من"], 3, 10).is_empty());
+}
