@@ -179,17 +179,36 @@ fn akhbar_run(
     Ok(runs[(runs.len() - 1) / 2])
 }
 
-fn check_entry_symbols(bin_dir: &Path) -> anyhow::Result<()> {
-    // The harness loads the plugins through the C ABI: a plugin library
-    // built with `static` (feature unification gone wrong) has no entry.
+/// Builds the default pipeline from the libraries (as `akhbar run` does);
+/// names refused libraries so a missing entry symbol is easy to diagnose.
+fn check_libraries(bin_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     let catalog = plugins::dynamic_catalog(bin_dir)?;
-    if let Some((path, reason)) = catalog.refused().first() {
-        anyhow::bail!(
-            "{} was refused: {reason}. If it lacks akhbar_plugin_entry, akhbar-bench/static was enabled in the workspace's \
-             own cargo invocation; rebuild with `cargo build --workspace` (see benches/README.md)",
-            path.display()
-        );
+    let refused: Vec<String> = catalog
+        .refused()
+        .iter()
+        .map(|(path, _)| {
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    if !refused.is_empty() {
+        report.note(format!(
+            "Plugin libraries refused by the host in `{}` (not used by the measured pipeline): {}.",
+            bin_dir.display(),
+            refused.join(", ")
+        ));
     }
+    plugins::build_dynamic(&PipelineConfig::embedded_default(), bin_dir).with_context(|| {
+        format!(
+            "cannot build the default pipeline from the libraries in {} (refused: {}). A library without \
+             akhbar_plugin_entry means akhbar-bench/static was enabled in the workspace's own cargo invocation; \
+             rebuild with `cargo build --workspace` (see benches/README.md)",
+            bin_dir.display(),
+            if refused.is_empty() { "none".to_owned() } else { refused.join(", ") }
+        )
+    })?;
     Ok(())
 }
 
@@ -209,7 +228,6 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
             if args.tiny { "" } else { " --release" }
         );
     }
-    check_entry_symbols(&bin_dir)?;
     let work = repo
         .join("target")
         .join(if args.tiny { "bench-tiny" } else { "bench" });
@@ -218,6 +236,7 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
     let load_before = measure::load_average();
     let bodies = Bodies::load(&repo)?;
     let mut report = Report::new(machine, load_before, args.tiny, std::env::args().collect());
+    check_libraries(&bin_dir, &mut report)?;
 
     // 1. The generator is deterministic.
     let determinism = {
@@ -401,6 +420,22 @@ fn boundary(
         a == b,
         "static and dynamic pipelines produced different articles"
     );
+    let stage_counts = |built: &plugins::Built| -> Vec<(u64, u64)> {
+        built
+            .pipeline
+            .stages()
+            .map(|s| {
+                (
+                    s.stats
+                        .documents_in
+                        .load(std::sync::atomic::Ordering::Relaxed),
+                    s.stats.nanos.load(std::sync::atomic::Ordering::Relaxed),
+                )
+            })
+            .collect()
+    };
+    // Per-stage figures leave the warm-up out.
+    let (s_before, d_before) = (stage_counts(&statics), stage_counts(&dynamic));
     let mut s_times = Vec::new();
     let mut d_times = Vec::new();
     for round in 0..plan.boundary_rounds {
@@ -423,17 +458,17 @@ fn boundary(
             }
         }
     }
-    let stage_ns = |built: &plugins::Built| -> Vec<(String, f64)> {
+    let stage_ns = |built: &plugins::Built, before: &[(u64, u64)]| -> Vec<(String, f64)> {
         built
             .pipeline
             .stages()
-            .map(|s| {
-                let n = s
-                    .stats
-                    .documents_in
-                    .load(std::sync::atomic::Ordering::Relaxed);
-                let ns = s.stats.nanos.load(std::sync::atomic::Ordering::Relaxed);
-                (s.info.name.clone(), ns as f64 / n.max(1) as f64)
+            .zip(stage_counts(built))
+            .zip(before)
+            .map(|((s, (n, ns)), (n0, ns0))| {
+                (
+                    s.info.name.clone(),
+                    (ns - ns0) as f64 / (n - n0).max(1) as f64,
+                )
             })
             .collect()
     };
@@ -444,7 +479,7 @@ fn boundary(
         dynamic_cpu: measure::median(&mut d_times),
         static_stages: statics.static_stages.clone(),
         dynamic_only: statics.dynamic_stages.clone(),
-        per_stage_static: stage_ns(&statics),
-        per_stage_dynamic: stage_ns(&dynamic),
+        per_stage_static: stage_ns(&statics, &s_before),
+        per_stage_dynamic: stage_ns(&dynamic, &d_before),
     })
 }
