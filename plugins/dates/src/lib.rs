@@ -49,36 +49,112 @@ struct Month {
 
 const GREGORIAN: &[(&str, u32)] = &[
     // Egypt and the Gulf
-    ("يناير", 1), ("فبراير", 2), ("مارس", 3), ("ابريل", 4), ("مايو", 5), ("يونيو", 6), ("يونيه", 6),
-    ("يوليو", 7), ("يوليه", 7), ("اغسطس", 8), ("سبتمبر", 9), ("اكتوبر", 10), ("نوفمبر", 11), ("ديسمبر", 12),
+    ("يناير", 1),
+    ("فبراير", 2),
+    ("مارس", 3),
+    ("ابريل", 4),
+    ("مايو", 5),
+    ("يونيو", 6),
+    ("يونيه", 6),
+    ("يوليو", 7),
+    ("يوليه", 7),
+    ("اغسطس", 8),
+    ("سبتمبر", 9),
+    ("اكتوبر", 10),
+    ("نوفمبر", 11),
+    ("ديسمبر", 12),
     // Levant and Iraq
-    ("كانون الثاني", 1), ("شباط", 2), ("اذار", 3), ("نيسان", 4), ("ايار", 5), ("حزيران", 6), ("تموز", 7),
-    ("اب", 8), ("ايلول", 9), ("تشرين الاول", 10), ("تشرين الثاني", 11), ("كانون الاول", 12),
+    ("كانون الثاني", 1),
+    ("شباط", 2),
+    ("اذار", 3),
+    ("نيسان", 4),
+    ("ايار", 5),
+    ("حزيران", 6),
+    ("تموز", 7),
+    ("اب", 8),
+    ("ايلول", 9),
+    ("تشرين الاول", 10),
+    ("تشرين الثاني", 11),
+    ("كانون الاول", 12),
     // Algeria and Tunisia
-    ("جانفي", 1), ("فيفري", 2), ("افريل", 4), ("ماي", 5), ("جوان", 6), ("جويليه", 7), ("اوت", 8),
+    ("جانفي", 1),
+    ("فيفري", 2),
+    ("افريل", 4),
+    ("ماي", 5),
+    ("جوان", 6),
+    ("جويليه", 7),
+    ("اوت", 8),
     // Morocco
-    ("يوليوز", 7), ("غشت", 8), ("شتنبر", 9), ("نونبر", 11), ("دجنبر", 12),
+    ("يوليوز", 7),
+    ("غشت", 8),
+    ("شتنبر", 9),
+    ("نونبر", 11),
+    ("دجنبر", 12),
     // English
-    ("january", 1), ("february", 2), ("march", 3), ("april", 4), ("may", 5), ("june", 6), ("july", 7),
-    ("august", 8), ("september", 9), ("october", 10), ("november", 11), ("december", 12),
-    ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("jun", 6), ("jul", 7), ("aug", 8), ("sep", 9),
-    ("sept", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+    ("january", 1),
+    ("february", 2),
+    ("march", 3),
+    ("april", 4),
+    ("may", 5),
+    ("june", 6),
+    ("july", 7),
+    ("august", 8),
+    ("september", 9),
+    ("october", 10),
+    ("november", 11),
+    ("december", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
 ];
 
 const HIJRI: &[(&str, u32)] = &[
-    ("محرم", 1), ("صفر", 2), ("ربيع الاول", 3), ("ربيع الاخر", 4), ("ربيع الثاني", 4),
-    ("جمادي الاولي", 5), ("جمادي الاول", 5), ("جمادي الاخره", 6), ("جمادي الثانيه", 6), ("جمادي الاخر", 6),
-    ("رجب", 7), ("شعبان", 8), ("رمضان", 9), ("شوال", 10), ("ذو القعده", 11), ("ذي القعده", 11),
-    ("ذو الحجه", 12), ("ذي الحجه", 12),
+    ("محرم", 1),
+    ("صفر", 2),
+    ("ربيع الاول", 3),
+    ("ربيع الاخر", 4),
+    ("ربيع الثاني", 4),
+    ("جمادي الاولي", 5),
+    ("جمادي الاول", 5),
+    ("جمادي الاخره", 6),
+    ("جمادي الثانيه", 6),
+    ("جمادي الاخر", 6),
+    ("رجب", 7),
+    ("شعبان", 8),
+    ("رمضان", 9),
+    ("شوال", 10),
+    ("ذو القعده", 11),
+    ("ذي القعده", 11),
+    ("ذو الحجه", 12),
+    ("ذي الحجه", 12),
 ];
 
 const AMBIGUOUS: &[&str] = &["اب", "ماي", "مارس", "may", "mar", "jun", "dec", "march"];
 
 const WEEKDAYS: &[(&str, Weekday)] = &[
-    ("السبت", Weekday::Sat), ("الاحد", Weekday::Sun), ("الاثنين", Weekday::Mon), ("الثلاثاء", Weekday::Tue),
-    ("الاربعاء", Weekday::Wed), ("الخميس", Weekday::Thu), ("الجمعه", Weekday::Fri),
-    ("saturday", Weekday::Sat), ("sunday", Weekday::Sun), ("monday", Weekday::Mon), ("tuesday", Weekday::Tue),
-    ("wednesday", Weekday::Wed), ("thursday", Weekday::Thu), ("friday", Weekday::Fri),
+    ("السبت", Weekday::Sat),
+    ("الاحد", Weekday::Sun),
+    ("الاثنين", Weekday::Mon),
+    ("الثلاثاء", Weekday::Tue),
+    ("الاربعاء", Weekday::Wed),
+    ("الخميس", Weekday::Thu),
+    ("الجمعه", Weekday::Fri),
+    ("saturday", Weekday::Sat),
+    ("sunday", Weekday::Sun),
+    ("monday", Weekday::Mon),
+    ("tuesday", Weekday::Tue),
+    ("wednesday", Weekday::Wed),
+    ("thursday", Weekday::Thu),
+    ("friday", Weekday::Fri),
 ];
 
 /// The Gregorian date of a Hijri date (tabular Islamic calendar, civil epoch).
@@ -120,10 +196,24 @@ impl Plugin for Dates {
     fn new(config: &Config<'_>) -> Result<Self, PluginError> {
         let mut months = HashMap::new();
         for (name, number) in GREGORIAN {
-            months.insert(*name, Month { calendar: Calendar::Gregorian, number: *number, ambiguous: AMBIGUOUS.contains(name) });
+            months.insert(
+                *name,
+                Month {
+                    calendar: Calendar::Gregorian,
+                    number: *number,
+                    ambiguous: AMBIGUOUS.contains(name),
+                },
+            );
         }
         for (name, number) in HIJRI {
-            months.insert(*name, Month { calendar: Calendar::Hijri, number: *number, ambiguous: true });
+            months.insert(
+                *name,
+                Month {
+                    calendar: Calendar::Hijri,
+                    number: *number,
+                    ambiguous: true,
+                },
+            );
         }
         let re = |s: &str| Regex::new(s).map_err(|e| PluginError::failed(e.to_string()));
         Ok(Dates {
@@ -132,8 +222,12 @@ impl Plugin for Dates {
             weekdays: WEEKDAYS.iter().copied().collect(),
             iso: re(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")?,
             dmy: re(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b")?,
-            dateline_en: re(r"^([A-Z][A-Z .'\-]{1,30}?)(?:, ([A-Z][A-Za-z .]{1,30}?))?\s*(?:\(([^)]{1,30})\))?\s*[—–-]{1,2}\s")?,
-            dateline_ar: re(r"^([\p{Arabic}]+(?: [\p{Arabic}]+){0,2})\s*(?:[،,]\s*([\p{Arabic}]+(?: [\p{Arabic}]+){0,2}))?\s*(?:\(([^)]{1,30})\))?\s*[–—-]{1,2}\s")?,
+            dateline_en: re(
+                r"^([A-Z][A-Z .'\-]{1,30}?)(?:, ([A-Z][A-Za-z .]{1,30}?))?\s*(?:\(([^)]{1,30})\))?\s*[—–-]{1,2}\s",
+            )?,
+            dateline_ar: re(
+                r"^([\p{Arabic}]+(?: [\p{Arabic}]+){0,2})\s*(?:[،,]\s*([\p{Arabic}]+(?: [\p{Arabic}]+){0,2}))?\s*(?:\(([^)]{1,30})\))?\s*[–—-]{1,2}\s",
+            )?,
         })
     }
 }
@@ -202,7 +296,13 @@ impl Dates {
         let marked_before = |k: usize| {
             (k.saturating_sub(4)..k).any(|j| {
                 word(j).is_some_and(|w| {
-                    w.starts_with("نشر") || w == "تاريخ" || w == "published" || w == "updated" || w == "posted" || w == "محدث" || w == "تحديث"
+                    w.starts_with("نشر")
+                        || w == "تاريخ"
+                        || w == "published"
+                        || w == "updated"
+                        || w == "posted"
+                        || w == "محدث"
+                        || w == "تحديث"
                 })
             })
         };
@@ -217,12 +317,33 @@ impl Dates {
             {
                 let year = word(next)
                     .and_then(number)
-                    .filter(|_| gap(next - 1, next).trim().trim_matches([',', '،']).is_empty())
+                    .filter(|_| {
+                        gap(next - 1, next)
+                            .trim()
+                            .trim_matches([',', '،'])
+                            .is_empty()
+                    })
                     .map(|y| (y, next));
-                if let Some((found, end)) = self.resolve(text, &tokens, month, Some(day as u32), year, next - 1) {
-                    let start = tokens[i].0 + if w.starts_with('و') { 'و'.len_utf8() } else { 0 };
-                    out.push(Mention { paragraph, start, end, found, marked: marked_before(i) });
-                    i = tokens.iter().position(|t| t.0 >= end).unwrap_or(tokens.len());
+                if let Some((found, end)) =
+                    self.resolve(text, &tokens, month, Some(day as u32), year, next - 1)
+                {
+                    let start = tokens[i].0
+                        + if w.starts_with('و') {
+                            'و'.len_utf8()
+                        } else {
+                            0
+                        };
+                    out.push(Mention {
+                        paragraph,
+                        start,
+                        end,
+                        found,
+                        marked: marked_before(i),
+                    });
+                    i = tokens
+                        .iter()
+                        .position(|t| t.0 >= end)
+                        .unwrap_or(tokens.len());
                     continue;
                 }
             }
@@ -239,11 +360,27 @@ impl Dates {
                 }
                 let year = word(after)
                     .and_then(number)
-                    .filter(|y| *y >= 1000 && gap(after - 1, after).trim().trim_matches([',', '،']).is_empty())
+                    .filter(|y| {
+                        *y >= 1000
+                            && gap(after - 1, after)
+                                .trim()
+                                .trim_matches([',', '،'])
+                                .is_empty()
+                    })
                     .map(|y| (y, after));
-                if let Some((found, end)) = self.resolve(text, &tokens, month, day, year, after - 1) {
-                    out.push(Mention { paragraph, start: tokens[i].0, end, found, marked: marked_before(i) });
-                    i = tokens.iter().position(|t| t.0 >= end).unwrap_or(tokens.len());
+                if let Some((found, end)) = self.resolve(text, &tokens, month, day, year, after - 1)
+                {
+                    out.push(Mention {
+                        paragraph,
+                        start: tokens[i].0,
+                        end,
+                        found,
+                        marked: marked_before(i),
+                    });
+                    i = tokens
+                        .iter()
+                        .position(|t| t.0 >= end)
+                        .unwrap_or(tokens.len());
                     continue;
                 }
             }
@@ -253,34 +390,75 @@ impl Dates {
                 let after = word(i + 1).unwrap_or_default();
                 let future = matches!(after, "المقبل" | "القادم" | "المقبله" | "القادمه" | "next")
                     || (i > 0 && word(i - 1) == Some("next"));
-                let past = matches!(after, "الماضي" | "الماضيه" | "last") || (i > 0 && word(i - 1) == Some("last"));
+                let past = matches!(after, "الماضي" | "الماضيه" | "last")
+                    || (i > 0 && word(i - 1) == Some("last"));
                 let day_word = i > 0 && matches!(word(i - 1), Some("يوم" | "ويوم" | "اليوم"));
                 if !arabic || day_word || future || past {
-                    let start = if day_word { tokens[i - 1].0 } else { tokens[i].0 };
-                    let end = if future || (past && arabic) { tokens[i + 1].1 } else { tokens[i].1 };
-                    out.push(Mention { paragraph, start, end, found: Found::Weekday(weekday, future), marked: false });
+                    let start = if day_word {
+                        tokens[i - 1].0
+                    } else {
+                        tokens[i].0
+                    };
+                    let end = if future || (past && arabic) {
+                        tokens[i + 1].1
+                    } else {
+                        tokens[i].1
+                    };
+                    out.push(Mention {
+                        paragraph,
+                        start,
+                        end,
+                        found: Found::Weekday(weekday, future),
+                        marked: false,
+                    });
                 }
             }
             i += 1;
         }
         for caps in self.iso.captures_iter(text) {
-            let (y, m, d) = (caps[1].parse().ok(), caps[2].parse().ok(), caps[3].parse().ok());
+            let (y, m, d) = (
+                caps[1].parse().ok(),
+                caps[2].parse().ok(),
+                caps[3].parse().ok(),
+            );
             if let (Some(y), Some(m), Some(d)) = (y, m, d)
                 && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
             {
                 let whole = caps.get(0).unwrap();
-                let at = tokens.iter().position(|t| t.0 == whole.start()).unwrap_or(0);
-                out.push(Mention { paragraph, start: whole.start(), end: whole.end(), found: Found::Date(date), marked: marked_before(at) });
+                let at = tokens
+                    .iter()
+                    .position(|t| t.0 == whole.start())
+                    .unwrap_or(0);
+                out.push(Mention {
+                    paragraph,
+                    start: whole.start(),
+                    end: whole.end(),
+                    found: Found::Date(date),
+                    marked: marked_before(at),
+                });
             }
         }
         for caps in self.dmy.captures_iter(text) {
-            let (d, m, y) = (caps[1].parse().ok(), caps[2].parse().ok(), caps[3].parse().ok());
+            let (d, m, y) = (
+                caps[1].parse().ok(),
+                caps[2].parse().ok(),
+                caps[3].parse().ok(),
+            );
             if let (Some(d), Some(m), Some(y)) = (d, m, y)
                 && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
             {
                 let whole = caps.get(0).unwrap();
-                let at = tokens.iter().position(|t| t.0 == whole.start()).unwrap_or(0);
-                out.push(Mention { paragraph, start: whole.start(), end: whole.end(), found: Found::Date(date), marked: marked_before(at) });
+                let at = tokens
+                    .iter()
+                    .position(|t| t.0 == whole.start())
+                    .unwrap_or(0);
+                out.push(Mention {
+                    paragraph,
+                    start: whole.start(),
+                    end: whole.end(),
+                    found: Found::Date(date),
+                    marked: marked_before(at),
+                });
             }
         }
     }
@@ -300,23 +478,41 @@ impl Dates {
         match month.calendar {
             Calendar::Hijri => {
                 let (year, year_index) = year.filter(|(y, _)| (1300..=1600).contains(y))?;
-                let marker = word(year_index + 1).filter(|w| matches!(*w, "ه" | "هجري" | "هجريه" | "للهجره"));
-                let end = if marker.is_some() { tokens[year_index + 1].1 } else { tokens[year_index].1 };
+                let marker = word(year_index + 1)
+                    .filter(|w| matches!(*w, "ه" | "هجري" | "هجريه" | "للهجره"));
+                let end = if marker.is_some() {
+                    tokens[year_index + 1].1
+                } else {
+                    tokens[year_index].1
+                };
                 let attached = word(year_index).is_some_and(|w| w.ends_with('ه'));
                 if marker.is_none() && !attached && day.is_none() {
                     return None;
                 }
                 let date = hijri_to_gregorian(year, month.number, day.unwrap_or(1))?;
-                Some((if day.is_some() { Found::Date(date) } else { Found::YearMonth(date.year(), date.month()) }, end))
+                Some((
+                    if day.is_some() {
+                        Found::Date(date)
+                    } else {
+                        Found::YearMonth(date.year(), date.month())
+                    },
+                    end,
+                ))
             }
             Calendar::Gregorian => match (day, year.filter(|(y, _)| (1000..=2200).contains(y))) {
-                (Some(d), Some((y, at))) => Some((Found::Date(NaiveDate::from_ymd_opt(y, month.number, d)?), tokens[at].1)),
+                (Some(d), Some((y, at))) => Some((
+                    Found::Date(NaiveDate::from_ymd_opt(y, month.number, d)?),
+                    tokens[at].1,
+                )),
                 (None, Some((y, at))) => Some((Found::YearMonth(y, month.number), tokens[at].1)),
                 (_, None) => {
                     if month.ambiguous && day.is_none() {
                         return None;
                     }
-                    Some((Found::MonthOnly(month.number * 100 + day.unwrap_or(0)), tokens[last].1))
+                    Some((
+                        Found::MonthOnly(month.number * 100 + day.unwrap_or(0)),
+                        tokens[last].1,
+                    ))
                 }
             },
         }
@@ -328,7 +524,9 @@ impl Dates {
         if let Some(c) = self.dateline_en.captures(text) {
             return Some(Dateline {
                 place: c[1].trim().to_owned(),
-                agency: c.get(3).map_or(String::new(), |m| m.as_str().trim().to_owned()),
+                agency: c
+                    .get(3)
+                    .map_or(String::new(), |m| m.as_str().trim().to_owned()),
                 text: c[0].trim().to_owned(),
             });
         }
@@ -340,7 +538,9 @@ impl Dates {
         }
         Some(Dateline {
             place: c[1].trim().to_owned(),
-            agency: c.get(3).map_or(String::new(), |m| m.as_str().trim().to_owned()),
+            agency: c
+                .get(3)
+                .map_or(String::new(), |m| m.as_str().trim().to_owned()),
             text: c[0].trim().to_owned(),
         })
     }
@@ -360,7 +560,9 @@ fn published_from_metadata(article: &Article) -> Option<NaiveDate> {
 }
 
 fn timestamp(date: NaiveDate) -> Timestamp {
-    let seconds = date.and_hms_opt(0, 0, 0).map_or(0, |d| d.and_utc().timestamp());
+    let seconds = date
+        .and_hms_opt(0, 0, 0)
+        .map_or(0, |d| d.and_utc().timestamp());
     Timestamp { seconds, nanos: 0 }
 }
 
@@ -398,9 +600,14 @@ impl Enricher for Dates {
         }
         if published.is_none() {
             let lead = mentions.iter().find(|m| {
-                matches!(m.found, Found::Date(_)) && (m.marked || (m.paragraph < 3 && m.start < 120))
+                matches!(m.found, Found::Date(_))
+                    && (m.marked || (m.paragraph < 3 && m.start < 120))
             });
-            if let Some(Mention { found: Found::Date(d), .. }) = lead {
+            if let Some(Mention {
+                found: Found::Date(d),
+                ..
+            }) = lead
+            {
                 published = Some(*d);
                 how = "took the publication date from the text";
             }
@@ -415,7 +622,11 @@ impl Enricher for Dates {
                     // before the publication date.
                     let Some(p) = published else { continue };
                     let (month, day) = (code / 100, code % 100);
-                    let year = if (month, day.max(1)) <= (p.month(), p.day()) { p.year() } else { p.year() - 1 };
+                    let year = if (month, day.max(1)) <= (p.month(), p.day()) {
+                        p.year()
+                    } else {
+                        p.year() - 1
+                    };
                     if day == 0 {
                         format!("{year:04}-{month:02}")
                     } else {
@@ -457,7 +668,9 @@ impl Enricher for Dates {
             notes.push(format!("dateline \"{}\"", dateline.text));
             article.dateline = Some(dateline);
         }
-        article.provenance.push(Self::provenance("enricher", notes.join("; ")));
+        article
+            .provenance
+            .push(Self::provenance("enricher", notes.join("; ")));
         Ok(article)
     }
 }

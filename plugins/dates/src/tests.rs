@@ -6,9 +6,13 @@ fn enrich(texts: &[&str], published: Option<&str>) -> Article {
     let article = Article {
         paragraphs: texts
             .iter()
-            .map(|t| Paragraph { text: akhbar_arabic_text::display(t), ..Default::default() })
+            .map(|t| Paragraph {
+                text: akhbar_arabic_text::display(t),
+                ..Default::default()
+            })
             .collect(),
-        published_at: published.map(|p| timestamp(NaiveDate::parse_from_str(p, "%Y-%m-%d").unwrap())),
+        published_at: published
+            .map(|p| timestamp(NaiveDate::parse_from_str(p, "%Y-%m-%d").unwrap())),
         ..Default::default()
     };
     plugin.enrich(article).unwrap()
@@ -28,13 +32,18 @@ fn dates(article: &Article) -> Vec<(String, String)> {
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
+    items
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
 }
 
 #[test]
 fn arabic_months_in_every_regional_set() {
     let out = enrich(
-        &["وقع الاتفاق في 13 سبتمبر 2024 ثم في 2 أيلول 2023 وفي 5 جوان 2022 و7 شتنبر 2021 و9 يوليه 2020 و1 كانون الثاني 2019 و3 جويلية 2018 و4 غشت 2017"],
+        &[
+            "وقع الاتفاق في 13 سبتمبر 2024 ثم في 2 أيلول 2023 وفي 5 جوان 2022 و7 شتنبر 2021 و9 يوليه 2020 و1 كانون الثاني 2019 و3 جويلية 2018 و4 غشت 2017",
+        ],
         Some("2024-09-14"),
     );
     assert_eq!(
@@ -54,44 +63,73 @@ fn arabic_months_in_every_regional_set() {
 
 #[test]
 fn paired_months_arabic_digits_and_month_year() {
-    let out = enrich(&["زار بيونغ يانغ في ١٩ يونيو/حزيران ٢٠٢٤ بعد زيارة في يوليو/تموز 2023"], None);
+    let out = enrich(
+        &["زار بيونغ يانغ في ١٩ يونيو/حزيران ٢٠٢٤ بعد زيارة في يوليو/تموز 2023"],
+        None,
+    );
     assert_eq!(
         dates(&out),
-        pairs(&[("١٩ يونيو/حزيران ٢٠٢٤", "2024-06-19"), ("يوليو/تموز 2023", "2023-07")])
+        pairs(&[
+            ("١٩ يونيو/حزيران ٢٠٢٤", "2024-06-19"),
+            ("يوليو/تموز 2023", "2023-07")
+        ])
     );
 }
 
 #[test]
 fn hijri_dates_with_the_year_and_ha() {
-    let out = enrich(&["بدأ الصيام في 1 رمضان 1445 هـ وانتهى في شوال 1445هـ"], None);
+    let out = enrich(
+        &["بدأ الصيام في 1 رمضان 1445 هـ وانتهى في شوال 1445هـ"],
+        None,
+    );
     assert_eq!(
         dates(&out),
         // The display text has no tatweel: هـ reads ه.
         pairs(&[("1 رمضان 1445 ه", "2024-03-11"), ("شوال 1445ه", "2024-04")])
     );
     // Without a year or هـ, رمضان is a name, not a date.
-    assert!(enrich(&["قال رمضان إن الاجتماع انتهى"], None).dates.is_empty());
+    assert!(
+        enrich(&["قال رمضان إن الاجتماع انتهى"], None)
+            .dates
+            .is_empty()
+    );
 }
 
 #[test]
 fn weekdays_resolve_against_the_publication_date() {
     // 2024-09-14 is a Saturday.
-    let out = enrich(&["التقى الوزيران يوم الجمعة، ويعود الوفد الثلاثاء المقبل."], Some("2024-09-14"));
+    let out = enrich(
+        &["التقى الوزيران يوم الجمعة، ويعود الوفد الثلاثاء المقبل."],
+        Some("2024-09-14"),
+    );
     assert_eq!(
         dates(&out),
-        pairs(&[("يوم الجمعة", "2024-09-13"), ("الثلاثاء المقبل", "2024-09-17")])
+        pairs(&[
+            ("يوم الجمعة", "2024-09-13"),
+            ("الثلاثاء المقبل", "2024-09-17")
+        ])
     );
     // Unknown publication date: nothing to resolve against.
-    assert!(enrich(&["التقى الوزيران يوم الجمعة"], None).dates.is_empty());
+    assert!(
+        enrich(&["التقى الوزيران يوم الجمعة"], None)
+            .dates
+            .is_empty()
+    );
 }
 
 #[test]
 fn english_dates_and_the_publication_date_from_the_text() {
     let out = enrich(
-        &["Published September 14, 2024", "Talks began on Friday and follow those of 19 June 2024 and 2023-07-27; a month before, in June, nothing."],
+        &[
+            "Published September 14, 2024",
+            "Talks began on Friday and follow those of 19 June 2024 and 2023-07-27; a month before, in June, nothing.",
+        ],
         None,
     );
-    assert_eq!(out.published_at.unwrap().seconds, timestamp(NaiveDate::from_ymd_opt(2024, 9, 14).unwrap()).seconds);
+    assert_eq!(
+        out.published_at.unwrap().seconds,
+        timestamp(NaiveDate::from_ymd_opt(2024, 9, 14).unwrap()).seconds
+    );
     assert_eq!(
         dates(&out),
         pairs(&[
@@ -107,23 +145,55 @@ fn english_dates_and_the_publication_date_from_the_text() {
 #[test]
 fn ambiguous_month_words_need_a_number() {
     // اب (father), مارس (practised), may: no dates without a day or year.
-    assert!(enrich(&["قال الاب إنه مارس الرياضة وقد may come"], Some("2024-01-01")).dates.is_empty());
-    assert_eq!(dates(&enrich(&["في 15 آب 2023"], None)), pairs(&[("15 آب 2023", "2023-08-15")]));
+    assert!(
+        enrich(
+            &["قال الاب إنه مارس الرياضة وقد may come"],
+            Some("2024-01-01")
+        )
+        .dates
+        .is_empty()
+    );
+    assert_eq!(
+        dates(&enrich(&["في 15 آب 2023"], None)),
+        pairs(&[("15 آب 2023", "2023-08-15")])
+    );
 }
 
 #[test]
 fn datelines_in_arabic_and_english() {
-    let ar = enrich(&["سيول، كوريا الجنوبية – شكر الرئيس الروسي فلاديمير بوتين كوريا الشمالية"], None);
+    let ar = enrich(
+        &["سيول، كوريا الجنوبية – شكر الرئيس الروسي فلاديمير بوتين كوريا الشمالية"],
+        None,
+    );
     let d = ar.dateline.unwrap();
     assert_eq!((d.place.as_str(), d.agency.as_str()), ("سيول", ""));
     assert_eq!(d.text, "سيول، كوريا الجنوبية –");
-    let ar = enrich(&["موسكو (رويترز) - قال الكرملين"], None).dateline.unwrap();
+    let ar = enrich(&["موسكو (رويترز) - قال الكرملين"], None)
+        .dateline
+        .unwrap();
     assert_eq!((ar.place.as_str(), ar.agency.as_str()), ("موسكو", "رويترز"));
-    let en = enrich(&["SEOUL (Reuters) — North Korea's leader Kim Jong Un said"], None).dateline.unwrap();
-    assert_eq!((en.place.as_str(), en.agency.as_str()), ("SEOUL", "Reuters"));
-    let en = enrich(&["SEOUL, South Korea (AP) — Russian President Vladimir Putin"], None).dateline.unwrap();
+    let en = enrich(
+        &["SEOUL (Reuters) — North Korea's leader Kim Jong Un said"],
+        None,
+    )
+    .dateline
+    .unwrap();
+    assert_eq!(
+        (en.place.as_str(), en.agency.as_str()),
+        ("SEOUL", "Reuters")
+    );
+    let en = enrich(
+        &["SEOUL, South Korea (AP) — Russian President Vladimir Putin"],
+        None,
+    )
+    .dateline
+    .unwrap();
     assert_eq!((en.place.as_str(), en.agency.as_str()), ("SEOUL", "AP"));
     // An ordinary sentence with a dash is not a dateline.
     assert!(enrich(&["قال الرئيس – في كلمة"], None).dateline.is_none());
-    assert!(enrich(&["The talks - held in secret - ended"], None).dateline.is_none());
+    assert!(
+        enrich(&["The talks - held in secret - ended"], None)
+            .dateline
+            .is_none()
+    );
 }

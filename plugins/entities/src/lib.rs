@@ -162,7 +162,9 @@ impl Entities {
                     PluginError::failed(format!("gazetteer {origin} line {}: {why}", n + 1))
                 };
                 let [id, label, name, flags, aliases] = fields[..] else {
-                    return Err(bad("expected 5 tab-separated fields: id, label, name, flags, aliases"));
+                    return Err(bad(
+                        "expected 5 tab-separated fields: id, label, name, flags, aliases",
+                    ));
                 };
                 let label = parse_label(label).ok_or_else(|| bad("unknown label"))?;
                 let entity = *by_id.entry(id.to_owned()).or_insert_with(|| {
@@ -337,8 +339,32 @@ fn name_key(folded: &str) -> String {
 
 /// Words that end a name after a title word.
 const NOT_NAME: &[&str] = &[
-    "يوم", "خلال", "امس", "اليوم", "الي", "ان", "انه", "انها", "الذي", "التي", "قال", "قالت", "اكد",
-    "اعلن", "بعد", "قبل", "عن", "علي", "في", "من", "مع", "كان", "لدي", "شخصيا", "نفسه", "السابق",
+    "يوم",
+    "خلال",
+    "امس",
+    "اليوم",
+    "الي",
+    "ان",
+    "انه",
+    "انها",
+    "الذي",
+    "التي",
+    "قال",
+    "قالت",
+    "اكد",
+    "اعلن",
+    "بعد",
+    "قبل",
+    "عن",
+    "علي",
+    "في",
+    "من",
+    "مع",
+    "كان",
+    "لدي",
+    "شخصيا",
+    "نفسه",
+    "السابق",
 ];
 
 impl Entities {
@@ -391,9 +417,20 @@ impl Entities {
         }
     }
 
-    fn title_rules(&self, paragraph: usize, text: &str, taken: &[(usize, usize)], out: &mut Vec<Found>) {
+    fn title_rules(
+        &self,
+        paragraph: usize,
+        text: &str,
+        taken: &[(usize, usize)],
+        out: &mut Vec<Found>,
+    ) {
         for m in self.titles.find_iter(text) {
-            if word_start(text, m.start()) != m.start() && !matches!(&text[word_start(text, m.start())..m.start()], "و" | "ف" | "ل" | "ب") {
+            if word_start(text, m.start()) != m.start()
+                && !matches!(
+                    &text[word_start(text, m.start())..m.start()],
+                    "و" | "ف" | "ل" | "ب"
+                )
+            {
                 continue;
             }
             if !ends_word(text, m.end()) {
@@ -422,7 +459,11 @@ impl Entities {
                 if in_gazetteer {
                     break;
                 }
-                if name.is_empty() && word.starts_with("ال") && modifiers < 4 && label_after_title == Label::Person {
+                if name.is_empty()
+                    && word.starts_with("ال")
+                    && modifiers < 4
+                    && label_after_title == Label::Person
+                {
                     modifiers += 1;
                     last_end = e;
                     continue;
@@ -460,10 +501,22 @@ impl Entities {
 
     /// English rules on the display text: "said Name Name", "Name Name said",
     /// and a title word before a capitalized name.
-    fn english_rules(&self, paragraph: usize, display: &str, taken: &[(usize, usize)], out: &mut Vec<Found>) {
+    fn english_rules(
+        &self,
+        paragraph: usize,
+        display: &str,
+        taken: &[(usize, usize)],
+        out: &mut Vec<Found>,
+    ) {
         let words: Vec<(usize, usize)> = display
             .char_indices()
-            .filter(|&(i, c)| c.is_alphabetic() && display[..i].chars().next_back().is_none_or(|p| !p.is_alphanumeric() && p != '\'' && p != '-'))
+            .filter(|&(i, c)| {
+                c.is_alphabetic()
+                    && display[..i]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|p| !p.is_alphanumeric() && p != '\'' && p != '-')
+            })
             .map(|(i, _)| {
                 let end = display[i..]
                     .char_indices()
@@ -479,17 +532,24 @@ impl Entities {
                 && !self.english_titles.contains(&w)
                 && !is_stopword(&w.to_lowercase())
         };
-        let adjacent = |a: (usize, usize), b: (usize, usize)| display[a.1..b.0].chars().all(|c| c == ' ');
+        let adjacent =
+            |a: (usize, usize), b: (usize, usize)| display[a.1..b.0].chars().all(|c| c == ' ');
         let name_from = |i: usize| -> Option<(usize, usize)> {
             let mut j = i;
-            while j < words.len() && j < i + 3 && is_cap(&words[j]) && (j == i || adjacent(words[j - 1], words[j])) {
+            while j < words.len()
+                && j < i + 3
+                && is_cap(&words[j])
+                && (j == i || adjacent(words[j - 1], words[j]))
+            {
                 j += 1;
             }
             (j >= i + 2).then(|| (words[i].0, words[j - 1].1))
         };
         let mut push = |range: (usize, usize)| {
             if taken.iter().any(|&(s, e)| range.0 < e && range.1 > s)
-                || out.iter().any(|f| f.paragraph == paragraph && f.start == range.0)
+                || out
+                    .iter()
+                    .any(|f| f.paragraph == paragraph && f.start == range.0)
             {
                 return;
             }
@@ -499,17 +559,22 @@ impl Entities {
                 end: range.1,
                 entity: None,
                 weak: false,
-                rule: Some((Label::Person, name_key(&matching(&display[range.0..range.1])))),
+                rule: Some((
+                    Label::Person,
+                    name_key(&matching(&display[range.0..range.1])),
+                )),
                 in_display: true,
             });
         };
         for (i, &(s, e)) in words.iter().enumerate() {
             let w = &display[s..e];
             let next = i + 1;
-            if (w == "said" || w == "says" || self.english_titles.contains(&w)) && next < words.len() && adjacent(words[i], words[next]) {
-                if let Some(range) = name_from(next) {
-                    push(range);
-                }
+            if (w == "said" || w == "says" || self.english_titles.contains(&w))
+                && next < words.len()
+                && adjacent(words[i], words[next])
+                && let Some(range) = name_from(next)
+            {
+                push(range);
             }
             if (w == "said" || w == "says") && i >= 2 {
                 for k in (i.saturating_sub(3)..i.saturating_sub(1)).rev() {
@@ -535,9 +600,11 @@ impl Entities {
             let before = found.len();
             self.gazetteer_matches(i, &map.text, &mut found);
             if self.rules {
-                let taken: Vec<(usize, usize)> = found[before..].iter().map(|f| (f.start, f.end)).collect();
+                let taken: Vec<(usize, usize)> =
+                    found[before..].iter().map(|f| (f.start, f.end)).collect();
                 self.title_rules(i, &map.text, &taken, &mut found);
-                let display_taken: Vec<(usize, usize)> = taken.iter().map(|&(s, e)| map.source_range(s, e)).collect();
+                let display_taken: Vec<(usize, usize)> =
+                    taken.iter().map(|&(s, e)| map.source_range(s, e)).collect();
                 self.english_rules(i, &paragraph.text, &display_taken, &mut english);
             }
             maps.push(map);

@@ -23,7 +23,11 @@ fn mentions(plugin: &Entities, texts: &[&str]) -> Vec<(String, String)> {
     let out = plugin.enrich(article(texts)).unwrap();
     for e in &out.entities {
         let display = &out.paragraphs[e.paragraph as usize].text;
-        assert_eq!(&display[e.start as usize..e.end as usize], e.text, "offsets point at the surface text");
+        assert_eq!(
+            &display[e.start as usize..e.end as usize],
+            e.text,
+            "offsets point at the surface text"
+        );
     }
     out.entities
         .iter()
@@ -32,19 +36,35 @@ fn mentions(plugin: &Entities, texts: &[&str]) -> Vec<(String, String)> {
 }
 
 fn ids(plugin: &Entities, text: &str) -> Vec<String> {
-    mentions(plugin, &[text]).into_iter().map(|(_, id)| id).collect()
+    mentions(plugin, &[text])
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect()
 }
 
 #[test]
 fn spelling_variants_meet_on_one_canonical_entity() {
     let p = plugin();
-    for text in ["كيم جونغ أون", "كيم جونج أون", "كيم جونغ اون", "كِيم جُونغ أُون", "Kim Jong Un", "Kim Jong-un"] {
+    for text in [
+        "كيم جونغ أون",
+        "كيم جونج أون",
+        "كيم جونغ اون",
+        "كِيم جُونغ أُون",
+        "Kim Jong Un",
+        "Kim Jong-un",
+    ] {
         assert_eq!(ids(&p, text), ["wikidata:Q56226"], "{text}");
     }
     for text in ["بيونغ يانغ", "بيونج يانج", "Pyongyang"] {
         assert_eq!(ids(&p, text), ["wikidata:Q18808"], "{text}");
     }
-    for text in ["شويغو", "شويجو", "سيرجي شويغو", "سيرغي شويجو", "Sergei Shoigu"] {
+    for text in [
+        "شويغو",
+        "شويجو",
+        "سيرجي شويغو",
+        "سيرغي شويجو",
+        "Sergei Shoigu",
+    ] {
         assert_eq!(ids(&p, text), ["wikidata:Q32024"], "{text}");
     }
 }
@@ -101,12 +121,27 @@ fn weak_aliases_count_only_after_the_full_name() {
 fn names_after_title_words_are_found_and_their_variants_meet() {
     let p = plugin();
     let a = mentions(&p, &["وقال الرئيس الفنزويلي نيكولاس مادورو إن البلاد ستقاوم"]);
-    assert_eq!(a, [("نيكولاس مادورو".to_owned(), "akhbar:name:نيكولاس-مادورو".to_owned())]);
-    let b = mentions(&p, &["وصل الجنرال فاليري غيراسيموف", "وصل الجنرال فاليري جيراسيموف"]);
+    assert_eq!(
+        a,
+        [(
+            "نيكولاس مادورو".to_owned(),
+            "akhbar:name:نيكولاس-مادورو".to_owned()
+        )]
+    );
+    let b = mentions(
+        &p,
+        &[
+            "وصل الجنرال فاليري غيراسيموف",
+            "وصل الجنرال فاليري جيراسيموف",
+        ],
+    );
     assert_eq!(b.len(), 2);
     assert_eq!(b[0].1, b[1].1);
     // A title followed by a known name gives the gazetteer entity only.
-    assert_eq!(ids(&p, "قال الرئيس الروسي فلاديمير بوتين"), ["wikidata:Q7747"]);
+    assert_eq!(
+        ids(&p, "قال الرئيس الروسي فلاديمير بوتين"),
+        ["wikidata:Q7747"]
+    );
     // A title followed by a verb and a preposition is not a name.
     assert!(ids(&p, "وصل الرئيس إلى المطار").is_empty());
 }
@@ -116,7 +151,9 @@ fn english_said_and_title_rules() {
     let p = plugin();
     let found = mentions(
         &p,
-        &["\"We will respond,\" said Jake Sullivan. Lloyd Austin said the talks failed, and President Joe Biden agreed."],
+        &[
+            "\"We will respond,\" said Jake Sullivan. Lloyd Austin said the talks failed, and President Joe Biden agreed.",
+        ],
     );
     let names: Vec<&str> = found.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(names, ["Jake Sullivan", "Lloyd Austin", "Joe Biden"]);
@@ -131,7 +168,10 @@ fn users_extend_the_gazetteer_with_their_own_file() {
     std::fs::write(&path, "# mine\nakhbar:acme\tORGANIZATION\tAcme Corp\t-\tشركة أكمي|Acme Corp\nwikidata:Q7747\tPERSON\tVladimir Putin\t-\tالقيصر\n").unwrap();
     let config = format!(r#"{{"extra_gazetteers": ["{}"]}}"#, path.display());
     let p = Entities::new(&Config::new(config.as_bytes())).unwrap();
-    assert_eq!(ids(&p, "أعلنت شركة أكمي أن القيصر و Acme Corp"), ["akhbar:acme", "wikidata:Q7747", "akhbar:acme"]);
+    assert_eq!(
+        ids(&p, "أعلنت شركة أكمي أن القيصر و Acme Corp"),
+        ["akhbar:acme", "wikidata:Q7747", "akhbar:acme"]
+    );
 
     std::fs::write(&path, "akhbar:x\tTHING\tX\t-\tx\n").unwrap();
     let err = Entities::new(&Config::new(config.as_bytes())).unwrap_err();
@@ -140,8 +180,14 @@ fn users_extend_the_gazetteer_with_their_own_file() {
 
 #[test]
 fn labels_and_names_come_from_the_gazetteer() {
-    let out = plugin().enrich(article(&["زار بوتين بيونغ يانغ قبل اجتماع الأمم المتحدة"])).unwrap();
-    let got: Vec<(i32, &str)> = out.entities.iter().map(|e| (e.label, e.canonical_name.as_str())).collect();
+    let out = plugin()
+        .enrich(article(&["زار بوتين بيونغ يانغ قبل اجتماع الأمم المتحدة"]))
+        .unwrap();
+    let got: Vec<(i32, &str)> = out
+        .entities
+        .iter()
+        .map(|e| (e.label, e.canonical_name.as_str()))
+        .collect();
     assert_eq!(
         got,
         [

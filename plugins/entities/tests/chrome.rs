@@ -10,7 +10,10 @@ use std::process::Command;
 
 fn akhbar() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
     let bin = dir.join(format!("akhbar{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
@@ -39,7 +42,11 @@ fn run(dump: &str) -> Vec<serde_json::Value> {
         .env("RUST_LOG", "error")
         .output()
         .expect("akhbar runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -67,16 +74,25 @@ fn a_name_only_in_removed_chrome_is_not_an_entity() {
     assert_eq!(articles.len(), 1);
     let article = &articles[0];
     let body = article["body"].as_str().unwrap();
-    assert!(!body.contains("شي جين بينغ"), "the chrome lines were kept: {body}");
+    assert!(
+        !body.contains("شي جين بينغ"),
+        "the chrome lines were kept: {body}"
+    );
     let ids = entity_ids(article);
     assert!(ids.iter().any(|id| id == "akhbar:sergei-lavrov"), "{ids:?}");
-    assert!(!ids.iter().any(|id| id == XI), "entity from removed chrome: {ids:?}");
+    assert!(
+        !ids.iter().any(|id| id == XI),
+        "entity from removed chrome: {ids:?}"
+    );
 }
 
 #[test]
 fn the_same_name_in_the_prose_is_an_entity() {
     let mut prose = PROSE.map(str::to_owned);
-    prose[2] = prose[2].replace("وأضاف أن الجانبين", "وأضاف أن الرئيس الصيني شي جين بينغ والجانبين");
+    prose[2] = prose[2].replace(
+        "وأضاف أن الجانبين",
+        "وأضاف أن الرئيس الصيني شي جين بينغ والجانبين",
+    );
     let dump = format!("الرئيسية\nأخبار\n\n{}\n", prose.join("\n\n"));
     let articles = run(&dump);
     assert!(entity_ids(&articles[0]).iter().any(|id| id == XI));

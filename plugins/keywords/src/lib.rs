@@ -62,6 +62,9 @@ struct Word<'a> {
     upper: bool,
 }
 
+/// A candidate phrase: count, its content-word keys, its written forms.
+type Candidate = (f64, Vec<String>, HashMap<String, usize>);
+
 #[derive(Debug, Default)]
 struct TermStats {
     tf: f64,
@@ -75,8 +78,12 @@ struct TermStats {
 fn chunks(text: &str) -> Vec<Vec<&str>> {
     let mut out = vec![Vec::new()];
     let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
-        let word = i < text.len() && (is_word_char(c) || (start.is_some() && (c == '\'' || c == '-')));
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        let word =
+            i < text.len() && (is_word_char(c) || (start.is_some() && (c == '\'' || c == '-')));
         if word {
             start.get_or_insert(i);
             continue;
@@ -165,7 +172,8 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
             let median = t.sentences[t.sentences.len() / 2] as f64;
             let pos = (3.0 + median).ln().ln();
             let freq = t.tf / (mean + sd);
-            let rel = 1.0 + (t.left.len() as f64 + t.right.len() as f64) / (2.0 * t.tf) * (t.tf / max_tf);
+            let rel =
+                1.0 + (t.left.len() as f64 + t.right.len() as f64) / (2.0 * t.tf) * (t.tf / max_tf);
             let spread = t.sentences.len() as f64 / total;
             (*k, (rel * pos) / (case + freq / rel + spread / rel))
         })
@@ -173,7 +181,7 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
 
     // Candidates: 1..=max_words words, no stopword at either end; how often
     // each is written in each way.
-    let mut candidates: HashMap<String, (f64, Vec<String>, HashMap<String, usize>)> = HashMap::new();
+    let mut candidates: HashMap<String, Candidate> = HashMap::new();
     for sentence in &sentences {
         for i in 0..sentence.len() {
             if sentence[i].stop {
@@ -184,10 +192,22 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
                 if words[len - 1].stop {
                     continue;
                 }
-                let key = words.iter().map(|w| w.key.as_str()).collect::<Vec<_>>().join(" ");
-                let surface = words.iter().map(|w| w.surface).collect::<Vec<_>>().join(" ");
+                let key = words
+                    .iter()
+                    .map(|w| w.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let surface = words
+                    .iter()
+                    .map(|w| w.surface)
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 let entry = candidates.entry(key).or_insert_with(|| {
-                    let parts = words.iter().filter(|w| !w.stop).map(|w| w.key.clone()).collect();
+                    let parts = words
+                        .iter()
+                        .filter(|w| !w.stop)
+                        .map(|w| w.key.clone())
+                        .collect();
                     (0.0, parts, HashMap::new())
                 });
                 entry.0 += 1.0;

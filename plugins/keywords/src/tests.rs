@@ -24,7 +24,11 @@ fn arabic_key_phrases_are_topical_and_free_of_stopwords() {
     assert!(got.len() >= 5, "{got:?}");
     assert!(got.iter().any(|k| k.contains("شويغو")), "{got:?}");
     assert!(got.iter().any(|k| k.contains("كوريا الشمالية")), "{got:?}");
-    assert!(got.iter().any(|k| k.contains("التعاون العسكري") || k.contains("الحوار الاستراتيجي")), "{got:?}");
+    assert!(
+        got.iter()
+            .any(|k| k.contains("التعاون العسكري") || k.contains("الحوار الاستراتيجي")),
+        "{got:?}"
+    );
     for k in &got {
         let first = matching(k.split(' ').next().unwrap());
         let last = matching(k.rsplit(' ').next().unwrap());
@@ -38,8 +42,19 @@ fn arabic_key_phrases_are_topical_and_free_of_stopwords() {
 #[test]
 fn clitic_and_plural_variants_count_as_one_phrase() {
     // العقوبات / للعقوبات / عقوبات: one key, not three.
-    let found = keywords(&["فرضت العقوبات على البلاد.", "وأدت للعقوبات آثار.", "ستبقى عقوبات جديدة."], 1, 20);
-    let sanctions = texts(&found).iter().filter(|k| matching(k).contains("عقوب")).count();
+    let found = keywords(
+        &[
+            "فرضت العقوبات على البلاد.",
+            "وأدت للعقوبات آثار.",
+            "ستبقى عقوبات جديدة.",
+        ],
+        1,
+        20,
+    );
+    let sanctions = texts(&found)
+        .iter()
+        .filter(|k| matching(k).contains("عقوب"))
+        .count();
     assert_eq!(sanctions, 1, "{found:?}");
 }
 
@@ -49,7 +64,10 @@ fn english_key_phrases() {
     let got = texts(&got);
     assert!(got.iter().any(|k| k.contains("Shoigu")), "{got:?}");
     assert!(got.iter().any(|k| k.contains("North Korea")), "{got:?}");
-    assert!(!got.iter().any(|k| ["the", "and", "with", "of"].contains(k)), "{got:?}");
+    assert!(
+        !got.iter().any(|k| ["the", "and", "with", "of"].contains(k)),
+        "{got:?}"
+    );
 }
 
 #[test]
@@ -57,7 +75,13 @@ fn the_enricher_fills_keywords_and_checks_its_config() {
     use akhbar_plugin_sdk::proto::Paragraph;
     let plugin = Keywords::new(&Config::new(br#"{"max_keywords": 3}"#)).unwrap();
     let article = Article {
-        paragraphs: ENGLISH.iter().map(|t| Paragraph { text: (*t).into(), ..Default::default() }).collect(),
+        paragraphs: ENGLISH
+            .iter()
+            .map(|t| Paragraph {
+                text: (*t).into(),
+                ..Default::default()
+            })
+            .collect(),
         ..Default::default()
     };
     let out = plugin.enrich(article).unwrap();

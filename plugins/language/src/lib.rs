@@ -268,9 +268,17 @@ mod tests {
     fn short_or_mixed_text_gets_a_low_confidence() {
         let short = enrich("", &["كيم جونغ أون في موسكو"]);
         assert_eq!(short.language, "ar");
-        assert!(short.language_confidence < 0.3, "{}", short.language_confidence);
+        assert!(
+            short.language_confidence < 0.3,
+            "{}",
+            short.language_confidence
+        );
         let mixed = enrich("", &[ARABIC, ENGLISH]);
-        assert!(mixed.language_confidence < 0.6, "{}", mixed.language_confidence);
+        assert!(
+            mixed.language_confidence < 0.6,
+            "{}",
+            mixed.language_confidence
+        );
     }
 
     #[test]

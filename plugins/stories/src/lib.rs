@@ -155,10 +155,10 @@ fn features(article: &Article) -> (Vector, Vector, u64) {
             }
         }
     }
-    let simhash = bits
-        .iter()
-        .enumerate()
-        .fold(0u64, |acc, (bit, b)| if *b > 0 { acc | 1 << bit } else { acc });
+    let simhash = bits.iter().enumerate().fold(
+        0u64,
+        |acc, (bit, b)| if *b > 0 { acc | 1 << bit } else { acc },
+    );
     let words = counts.into_iter().map(|(k, c)| (k, 1.0 + c.ln())).collect();
     (normalize(people, 32), normalize(words, 64), simhash)
 }
@@ -197,7 +197,7 @@ impl State {
             self.first_seq += 1;
         }
         // Drop postings of forgotten articles now and then.
-        if seq % 4096 == 0 {
+        if seq.is_multiple_of(4096) {
             let first = self.first_seq;
             self.postings.retain(|_, l| {
                 l.retain(|&s| s >= first);
@@ -244,7 +244,8 @@ impl Enricher for Stories {
             .published_at
             .or(article.received_at)
             .map(|t| t.seconds);
-        let window = i64::try_from(self.config.window_hours.saturating_mul(3600)).unwrap_or(i64::MAX);
+        let window =
+            i64::try_from(self.config.window_hours.saturating_mul(3600)).unwrap_or(i64::MAX);
         let in_window = |other: Option<i64>| match (time, other) {
             (Some(a), Some(b)) => (a - b).abs() <= window,
             _ => true,
@@ -258,8 +259,17 @@ impl Enricher for Stories {
         let mut duplicate: Option<(u32, &Remembered)> = None;
         for band in 0..4u8 {
             let value = (simhash >> (16 * band)) as u16;
-            for &seq in state.bands.get(&(band, value)).into_iter().flatten().rev().take(POSTINGS_SCAN) {
-                let Some(other) = state.get(seq) else { continue };
+            for &seq in state
+                .bands
+                .get(&(band, value))
+                .into_iter()
+                .flatten()
+                .rev()
+                .take(POSTINGS_SCAN)
+            {
+                let Some(other) = state.get(seq) else {
+                    continue;
+                };
                 let distance = (other.simhash ^ simhash).count_ones();
                 if distance <= self.config.near_duplicate_bits
                     && other.id != article.id
@@ -274,7 +284,14 @@ impl Enricher for Stories {
         if duplicate.is_none() {
             let mut hits: HashMap<u64, u32> = HashMap::new();
             for (k, _) in people.iter().chain(words.iter().take(16)) {
-                for &seq in state.postings.get(k).into_iter().flatten().rev().take(POSTINGS_SCAN) {
+                for &seq in state
+                    .postings
+                    .get(k)
+                    .into_iter()
+                    .flatten()
+                    .rev()
+                    .take(POSTINGS_SCAN)
+                {
                     *hits.entry(seq).or_default() += 1;
                 }
             }
@@ -282,7 +299,9 @@ impl Enricher for Stories {
             candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
             candidates.truncate(MAX_CANDIDATES);
             for (seq, _) in candidates {
-                let Some(other) = state.get(seq) else { continue };
+                let Some(other) = state.get(seq) else {
+                    continue;
+                };
                 if other.id == article.id || !in_window(other.time) {
                     continue;
                 }
@@ -334,7 +353,9 @@ impl Enricher for Stories {
             self.config.max_articles,
         );
         drop(state);
-        article.provenance.push(Self::provenance("enricher", action));
+        article
+            .provenance
+            .push(Self::provenance("enricher", action));
         Ok(article)
     }
 }

@@ -34,11 +34,15 @@ fn plugin(config: &str) -> Stories {
     Stories::new(&Config::new(config.as_bytes())).unwrap()
 }
 
-const SHOIGU_A: &str = "أجرى سيرجي شويغو محادثات مع الزعيم كيم جونغ أون في بيونغ يانغ حول التعاون العسكري";
+const SHOIGU_A: &str =
+    "أجرى سيرجي شويغو محادثات مع الزعيم كيم جونغ أون في بيونغ يانغ حول التعاون العسكري";
 const SHOIGU_B: &str = "تعهد كيم جونغ أون بتعزيز العلاقات خلال لقائه أمين مجلس الأمن سيرغي شويغو";
-const PUTIN_A: &str = "وصل الرئيس فلاديمير بوتين إلى بيونغ يانغ في أول زيارة منذ 24 عاما ووقع معاهدة شراكة";
-const PUTIN_B: &str = "زيارة بوتين لكوريا الشمالية تتصدر محركات البحث مع توقيع معاهدة الشراكة الاستراتيجية";
-const OTHER: &str = "The central bank raised interest rates by a quarter point on Tuesday citing inflation";
+const PUTIN_A: &str =
+    "وصل الرئيس فلاديمير بوتين إلى بيونغ يانغ في أول زيارة منذ 24 عاما ووقع معاهدة شراكة";
+const PUTIN_B: &str =
+    "زيارة بوتين لكوريا الشمالية تتصدر محركات البحث مع توقيع معاهدة الشراكة الاستراتيجية";
+const OTHER: &str =
+    "The central bank raised interest rates by a quarter point on Tuesday citing inflation";
 
 fn corpus() -> Vec<Article> {
     vec![
@@ -71,19 +75,44 @@ fn groups(articles: &[Article]) -> Vec<Vec<String>> {
 fn articles_about_one_event_share_a_story_and_others_do_not() {
     let p = plugin("");
     let out: Vec<Article> = corpus().into_iter().map(|a| p.enrich(a).unwrap()).collect();
-    assert_eq!(groups(&out), [vec!["a1", "a2"], vec!["b1", "b2"], vec!["c1"]]);
-    assert!(out.iter().all(|a| a.story_id.starts_with("story-") && a.simhash.len() == 16));
-    assert!(out[2].provenance.last().unwrap().action.contains("joined the story of a1"));
+    assert_eq!(
+        groups(&out),
+        [vec!["a1", "a2"], vec!["b1", "b2"], vec!["c1"]]
+    );
+    assert!(
+        out.iter()
+            .all(|a| a.story_id.starts_with("story-") && a.simhash.len() == 16)
+    );
+    assert!(
+        out[2]
+            .provenance
+            .last()
+            .unwrap()
+            .action
+            .contains("joined the story of a1")
+    );
 }
 
 #[test]
 fn grouping_does_not_depend_on_arrival_order() {
     let base = corpus();
-    let orders = [[4, 3, 2, 1, 0], [2, 0, 4, 3, 1], [3, 4, 0, 2, 1], [1, 2, 3, 4, 0]];
+    let orders = [
+        [4, 3, 2, 1, 0],
+        [2, 0, 4, 3, 1],
+        [3, 4, 0, 2, 1],
+        [1, 2, 3, 4, 0],
+    ];
     for order in orders {
         let p = plugin("");
-        let out: Vec<Article> = order.iter().map(|&i| p.enrich(base[i].clone()).unwrap()).collect();
-        assert_eq!(groups(&out), [vec!["a1", "a2"], vec!["b1", "b2"], vec!["c1"]], "{order:?}");
+        let out: Vec<Article> = order
+            .iter()
+            .map(|&i| p.enrich(base[i].clone()).unwrap())
+            .collect();
+        assert_eq!(
+            groups(&out),
+            [vec!["a1", "a2"], vec!["b1", "b2"], vec!["c1"]],
+            "{order:?}"
+        );
     }
 }
 
@@ -106,20 +135,28 @@ fn republished_text_is_a_near_duplicate_in_the_same_story() {
 #[test]
 fn articles_outside_the_time_window_start_a_new_story() {
     let p = plugin(r#"{"window_hours": 24}"#);
-    let a = p.enrich(article("a1", SHOIGU_A, &[("shoigu", 0), ("kim", 0)], 0)).unwrap();
-    let b = p.enrich(article("a2", SHOIGU_B, &[("kim", 0), ("shoigu", 0)], 100)).unwrap();
+    let a = p
+        .enrich(article("a1", SHOIGU_A, &[("shoigu", 0), ("kim", 0)], 0))
+        .unwrap();
+    let b = p
+        .enrich(article("a2", SHOIGU_B, &[("kim", 0), ("shoigu", 0)], 100))
+        .unwrap();
     assert_ne!(a.story_id, b.story_id);
 }
 
 #[test]
 fn memory_is_bounded() {
     let p = plugin(r#"{"max_articles": 2}"#);
-    p.enrich(article("a1", SHOIGU_A, &[("shoigu", 0), ("kim", 0)], 0)).unwrap();
-    p.enrich(article("b1", PUTIN_A, &[("putin", 0)], 0)).unwrap();
+    p.enrich(article("a1", SHOIGU_A, &[("shoigu", 0), ("kim", 0)], 0))
+        .unwrap();
+    p.enrich(article("b1", PUTIN_A, &[("putin", 0)], 0))
+        .unwrap();
     p.enrich(article("c1", OTHER, &[], 0)).unwrap();
     assert_eq!(p.state.lock().unwrap().entries.len(), 2);
     // a1 is forgotten: its sibling starts a story of its own.
-    let a2 = p.enrich(article("a2", SHOIGU_B, &[("kim", 0), ("shoigu", 0)], 0)).unwrap();
+    let a2 = p
+        .enrich(article("a2", SHOIGU_B, &[("kim", 0), ("shoigu", 0)], 0))
+        .unwrap();
     assert_eq!(a2.story_id, "story-a2");
 }
 
@@ -131,7 +168,12 @@ fn english_articles_group_by_words_when_no_person_is_known() {
         .enrich(article("e2", "On Tuesday the central bank raised interest rates by a quarter point, citing inflation worries", &[], 1))
         .unwrap();
     let c = p
-        .enrich(article("e3", "The football club signed a new striker from Brazil for a record fee", &[], 1))
+        .enrich(article(
+            "e3",
+            "The football club signed a new striker from Brazil for a record fee",
+            &[],
+            1,
+        ))
         .unwrap();
     assert_eq!(a.story_id, b.story_id);
     assert_ne!(a.story_id, c.story_id);

@@ -11,7 +11,10 @@ use std::process::Command;
 
 fn akhbar() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
     let bin = dir.join(format!("akhbar{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
@@ -42,7 +45,11 @@ fn run(files: &[PathBuf]) -> BTreeMap<String, serde_json::Value> {
         .env("RUST_LOG", "error")
         .output()
         .expect("akhbar runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .map(|l| {
@@ -76,11 +83,53 @@ fn seeds_are_arabic_with_their_people_and_places_linked() {
     let articles = run(&seeds());
     assert_eq!(articles.len(), 5);
     let expected: [(&str, &[&str]); 5] = [
-        ("000", &["wikidata:Q32024", "wikidata:Q56226", "wikidata:Q18808", "wikidata:Q159", "wikidata:Q423"]),
-        ("001", &["wikidata:Q7747", "wikidata:Q56226", "wikidata:Q18808", "wikidata:Q8684", "wikidata:Q423"]),
-        ("002", &["wikidata:Q7747", "wikidata:Q56226", "wikidata:Q18808", "wikidata:Q423"]),
-        ("003", &["wikidata:Q56226", "wikidata:Q7747", "wikidata:Q159", "akhbar:vostochny-cosmodrome"]),
-        ("004", &["wikidata:Q32024", "wikidata:Q56226", "wikidata:Q159", "wikidata:Q423"]),
+        (
+            "000",
+            &[
+                "wikidata:Q32024",
+                "wikidata:Q56226",
+                "wikidata:Q18808",
+                "wikidata:Q159",
+                "wikidata:Q423",
+            ],
+        ),
+        (
+            "001",
+            &[
+                "wikidata:Q7747",
+                "wikidata:Q56226",
+                "wikidata:Q18808",
+                "wikidata:Q8684",
+                "wikidata:Q423",
+            ],
+        ),
+        (
+            "002",
+            &[
+                "wikidata:Q7747",
+                "wikidata:Q56226",
+                "wikidata:Q18808",
+                "wikidata:Q423",
+            ],
+        ),
+        (
+            "003",
+            &[
+                "wikidata:Q56226",
+                "wikidata:Q7747",
+                "wikidata:Q159",
+                "akhbar:vostochny-cosmodrome",
+            ],
+        ),
+        (
+            "004",
+            &[
+                "wikidata:Q32024",
+                "wikidata:Q56226",
+                "wikidata:Q159",
+                "wikidata:Q423",
+            ],
+        ),
     ];
     for (stem, ids) in expected {
         let a = &articles[stem];

@@ -188,11 +188,7 @@ fn lower(c: char, emit: &mut impl FnMut(char)) {
         return;
     }
     for l in lowered.by_ref() {
-        if l == c {
-            emit(l)
-        } else {
-            fold_char(l, emit)
-        }
+        if l == c { emit(l) } else { fold_char(l, emit) }
     }
 }
 

@@ -7,7 +7,10 @@ const AR_SUFFIXES: [&str; 8] = ["ها", "ان", "ات", "ون", "ين", "يه", 
 
 /// The stem of one word in the matching form.
 pub fn stem(word: &str) -> String {
-    let arabic = word.chars().next().is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
+    let arabic = word
+        .chars()
+        .next()
+        .is_some_and(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
     if arabic {
         let mut w = word;
         for p in AR_PREFIXES {
@@ -31,7 +34,14 @@ pub fn stem(word: &str) -> String {
     if !word.is_ascii() || word.len() <= 4 {
         return word.to_owned();
     }
-    for (suffix, keep) in [("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")] {
+    for (suffix, keep) in [
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("s", ""),
+    ] {
         if let Some(rest) = word.strip_suffix(suffix)
             && rest.len() >= 3
             && !word.ends_with("ss")
