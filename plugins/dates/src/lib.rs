@@ -138,6 +138,9 @@ const HIJRI: &[(&str, u32)] = &[
     ("ذي الحجه", 12),
 ];
 
+/// First words of the two-word month names.
+const TWO_WORD_STARTS: &[&str] = &["كانون", "تشرين", "ربيع", "جمادي", "ذو", "ذي"];
+
 const AMBIGUOUS: &[&str] = &["اب", "ماي", "مارس", "may", "mar", "jun", "dec", "march"];
 
 const WEEKDAYS: &[(&str, Weekday)] = &[
@@ -220,8 +223,8 @@ impl Plugin for Dates {
             config: config.parse()?,
             months,
             weekdays: WEEKDAYS.iter().copied().collect(),
-            iso: re(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")?,
-            dmy: re(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b")?,
+            iso: re(r"(?-u:\b)([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?-u:\b)")?,
+            dmy: re(r"(?-u:\b)([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})(?-u:\b)")?,
             dateline_en: re(
                 r"^([A-Z][A-Z .'\-]{1,30}?)(?:, ([A-Z][A-Za-z .]{1,30}?))?\s*(?:\(([^)]{1,30})\))?\s*[—–-]{1,2}\s",
             )?,
@@ -268,13 +271,12 @@ impl Dates {
     fn month_at(&self, text: &str, tokens: &[(usize, usize)], i: usize) -> Option<(Month, usize)> {
         let word = |k: usize| tokens.get(k).map(|&(s, e)| &text[s..e]);
         let single = |k: usize| -> Option<(Month, usize)> {
-            if let (Some(a), Some(b)) = (word(k), word(k + 1)) {
-                let between = &text[tokens[k].1..tokens[k + 1].0];
-                if between == " "
-                    && let Some(m) = self.months.get(format!("{a} {b}").as_str())
-                {
-                    return Some((*m, k + 2));
-                }
+            if let (Some(a), Some(_)) = (word(k), word(k + 1))
+                && TWO_WORD_STARTS.contains(&a)
+                && &text[tokens[k].1..tokens[k + 1].0] == " "
+                && let Some(m) = self.months.get(&text[tokens[k].0..tokens[k + 1].1])
+            {
+                return Some((*m, k + 2));
             }
             self.months.get(word(k)?).map(|m| (*m, k + 1))
         };

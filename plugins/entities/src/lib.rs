@@ -605,7 +605,9 @@ impl Entities {
                 self.title_rules(i, &map.text, &taken, &mut found);
                 let display_taken: Vec<(usize, usize)> =
                     taken.iter().map(|&(s, e)| map.source_range(s, e)).collect();
-                self.english_rules(i, &paragraph.text, &display_taken, &mut english);
+                if paragraph.text.bytes().any(|b| b.is_ascii_uppercase()) {
+                    self.english_rules(i, &paragraph.text, &display_taken, &mut english);
+                }
             }
             maps.push(map);
         }

@@ -11,7 +11,37 @@
 //! Config: `{"max_keywords": 10, "max_words": 3}`.
 #![forbid(unsafe_code)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small multiplicative hasher (the FxHash idea): the maps here are
+/// private to one call, so SipHash's flood resistance buys nothing.
+#[derive(Debug, Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 use akhbar_arabic_text::{is_stopword, is_word_char, matching, stem};
 use akhbar_plugin_sdk::proto::{Article, Keyword};
@@ -54,36 +84,29 @@ impl Plugin for Keywords {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Word<'a> {
     surface: &'a str,
-    key: String,
+    key: u32,
     stop: bool,
     upper: bool,
 }
 
-/// A candidate phrase: count, its content-word keys, its written forms.
-type Candidate = (f64, Vec<String>, HashMap<String, usize>);
-
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct TermStats {
     tf: f64,
     upper: f64,
     sentences: Vec<usize>,
-    left: HashSet<String>,
-    right: HashSet<String>,
+    left: Vec<u32>,
+    right: Vec<u32>,
 }
 
 /// Splits a paragraph into sentences of words; punctuation ends a chunk.
 fn chunks(text: &str) -> Vec<Vec<&str>> {
     let mut out = vec![Vec::new()];
     let mut start: Option<usize> = None;
-    for (i, c) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
-        let word =
-            i < text.len() && (is_word_char(c) || (start.is_some() && (c == '\'' || c == '-')));
+    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        let word = i < text.len() && (is_word_char(c) || (start.is_some() && (c == '\'' || c == '-')));
         if word {
             start.get_or_insert(i);
             continue;
@@ -99,49 +122,67 @@ fn chunks(text: &str) -> Vec<Vec<&str>> {
     out
 }
 
+const NONE: u32 = u32::MAX;
+
 /// Scores key phrases of paragraphs; best first.
 pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(String, f64)> {
+    let max_words = max_words.clamp(1, 4);
+    // Words: each written form is folded, stemmed and interned once.
+    let mut keys: Vec<String> = Vec::new();
+    let mut key_ids: FastMap<String, u32> = FastMap::default();
+    let mut seen: FastMap<&str, (u32, bool)> = FastMap::default();
     let mut sentences: Vec<Vec<Word<'_>>> = Vec::new();
     for p in paragraphs {
         for chunk in chunks(p) {
-            sentences.push(
-                chunk
-                    .into_iter()
-                    .map(|surface| {
-                        let m = matching(surface);
-                        let stop = is_stopword(&m)
-                            || m.chars().count() < 2
-                            || m.chars().all(|c| c.is_ascii_digit());
-                        Word {
-                            surface,
-                            key: stem(&m),
-                            stop,
-                            upper: surface.chars().next().is_some_and(char::is_uppercase),
-                        }
-                    })
-                    .collect(),
-            );
+            let mut sentence = Vec::with_capacity(chunk.len());
+            for surface in chunk {
+                let (key, stop) = *seen.entry(surface).or_insert_with(|| {
+                    let m = matching(surface);
+                    let stop = is_stopword(&m) || m.chars().count() < 2 || m.chars().all(|c| c.is_ascii_digit());
+                    let key = stem(&m);
+                    let next = keys.len() as u32;
+                    let id = *key_ids.entry(key.clone()).or_insert(next);
+                    if id == next {
+                        keys.push(key);
+                    }
+                    (id, stop)
+                });
+                sentence.push(Word {
+                    surface,
+                    key,
+                    stop,
+                    upper: surface.chars().next().is_some_and(char::is_uppercase),
+                });
+            }
+            sentences.push(sentence);
         }
     }
     // A one-letter clitic (و ف ب ل ك) comes off when the rest of the word
     // is itself a word of this article: لكوريا meets كوريا, but بوتين stays.
-    let known: HashSet<String> = sentences.iter().flatten().map(|w| w.key.clone()).collect();
-    for w in sentences.iter_mut().flatten() {
-        let mut chars = w.key.chars();
-        if let Some('و' | 'ف' | 'ب' | 'ل' | 'ك') = chars.next() {
-            let rest = chars.as_str();
-            if rest.chars().count() >= 3 && known.contains(rest) {
-                w.key = rest.to_owned();
+    let remap: Vec<u32> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let mut chars = key.chars();
+            match chars.next() {
+                Some('و' | 'ف' | 'ب' | 'ل' | 'ك') if chars.as_str().chars().count() >= 3 => {
+                    key_ids.get(chars.as_str()).copied().unwrap_or(i as u32)
+                }
+                _ => i as u32,
             }
-        }
+        })
+        .collect();
+    for w in sentences.iter_mut().flatten() {
+        w.key = remap[w.key as usize];
     }
-    let mut stats: HashMap<&str, TermStats> = HashMap::new();
+
+    let mut stats: Vec<TermStats> = vec![TermStats::default(); keys.len()];
     for (si, sentence) in sentences.iter().enumerate() {
         for (wi, w) in sentence.iter().enumerate() {
             if w.stop {
                 continue;
             }
-            let t = stats.entry(&w.key).or_default();
+            let t = &mut stats[w.key as usize];
             t.tf += 1.0;
             if w.upper && wi > 0 {
                 t.upper += 1.0;
@@ -150,108 +191,113 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
                 t.sentences.push(si);
             }
             if wi > 0 {
-                t.left.insert(sentence[wi - 1].key.clone());
+                t.left.push(sentence[wi - 1].key);
             }
             if let Some(next) = sentence.get(wi + 1) {
-                t.right.insert(next.key.clone());
+                t.right.push(next.key);
             }
         }
     }
-    if stats.is_empty() {
+    let used: Vec<&TermStats> = stats.iter().filter(|t| t.tf > 0.0).collect();
+    if used.is_empty() {
         return Vec::new();
     }
-    let n = stats.len() as f64;
-    let mean = stats.values().map(|t| t.tf).sum::<f64>() / n;
-    let sd = (stats.values().map(|t| (t.tf - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let max_tf = stats.values().map(|t| t.tf).fold(0.0, f64::max);
+    let n = used.len() as f64;
+    let mean = used.iter().map(|t| t.tf).sum::<f64>() / n;
+    let sd = (used.iter().map(|t| (t.tf - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let max_tf = used.iter().map(|t| t.tf).fold(0.0, f64::max);
     let total = sentences.len() as f64;
-    let term_score: HashMap<&str, f64> = stats
-        .iter()
-        .map(|(k, t)| {
+    let term_score: Vec<f64> = stats
+        .iter_mut()
+        .map(|t| {
+            if t.tf == 0.0 {
+                return 0.0;
+            }
+            for side in [&mut t.left, &mut t.right] {
+                side.sort_unstable();
+                side.dedup();
+            }
             let case = t.upper / (1.0 + t.tf.ln());
             let median = t.sentences[t.sentences.len() / 2] as f64;
             let pos = (3.0 + median).ln().ln();
             let freq = t.tf / (mean + sd);
-            let rel =
-                1.0 + (t.left.len() as f64 + t.right.len() as f64) / (2.0 * t.tf) * (t.tf / max_tf);
+            let rel = 1.0 + (t.left.len() as f64 + t.right.len() as f64) / (2.0 * t.tf) * (t.tf / max_tf);
             let spread = t.sentences.len() as f64 / total;
-            (*k, (rel * pos) / (case + freq / rel + spread / rel))
+            (rel * pos) / (case + freq / rel + spread / rel)
         })
         .collect();
 
-    // Candidates: 1..=max_words words, no stopword at either end; how often
-    // each is written in each way.
-    let mut candidates: HashMap<String, Candidate> = HashMap::new();
+    // Candidates: 1..=max_words words, no stopword at either end.
+    let mut candidates: FastMap<[u32; 4], f64> = FastMap::default();
     for sentence in &sentences {
         for i in 0..sentence.len() {
             if sentence[i].stop {
                 continue;
             }
             for len in 1..=max_words.min(sentence.len() - i) {
-                let words = &sentence[i..i + len];
-                if words[len - 1].stop {
+                if sentence[i + len - 1].stop {
                     continue;
                 }
-                let key = words
-                    .iter()
-                    .map(|w| w.key.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let surface = words
-                    .iter()
-                    .map(|w| w.surface)
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let entry = candidates.entry(key).or_insert_with(|| {
-                    let parts = words
-                        .iter()
-                        .filter(|w| !w.stop)
-                        .map(|w| w.key.clone())
-                        .collect();
-                    (0.0, parts, HashMap::new())
-                });
-                entry.0 += 1.0;
-                *entry.2.entry(surface).or_default() += 1;
+                let mut key = [NONE; 4];
+                for (k, w) in sentence[i..i + len].iter().enumerate() {
+                    key[k] = w.key;
+                }
+                *candidates.entry(key).or_default() += 1.0;
             }
         }
     }
-    let mut scored: Vec<(String, f64, String)> = candidates
+    let mut scored: Vec<([u32; 4], f64)> = candidates
         .into_iter()
-        .map(|(key, (tf, parts, surfaces))| {
+        .map(|(key, tf)| {
             let (mut product, mut sum) = (1.0, 0.0);
-            for p in &parts {
-                if let Some(s) = term_score.get(p.as_str()) {
+            for &k in key.iter().take_while(|&&k| k != NONE) {
+                let s = term_score[k as usize];
+                if s > 0.0 {
                     product *= s;
                     sum += s;
                 }
             }
-            let score = product / (tf * (1.0 + sum));
-            let surface = surfaces
-                .into_iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                .map_or_else(|| key.clone(), |(s, _)| s);
-            (key, score, surface)
+            (key, product / (tf * (1.0 + sum)))
         })
         .collect();
     scored.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    let mut chosen: Vec<(String, f64, String)> = Vec::new();
+    let mut chosen: Vec<([u32; 4], f64)> = Vec::new();
     for candidate in scored {
         if chosen.len() >= max {
             break;
         }
         // Skip a phrase that shares half its words with a better one.
-        let words: HashSet<&str> = candidate.0.split(' ').collect();
+        let words: Vec<u32> = candidate.0.iter().copied().take_while(|&k| k != NONE).collect();
         if chosen.iter().any(|c| {
-            let other: HashSet<&str> = c.0.split(' ').collect();
-            2 * words.intersection(&other).count() >= words.len().min(other.len())
+            let other: Vec<u32> = c.0.iter().copied().take_while(|&k| k != NONE).collect();
+            let shared = words.iter().filter(|w| other.contains(w)).count();
+            2 * shared >= words.len().min(other.len())
         }) {
             continue;
         }
         chosen.push(candidate);
     }
+    // Each phrase as it is most often written.
     chosen
         .into_iter()
-        .map(|(_, score, surface)| (surface, 1.0 / (1.0 + score)))
+        .map(|(key, score)| {
+            let len = key.iter().take_while(|&&k| k != NONE).count();
+            let mut forms: HashMap<String, usize> = HashMap::new();
+            for sentence in &sentences {
+                for window in sentence.windows(len) {
+                    if window.iter().zip(&key).all(|(w, k)| w.key == *k) {
+                        let form = window.iter().map(|w| w.surface).collect::<Vec<_>>().join(" ");
+                        *forms.entry(form).or_default() += 1;
+                    }
+                }
+            }
+            let surface = forms
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+                .map(|(s, _)| s)
+                .unwrap_or_default();
+            (surface, 1.0 / (1.0 + score))
+        })
         .collect()
 }
 

@@ -128,6 +128,14 @@ pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
 
 /// Whether `c` is a letter or digit for tokenizing (after folding).
 pub fn is_word_char(c: char) -> bool {
+    // Fast paths for ASCII and the Arabic letters and digits; the general
+    // Unicode lookup is slow and this is called for every character.
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    if ('\u{0621}'..='\u{064A}').contains(&c) || ('\u{0660}'..='\u{0669}').contains(&c) {
+        return true;
+    }
     c.is_alphanumeric()
 }
 
@@ -147,6 +155,8 @@ fn decomposes(c: char) -> bool {
 /// output character (zero, one or more).
 fn fold_char(c: char, emit: &mut impl FnMut(char)) {
     match c {
+        // The common case first: Arabic letters that fold to themselves.
+        '\u{0621}' | '\u{0624}' | '\u{0626}'..='\u{0628}' | '\u{062A}'..='\u{063A}' | '\u{0641}'..='\u{0648}' | '\u{064A}' => emit(c),
         _ if c.is_ascii() => {
             if c.is_ascii_whitespace() {
                 emit(' ')
