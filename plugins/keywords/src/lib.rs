@@ -96,17 +96,22 @@ struct Word<'a> {
 struct TermStats {
     tf: f64,
     upper: f64,
-    sentences: Vec<usize>,
-    left: Vec<u32>,
-    right: Vec<u32>,
+    sentences: Vec<u32>,
+    /// Distinct words seen before and after it.
+    left: u32,
+    right: u32,
 }
 
 /// Splits a paragraph into sentences of words; punctuation ends a chunk.
 fn chunks(text: &str) -> Vec<Vec<&str>> {
     let mut out = vec![Vec::new()];
     let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
-        let word = i < text.len() && (is_word_char(c) || (start.is_some() && (c == '\'' || c == '-')));
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        let word =
+            i < text.len() && (is_word_char(c) || (start.is_some() && (c == '\'' || c == '-')));
         if word {
             start.get_or_insert(i);
             continue;
@@ -138,7 +143,9 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
             for surface in chunk {
                 let (key, stop) = *seen.entry(surface).or_insert_with(|| {
                     let m = matching(surface);
-                    let stop = is_stopword(&m) || m.chars().count() < 2 || m.chars().all(|c| c.is_ascii_digit());
+                    let stop = is_stopword(&m)
+                        || m.chars().count() < 2
+                        || m.chars().all(|c| c.is_ascii_digit());
                     let key = stem(&m);
                     let next = keys.len() as u32;
                     let id = *key_ids.entry(key.clone()).or_insert(next);
@@ -177,8 +184,15 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
     }
 
     let mut stats: Vec<TermStats> = vec![TermStats::default(); keys.len()];
+    let mut pairs: FastMap<(u32, u32), ()> = FastMap::default();
     for (si, sentence) in sentences.iter().enumerate() {
         for (wi, w) in sentence.iter().enumerate() {
+            if let Some(next) = sentence.get(wi + 1)
+                && pairs.insert((w.key, next.key), ()).is_none()
+            {
+                stats[w.key as usize].right += 1;
+                stats[next.key as usize].left += 1;
+            }
             if w.stop {
                 continue;
             }
@@ -187,14 +201,8 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
             if w.upper && wi > 0 {
                 t.upper += 1.0;
             }
-            if t.sentences.last() != Some(&si) {
-                t.sentences.push(si);
-            }
-            if wi > 0 {
-                t.left.push(sentence[wi - 1].key);
-            }
-            if let Some(next) = sentence.get(wi + 1) {
-                t.right.push(next.key);
+            if t.sentences.last() != Some(&(si as u32)) {
+                t.sentences.push(si as u32);
             }
         }
     }
@@ -208,20 +216,17 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
     let max_tf = used.iter().map(|t| t.tf).fold(0.0, f64::max);
     let total = sentences.len() as f64;
     let term_score: Vec<f64> = stats
-        .iter_mut()
+        .iter()
         .map(|t| {
             if t.tf == 0.0 {
                 return 0.0;
-            }
-            for side in [&mut t.left, &mut t.right] {
-                side.sort_unstable();
-                side.dedup();
             }
             let case = t.upper / (1.0 + t.tf.ln());
             let median = t.sentences[t.sentences.len() / 2] as f64;
             let pos = (3.0 + median).ln().ln();
             let freq = t.tf / (mean + sd);
-            let rel = 1.0 + (t.left.len() as f64 + t.right.len() as f64) / (2.0 * t.tf) * (t.tf / max_tf);
+            let rel =
+                1.0 + (f64::from(t.left) + f64::from(t.right)) / (2.0 * t.tf) * (t.tf / max_tf);
             let spread = t.sentences.len() as f64 / total;
             (rel * pos) / (case + freq / rel + spread / rel)
         })
@@ -260,14 +265,26 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
             (key, product / (tf * (1.0 + sum)))
         })
         .collect();
-    scored.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    // Only the best few can be chosen: sort those alone.
+    let order = |a: &([u32; 4], f64), b: &([u32; 4], f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
+    let head = (max * 8).max(32);
+    if scored.len() > head {
+        scored.select_nth_unstable_by(head, order);
+        scored.truncate(head);
+    }
+    scored.sort_by(order);
     let mut chosen: Vec<([u32; 4], f64)> = Vec::new();
     for candidate in scored {
         if chosen.len() >= max {
             break;
         }
         // Skip a phrase that shares half its words with a better one.
-        let words: Vec<u32> = candidate.0.iter().copied().take_while(|&k| k != NONE).collect();
+        let words: Vec<u32> = candidate
+            .0
+            .iter()
+            .copied()
+            .take_while(|&k| k != NONE)
+            .collect();
         if chosen.iter().any(|c| {
             let other: Vec<u32> = c.0.iter().copied().take_while(|&k| k != NONE).collect();
             let shared = words.iter().filter(|w| other.contains(w)).count();
@@ -286,7 +303,11 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
             for sentence in &sentences {
                 for window in sentence.windows(len) {
                     if window.iter().zip(&key).all(|(w, k)| w.key == *k) {
-                        let form = window.iter().map(|w| w.surface).collect::<Vec<_>>().join(" ");
+                        let form = window
+                            .iter()
+                            .map(|w| w.surface)
+                            .collect::<Vec<_>>()
+                            .join(" ");
                         *forms.entry(form).or_default() += 1;
                     }
                 }
