@@ -93,12 +93,24 @@ pub struct RedbStore {
 }
 
 impl RedbStore {
-    /// Opens (or creates) `folder/akhbar.redb`, creating the folder.
+    /// Page cache of [`RedbStore::open`]: 64 MiB.
+    pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+    /// Opens (or creates) `folder/akhbar.redb`, creating the folder, with
+    /// the default page cache.
     pub fn open(folder: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(folder, Self::DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens with a page cache of `cache_bytes` (the store's memory use is
+    /// bounded by it, whatever the size of the log).
+    pub fn open_with_cache(folder: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
         std::fs::create_dir_all(folder)
             .map_err(|e| backend(format!("cannot create {}: {e}", folder.display())))?;
         let path = folder.join("akhbar.redb");
-        let db = Database::create(&path)
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(&path)
             .map_err(|e| backend(format!("cannot open {}: {e}", path.display())))?;
         let txn = db.begin_write().map_err(backend)?;
         {

@@ -76,7 +76,7 @@ pub fn run(common: &CommonArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let pipeline =
         Pipeline::build(&pipeline_config, &mut catalog).context("cannot build the pipeline")?;
     let plugins = catalog.plugins().iter().map(|p| p.info.clone()).collect();
-    let store = RedbStore::open(&config.store.path)
+    let store = RedbStore::open_with_cache(&config.store.path, config.store.cache_mb << 20)
         .with_context(|| format!("cannot open the store in {}", config.store.path.display()))?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -9,6 +9,7 @@
 //! processes), then reads again.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use akhbar_core::Article;
 use akhbar_core::store::StoreError;
@@ -150,7 +151,7 @@ async fn run_subscriber(
             return;
         }
         latest.borrow_and_update();
-        let batch = match engine.read(cursor, READ_BATCH).await {
+        let batch = match engine.read_shared(cursor, READ_BATCH).await {
             Ok(batch) => batch,
             Err(e) => {
                 let status = match e {
@@ -171,6 +172,7 @@ async fn run_subscriber(
                 if !filter.matches(&article) {
                     continue;
                 }
+                let article = Arc::try_unwrap(article).unwrap_or_else(|shared| (*shared).clone());
                 let item = Ok(SubscribeResponse {
                     offset,
                     article: Some(article),

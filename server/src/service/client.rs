@@ -47,6 +47,8 @@ impl ClientArgs {
         let mut endpoint = Endpoint::from_shared(self.server.clone())
             .with_context(|| format!("bad server URL {}", self.server))?
             .connect_timeout(Duration::from_secs(10))
+            .initial_stream_window_size(Some(super::server::STREAM_WINDOW))
+            .initial_connection_window_size(Some(super::server::CONNECTION_WINDOW))
             .tcp_nodelay(true);
         if let Some(ca) = &self.ca {
             let pem = std::fs::read(ca).with_context(|| format!("cannot read {}", ca.display()))?;

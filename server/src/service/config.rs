@@ -13,6 +13,7 @@
 //! workers = 0                     # documents processed at once (0 = one per core)
 //! push_window = 64                # documents in flight per Push stream
 //! subscriber_buffer = 64          # messages queued per subscriber
+//! live_cache = 1024               # newest articles kept decoded for live subscribers
 //! write_batch = 256               # most documents committed in one transaction
 //! write_queue = 1024              # documents waiting for the writer
 //! poll_interval_ms = 500          # subscribers re-check the store this often (other writers)
@@ -25,6 +26,7 @@
 //! max_age_secs = 0                # drop articles stored longer ago (0 = keep forever)
 //! max_bytes = 0                   # drop the oldest while the log is larger (0 = no limit)
 //! retention_interval_secs = 60    # how often retention runs
+//! cache_mb = 64                   # the store's page cache (bounds its memory)
 //! ```
 
 use std::net::SocketAddr;
@@ -55,6 +57,8 @@ pub struct ServerConfig {
     pub push_window: usize,
     /// Messages queued per subscriber.
     pub subscriber_buffer: usize,
+    /// Newest articles kept in memory, decoded, for live subscribers.
+    pub live_cache: usize,
     /// Most documents committed in one transaction.
     pub write_batch: usize,
     /// Documents waiting for the writer.
@@ -82,6 +86,7 @@ impl Default for ServerConfig {
             workers: 0,
             push_window: 64,
             subscriber_buffer: 64,
+            live_cache: 1024,
             write_batch: 256,
             write_queue: 1024,
             poll_interval_ms: 500,
@@ -125,6 +130,8 @@ pub struct StoreConfig {
     pub max_bytes: u64,
     /// How often retention runs.
     pub retention_interval_secs: u64,
+    /// The store's page cache, in MiB.
+    pub cache_mb: usize,
 }
 
 impl Default for StoreConfig {
@@ -134,6 +141,7 @@ impl Default for StoreConfig {
             max_age_secs: 0,
             max_bytes: 0,
             retention_interval_secs: 60,
+            cache_mb: 64,
         }
     }
 }

@@ -5,8 +5,9 @@
 //! never on the runtime's threads. At most `workers` documents are in the
 //! pipeline at once, whoever sent them.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use akhbar_core::store::{LogBounds, Store, StoreError, WriteBatch, Written};
@@ -26,6 +27,8 @@ pub struct EngineOptions {
     pub write_queue: usize,
     /// Largest raw document accepted.
     pub max_document_bytes: usize,
+    /// Newest articles kept decoded for live subscribers.
+    pub live_cache: usize,
 }
 
 impl Default for EngineOptions {
@@ -35,7 +38,47 @@ impl Default for EngineOptions {
             write_batch: 256,
             write_queue: 1024,
             max_document_bytes: 16 * 1024 * 1024,
+            live_cache: 1024,
         }
+    }
+}
+
+/// The newest articles this process stored, decoded once and shared by
+/// every live subscriber (so N subscribers do not read and decode each
+/// article N times). Bounded; a subscriber behind it reads the store.
+#[derive(Debug)]
+struct LiveCache {
+    capacity: usize,
+    entries: RwLock<VecDeque<(u64, Arc<Article>)>>,
+}
+
+impl LiveCache {
+    fn push(&self, items: Vec<(u64, Article)>) {
+        if self.capacity == 0 || items.is_empty() {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        for (offset, article) in items {
+            if entries.back().is_some_and(|(last, _)| *last >= offset) {
+                entries.clear();
+            }
+            entries.push_back((offset, Arc::new(article)));
+            while entries.len() > self.capacity {
+                entries.pop_front();
+            }
+        }
+    }
+
+    /// Consecutive articles from `from`, or nothing if `from` is not cached.
+    fn read(&self, from: u64, max: usize) -> Vec<(u64, Arc<Article>)> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let start = entries.partition_point(|(offset, _)| *offset < from);
+        (from..)
+            .zip(entries.range(start..))
+            .take(max)
+            .take_while(|(expected, (offset, _))| offset == expected)
+            .map(|(_, (offset, article))| (*offset, Arc::clone(article)))
+            .collect()
     }
 }
 
@@ -61,6 +104,7 @@ struct Inner {
     latest: watch::Receiver<u64>,
     draining: watch::Sender<bool>,
     workers: Arc<Semaphore>,
+    live: Arc<LiveCache>,
     subscribers: AtomicU32,
     options: EngineOptions,
 }
@@ -103,9 +147,14 @@ impl Engine {
         let (writes, jobs) = mpsc::channel(options.write_queue.max(1));
         let writer_store = Arc::clone(&store);
         let batch_max = options.write_batch.max(1);
+        let live = Arc::new(LiveCache {
+            capacity: options.live_cache,
+            entries: RwLock::new(VecDeque::new()),
+        });
+        let writer_live = Arc::clone(&live);
         std::thread::Builder::new()
             .name("akhbar-writer".into())
-            .spawn(move || writer(writer_store, jobs, latest_tx, batch_max))
+            .spawn(move || writer(writer_store, jobs, latest_tx, writer_live, batch_max))
             .map_err(|e| ServiceError::Internal(format!("cannot start the writer: {e}")))?;
         let workers = Arc::new(Semaphore::new(options.workers.max(1)));
         Ok(Engine {
@@ -117,6 +166,7 @@ impl Engine {
                 latest,
                 draining: watch::Sender::new(false),
                 workers,
+                live,
                 subscribers: AtomicU32::new(0),
                 options,
             }),
@@ -242,6 +292,24 @@ impl Engine {
     pub async fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, ServiceError> {
         self.with_store(move |s| s.read(from, max)).await
     }
+
+    /// Like [`Engine::read`], from the live cache when it has `from`.
+    pub async fn read_shared(
+        &self,
+        from: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, Arc<Article>)>, ServiceError> {
+        let cached = self.inner.live.read(from, max);
+        if !cached.is_empty() {
+            return Ok(cached);
+        }
+        Ok(self
+            .read(from, max)
+            .await?
+            .into_iter()
+            .map(|(offset, article)| (offset, Arc::new(article)))
+            .collect())
+    }
 }
 
 /// Group commit: takes every job waiting (up to `batch_max` documents),
@@ -250,6 +318,7 @@ fn writer(
     store: Arc<dyn Store>,
     mut jobs: mpsc::Receiver<WriteJob>,
     latest: watch::Sender<u64>,
+    live: Arc<LiveCache>,
     batch_max: usize,
 ) {
     while let Some(first) = jobs.blocking_recv() {
@@ -272,6 +341,13 @@ fn writer(
         }
         match store.write(&batch) {
             Ok(written) => {
+                let fresh = std::mem::take(&mut batch.articles)
+                    .into_iter()
+                    .zip(&written.articles)
+                    .filter(|(_, appended)| !appended.duplicate)
+                    .map(|(article, appended)| (appended.offset, article))
+                    .collect();
+                live.push(fresh);
                 if let Ok(bounds) = store.bounds() {
                     latest.send_if_modified(|next| {
                         let changed = *next != bounds.next;
@@ -313,4 +389,36 @@ pub fn now() -> akhbar_proto::Timestamp {
 /// Resolves once `draining` turns true (holds no lock when it does).
 pub async fn drained(draining: &mut watch::Receiver<bool>) {
     let _ = draining.wait_for(|d| *d).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache(capacity: usize) -> LiveCache {
+        LiveCache {
+            capacity,
+            entries: RwLock::new(VecDeque::new()),
+        }
+    }
+
+    fn offsets(items: &[(u64, Arc<Article>)]) -> Vec<u64> {
+        items.iter().map(|(o, _)| *o).collect()
+    }
+
+    #[test]
+    fn the_live_cache_serves_consecutive_offsets_only() {
+        let live = cache(4);
+        live.push((0..6).map(|o| (o, Article::default())).collect());
+        assert_eq!(offsets(&live.read(0, 10)), Vec::<u64>::new(), "evicted");
+        assert_eq!(offsets(&live.read(3, 10)), [3, 4, 5]);
+        assert_eq!(offsets(&live.read(2, 2)), [2, 3]);
+        assert!(live.read(6, 10).is_empty());
+        // Another writer took 6 and 7: the gap is read from the store.
+        live.push(vec![(8, Article::default())]);
+        assert_eq!(offsets(&live.read(4, 10)), [4, 5]);
+        assert!(live.read(6, 10).is_empty());
+        assert_eq!(offsets(&live.read(8, 10)), [8]);
+        assert!(cache(0).read(0, 1).is_empty());
+    }
 }

@@ -34,6 +34,7 @@ impl EngineOptions {
             write_batch: config.write_batch,
             write_queue: config.write_queue,
             max_document_bytes: config.max_document_bytes,
+            live_cache: config.live_cache,
         }
     }
 }

@@ -22,6 +22,12 @@ use super::config::ServerConfig;
 use super::engine::Engine;
 use super::ingest::IngestService;
 
+/// HTTP/2 flow-control window per stream (clients should use as much:
+/// it is what lets a Subscribe stream run at full speed).
+pub const STREAM_WINDOW: u32 = 4 << 20;
+/// HTTP/2 flow-control window per connection.
+pub const CONNECTION_WINDOW: u32 = 16 << 20;
+
 /// The names health reports on ("" is the server as a whole).
 pub const SERVICE_NAMES: [&str; 4] = [
     "",
@@ -78,7 +84,11 @@ pub async fn assemble(engine: &Engine, config: &ServerConfig) -> anyhow::Result<
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
+    // Large HTTP/2 windows: the 64 KiB default stalls Push streams of
+    // larger documents on flow-control round trips.
     let mut builder = Server::builder()
+        .initial_stream_window_size(Some(STREAM_WINDOW))
+        .initial_connection_window_size(Some(CONNECTION_WINDOW))
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)));
     match (&config.tls_cert, &config.tls_key) {
