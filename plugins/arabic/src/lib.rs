@@ -3,7 +3,9 @@
 //! - The display text (`Paragraph.text`) gets only changes that never alter
 //!   meaning: NFKC (ﻻ → لا), tatweel and invisible characters removed
 //!   (LRM/RLM/ALM, ZWJ/ZWNJ, bidi controls, BOM, soft hyphen), whitespace
-//!   folded. Arabic-Indic and Persian digits are kept as written.
+//!   folded. Arabic-Indic and Persian digits are kept as written. Tatweel
+//!   that touches no letter (a "ــ" dash, a "ـ" bullet) is punctuation and
+//!   stays.
 //! - The matching form (`Paragraph.matching`) is filled for every paragraph:
 //!   diacritics and Quranic marks removed, إأآٱ → ا, ى → ي, ة → ه,
 //!   ی/ک → ي/ك, digits → ASCII, other scripts lowercased.

@@ -5,6 +5,8 @@
 //!   Unicode NFKC (presentation forms such as ﻻ become لا), tatweel and
 //!   invisible characters removed (LRM/RLM/ALM, ZWJ/ZWNJ, ZWSP, bidi
 //!   controls, BOM, soft hyphen), whitespace folded. Digits stay as written.
+//!   A run of tatweel touching no letter is punctuation (a dash or bullet)
+//!   and stays.
 //! - [`matching`]: what stages compare. Also diacritics and Quranic marks
 //!   removed, alef variants إأآٱ → ا, ى → ي, ة → ه, Persian ی/ک → ي/ك,
 //!   Arabic-Indic and Persian digits → ASCII, other scripts lowercased and
@@ -77,16 +79,39 @@ impl DisplayStats {
     }
 }
 
+/// Removes invisible characters, then tatweel that stretches a letter. A
+/// run of tatweel touching no letter ("كوريا ــ والتحقق", a "ـ " bullet) is
+/// punctuation, not kashida, and stays.
 fn strip_invisible(text: &str, stats: &mut DisplayStats) -> String {
+    let visible: Vec<char> = text
+        .chars()
+        .filter(|&c| {
+            let invisible = is_invisible(c);
+            stats.invisible += usize::from(invisible);
+            !invisible
+        })
+        .collect();
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c == TATWEEL {
-            stats.tatweel += 1;
-        } else if is_invisible(c) {
-            stats.invisible += 1;
-        } else {
+    let mut i = 0;
+    while i < visible.len() {
+        let c = visible[i];
+        if c != TATWEEL {
             out.push(c);
+            i += 1;
+            continue;
         }
+        let end = visible[i..]
+            .iter()
+            .position(|&c| c != TATWEEL)
+            .map_or(visible.len(), |n| i + n);
+        let before = i.checked_sub(1).map(|k| visible[k]);
+        let after = visible.get(end).copied();
+        if before.is_some_and(char::is_alphabetic) || after.is_some_and(char::is_alphabetic) {
+            stats.tatweel += end - i;
+        } else {
+            out.extend(&visible[i..end]);
+        }
+        i = end;
     }
     out
 }
@@ -156,7 +181,12 @@ fn decomposes(c: char) -> bool {
 fn fold_char(c: char, emit: &mut impl FnMut(char)) {
     match c {
         // The common case first: Arabic letters that fold to themselves.
-        '\u{0621}' | '\u{0624}' | '\u{0626}'..='\u{0628}' | '\u{062A}'..='\u{063A}' | '\u{0641}'..='\u{0648}' | '\u{064A}' => emit(c),
+        '\u{0621}'
+        | '\u{0624}'
+        | '\u{0626}'..='\u{0628}'
+        | '\u{062A}'..='\u{063A}'
+        | '\u{0641}'..='\u{0648}'
+        | '\u{064A}' => emit(c),
         _ if c.is_ascii() => {
             if c.is_ascii_whitespace() {
                 emit(' ')
@@ -344,6 +374,10 @@ mod tests {
     fn display_keeps_meaning_and_digits() {
         assert_eq!(display("ﻻ"), "لا");
         assert_eq!(display("كـــوريا"), "كوريا");
+        assert_eq!(display("الـ70 بـ”العملية”"), "ال70 ب”العملية”");
+        // Tatweel touching no letter is a dash or a bullet: it stays.
+        assert_eq!(display("كوريا ــ والتحقق"), "كوريا ــ والتحقق");
+        assert_eq!(display("ـ كوريا"), "ـ كوريا");
         assert_eq!(display("\u{200F}بوتين\u{200E} \u{200C}قال"), "بوتين قال");
         assert_eq!(display("\u{FEFF}  a \t\u{00A0} b  "), "a b");
         assert_eq!(display("soft\u{00AD}ware"), "software");
