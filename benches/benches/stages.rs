@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use akhbar_bench::corpus::{Bodies, Generator, SizeProfile};
 use akhbar_core::host::{AvailablePlugin, StageImpl};
-use akhbar_core::{Article, PipelineConfig, PluginKind, RawDocument};
+use akhbar_core::{Article, PipelineConfig, RawDocument};
 use akhbar_plugin_sdk::ffi::{AkhbarBuffer, AkhbarPluginTable, ENTRY_SYMBOL, EntryFn, STATUS_OK};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use prost::Message;
@@ -119,65 +119,47 @@ fn akhbar_plugin_text_dump_paragraphs(bytes: &[u8]) -> Vec<akhbar_core::proto::P
         .collect()
 }
 
+fn bench_plugin(c: &mut Criterion, origin: &str, plugin: &AvailablePlugin, docs: &[Doc]) {
+    let Ok(instance) = plugin.instantiate(b"") else {
+        eprintln!(
+            "akhbar-bench: cannot instantiate {} ({origin})",
+            plugin.info.name
+        );
+        return;
+    };
+    let name = format!("stage/{}/{origin}", plugin.info.name);
+    for doc in docs {
+        let mut group = c.benchmark_group(&name);
+        group.throughput(Throughput::Bytes(doc.raw.content.len() as u64));
+        let id = BenchmarkId::from_parameter(doc.name);
+        match &instance {
+            StageImpl::Source(s) => {
+                group.bench_function(id, |b| b.iter(|| black_box(s.decode(doc.raw.clone()))));
+            }
+            StageImpl::Normalizer(n) => {
+                group.bench_function(id, |b| {
+                    b.iter(|| black_box(n.normalize(doc.decoded.clone())))
+                });
+            }
+            StageImpl::Enricher(e) => {
+                group.bench_function(id, |b| b.iter(|| black_box(e.enrich(doc.finished.clone()))));
+            }
+        }
+        group.finish();
+    }
+}
+
 fn stages(c: &mut Criterion) {
     let docs = docs();
-
-    #[cfg(feature = "static")]
-    {
-        use akhbar_core::{Normalizer, Plugin, PluginConfig, Source};
-        let text_dump =
-            akhbar_plugin_text_dump::TextDump::new(&PluginConfig::new(b"")).expect("text-dump");
-        let scraped = akhbar_plugin_scraped_page::ScrapedPage::new(&PluginConfig::new(b""))
-            .expect("scraped-page");
-        for doc in &docs {
-            let mut group = c.benchmark_group("stage/text-dump/static");
-            group.throughput(Throughput::Bytes(doc.raw.content.len() as u64));
-            group.bench_function(BenchmarkId::from_parameter(doc.name), |b| {
-                b.iter(|| black_box(text_dump.decode(black_box(doc.raw.clone()))))
-            });
-            group.finish();
-            let mut group = c.benchmark_group("stage/scraped-page/static");
-            group.throughput(Throughput::Bytes(doc.raw.content.len() as u64));
-            group.bench_function(BenchmarkId::from_parameter(doc.name), |b| {
-                b.iter(|| black_box(scraped.normalize(black_box(doc.decoded.clone()))))
-            });
-            group.finish();
-        }
+    // In-process: the plugins' Rust types (empty without `--features static`).
+    for plugin in akhbar_bench::plugins::static_plugins() {
+        bench_plugin(c, "static", &plugin, &docs);
     }
-
+    // Through the plugin boundary: every library found.
     for path in libraries() {
-        let plugin = match AvailablePlugin::load_library(&path) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("akhbar-bench: skipping {}: {e}", path.display());
-                continue;
-            }
-        };
-        let Ok(instance) = plugin.instantiate(b"") else {
-            continue;
-        };
-        let name = format!("stage/{}/dynamic", plugin.info.name);
-        for doc in &docs {
-            let mut group = c.benchmark_group(&name);
-            group.throughput(Throughput::Bytes(doc.raw.content.len() as u64));
-            let id = BenchmarkId::from_parameter(doc.name);
-            match (&instance, plugin.info.kind) {
-                (StageImpl::Source(s), PluginKind::Source) => {
-                    group.bench_function(id, |b| b.iter(|| black_box(s.decode(doc.raw.clone()))));
-                }
-                (StageImpl::Normalizer(n), _) => {
-                    group.bench_function(id, |b| {
-                        b.iter(|| black_box(n.normalize(doc.decoded.clone())))
-                    });
-                }
-                (StageImpl::Enricher(e), _) => {
-                    group.bench_function(id, |b| {
-                        b.iter(|| black_box(e.enrich(doc.finished.clone())))
-                    });
-                }
-                _ => {}
-            }
-            group.finish();
+        match AvailablePlugin::load_library(&path) {
+            Ok(plugin) => bench_plugin(c, "dynamic", &plugin, &docs),
+            Err(e) => eprintln!("akhbar-bench: skipping {}: {e}", path.display()),
         }
     }
 }

@@ -64,13 +64,13 @@ impl Plan {
             .with_context(|| format!("--max-document {}", args.max_document))?;
         Ok(if args.tiny {
             Plan {
-                throughput_docs: 60,
-                mixed_docs: 10,
-                boundary_docs: 10,
+                throughput_docs: 20,
+                mixed_docs: 5,
+                boundary_docs: 5,
                 boundary_rounds: 2,
-                doc_sizes: vec![1_000, 10_000, 100_000],
+                doc_sizes: vec![1_000, 10_000, 30_000],
                 min_cpu_per_size: Duration::from_millis(20),
-                corpus_sizes: vec![10, 100],
+                corpus_sizes: vec![10, 30],
                 repeats: 1,
             }
         } else {
@@ -79,9 +79,9 @@ impl Plan {
             let mut corpus_sizes = vec![1_000, 10_000, 100_000, 1_000_000];
             corpus_sizes.retain(|&c| c <= args.max_corpus);
             Plan {
-                throughput_docs: 10_000,
-                mixed_docs: 1_000,
-                boundary_docs: 400,
+                throughput_docs: 3_000,
+                mixed_docs: 300,
+                boundary_docs: 200,
                 boundary_rounds: 7,
                 doc_sizes,
                 min_cpu_per_size: Duration::from_millis(1500),
@@ -153,9 +153,22 @@ fn akhbar_run(
     inputs: &[PathBuf],
     repeats: usize,
 ) -> anyhow::Result<ChildRun> {
+    akhbar_run_with(akhbar, None, jobs, inputs, repeats)
+}
+
+fn akhbar_run_with(
+    akhbar: &Path,
+    config: Option<&Path>,
+    jobs: usize,
+    inputs: &[PathBuf],
+    repeats: usize,
+) -> anyhow::Result<ChildRun> {
     let mut runs = Vec::new();
     for _ in 0..repeats.max(1) {
         let mut command = Command::new(akhbar);
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
         command
             .arg("run")
             .arg("-q")
@@ -289,7 +302,13 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
         let inputs = corpus::folders_for(dir, count);
         let docs = count.min(corpus::PER_FOLDER as u64 * inputs.len() as u64);
         let bytes = corpus_bytes(dir, docs);
-        for jobs in [1usize, 2] {
+        // The tiny run starts as few (debug, slow to load) processes as it can.
+        let jobs_list: &[usize] = if args.tiny && label.starts_with("mixed") {
+            &[1]
+        } else {
+            &[1, 2]
+        };
+        for &jobs in jobs_list {
             let run = akhbar_run(&akhbar, jobs, &inputs, plan.repeats)?;
             report
                 .throughput
@@ -300,9 +319,30 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
     // 3. Plugin boundary overhead, in-process, static vs dynamic.
     report.boundary = boundary(&bodies, args.seed, &bin_dir, &plan)?;
 
-    // 4. Scaling with document size.
-    let config = PipelineConfig::embedded_default();
+    // 4. Scaling with document size: the default pipeline, with text-dump's
+    // line limit lifted so that a 10 MB page is processed, not refused.
+    let scaling_toml = akhbar_core::config::DEFAULT_PIPELINE_TOML.replace(
+        "source = { plugin = \"text-dump\" }",
+        "source = { plugin = \"text-dump\", config = { max_paragraphs = 100000000 } }",
+    );
+    let scaling_config_path = work.join("scaling.toml");
+    std::fs::write(&scaling_config_path, &scaling_toml)?;
+    let config = PipelineConfig::from_toml(&scaling_toml)?;
     let dynamic = plugins::build_dynamic(&config, &bin_dir)?;
+    let counters = |pipeline: &akhbar_core::Pipeline| -> Vec<(String, u64, u64)> {
+        pipeline
+            .stages()
+            .map(|s| {
+                (
+                    s.info.name.clone(),
+                    s.stats
+                        .documents_in
+                        .load(std::sync::atomic::Ordering::Relaxed),
+                    s.stats.nanos.load(std::sync::atomic::Ordering::Relaxed),
+                )
+            })
+            .collect()
+    };
     for &size in &plan.doc_sizes {
         let doc = Generator::new(bodies.clone(), args.seed, SizeProfile::Fixed(size)).document(0);
         let path = work.join(format!("doc-{size}.txt"));
@@ -312,25 +352,60 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
             content: doc.bytes.clone(),
             ..Default::default()
         };
+        eprintln!("akhbar-bench: document size {}", corpus::human_size(size));
+        let before = counters(&dynamic.pipeline);
         let mut times = Vec::new();
         let mut total = Duration::ZERO;
         let mut articles = 0;
-        while times.len() < 3 || total < plan.min_cpu_per_size {
+        let mut dead = Vec::new();
+        let min_reps = if size >= 1_000_000 { 1 } else { 3 };
+        while times.len() < min_reps || total < plan.min_cpu_per_size {
             let (outcome, cpu) = measure::cpu_timed(|| dynamic.pipeline.process(raw.clone()));
             articles = outcome.articles.len();
+            dead = outcome
+                .dead_letters
+                .iter()
+                .map(|d| format!("{} `{}`: {}", d.stage, d.plugin, d.reason))
+                .collect();
             total += cpu;
             times.push(cpu);
             if times.len() >= 10_000 {
                 break;
             }
         }
+        let stages = counters(&dynamic.pipeline)
+            .into_iter()
+            .zip(before)
+            .map(|((name, n, ns), (_, n0, ns0))| (name, (ns - ns0) as f64 / (n - n0).max(1) as f64))
+            .collect();
         let per_doc = measure::median(&mut times);
-        let child = akhbar_run(&akhbar, 1, std::slice::from_ref(&path), 1)?;
+        let child = akhbar_run_with(
+            &akhbar,
+            Some(&scaling_config_path),
+            1,
+            std::slice::from_ref(&path),
+            1,
+        )
+        .or_else(|_| -> anyhow::Result<ChildRun> {
+            // A dead letter makes `akhbar run` exit 1; the memory figure
+            // still stands.
+            let mut command = Command::new(&akhbar);
+            command
+                .arg("--config")
+                .arg(&scaling_config_path)
+                .args(["run", "-q", "--jobs", "1"])
+                .arg(&path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            measure::run_child(&mut command)
+        })?;
         report.doc_scaling.push(crate::report::DocScale {
             target: size,
             bytes: doc.bytes.len(),
             per_doc,
             articles,
+            dead,
+            stages,
             child,
         });
     }

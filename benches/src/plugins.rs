@@ -29,7 +29,13 @@ pub fn static_plugins() -> Vec<AvailablePlugin> {
     {
         vec![
             AvailablePlugin::static_source::<akhbar_plugin_text_dump::TextDump>(),
+            AvailablePlugin::static_normalizer::<akhbar_plugin_arabic::Arabic>(),
             AvailablePlugin::static_normalizer::<akhbar_plugin_scraped_page::ScrapedPage>(),
+            AvailablePlugin::static_enricher::<akhbar_plugin_language::Language>(),
+            AvailablePlugin::static_enricher::<akhbar_plugin_entities::Entities>(),
+            AvailablePlugin::static_enricher::<akhbar_plugin_dates::Dates>(),
+            AvailablePlugin::static_enricher::<akhbar_plugin_keywords::Keywords>(),
+            AvailablePlugin::static_enricher::<akhbar_plugin_stories::Stories>(),
         ]
     }
     #[cfg(not(feature = "static"))]

@@ -56,6 +56,10 @@ pub struct DocScale {
     pub bytes: usize,
     pub per_doc: Duration,
     pub articles: usize,
+    /// Dead letters of the last in-process run (stage, plugin, reason).
+    pub dead: Vec<String>,
+    /// Wall time per call of each stage (ns), from the pipeline's counters.
+    pub stages: Vec<(String, f64)>,
     pub child: ChildRun,
 }
 
@@ -423,7 +427,8 @@ impl Report {
         let _ = writeln!(
             s,
             "### Document size\n\nOne generated page of each size (same composition: chrome around a long article), through the dynamic default pipeline in-process \
-             (median thread CPU time of repeated runs); peak RSS from `akhbar run --jobs 1` on the file.\n"
+             (median thread CPU time of repeated runs; one run at 1 MB and more) with text-dump's `max_paragraphs` lifted so large pages are processed rather than refused \
+             (the shipped limit, 50,000 lines, refuses the 10 MB page up front); peak RSS from `akhbar run --jobs 1` on the file with the same config.\n"
         );
         let _ = writeln!(
             s,
@@ -449,6 +454,44 @@ impl Report {
                 d.articles,
                 d.child.rss_mib()
             );
+        }
+        if let Some(first) = self.doc_scaling.first() {
+            let _ = writeln!(
+                s,
+                "\nPer stage (wall time per call from the pipeline's counters; last column: time at the largest size / time at 10 KB, \
+                 where linear is {}):\n",
+                self.doc_ratio()
+                    .map_or("—".into(), |(_, small, big)| format!(
+                        "{:.0}",
+                        big.bytes as f64 / small.bytes as f64
+                    ))
+            );
+            let mut header = "| stage |".to_owned();
+            let mut rule = "|---|".to_owned();
+            for d in &self.doc_scaling {
+                header += &format!(" {} |", human_size(d.target));
+                rule += "---|";
+            }
+            let _ = writeln!(s, "{header} ratio |\n{rule}---|");
+            for (i, (name, _)) in first.stages.iter().enumerate() {
+                let mut line = format!("| {name} |");
+                for d in &self.doc_scaling {
+                    let ns = d.stages.get(i).map_or(0.0, |x| x.1);
+                    line += &format!(" {} |", secs(Duration::from_nanos(ns as u64)));
+                }
+                let ratio = self.doc_ratio().and_then(|(_, small, big)| {
+                    let a = small.stages.get(i)?.1;
+                    let b = big.stages.get(i)?.1;
+                    (a > 0.0).then(|| b / a)
+                });
+                line += &ratio.map_or(" — |".to_owned(), |r| format!(" {r:.0} |"));
+                let _ = writeln!(s, "{line}");
+            }
+            for d in &self.doc_scaling {
+                for dead in &d.dead {
+                    let _ = writeln!(s, "\n{}: dead letter: {dead}", human_size(d.target));
+                }
+            }
         }
         let _ = writeln!(
             s,
