@@ -151,9 +151,10 @@ fn coarse_script(script: whatlang::Script) -> Coarse {
 fn script_of(c: char) -> Coarse {
     match c {
         'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => Coarse::Latin,
-        '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{08A0}'..='\u{08FF}' | '\u{FB50}'..='\u{FEFF}' => {
-            Coarse::Arabic
-        }
+        '\u{0600}'..='\u{06FF}'
+        | '\u{0750}'..='\u{077F}'
+        | '\u{08A0}'..='\u{08FF}'
+        | '\u{FB50}'..='\u{FEFF}' => Coarse::Arabic,
         '\u{0400}'..='\u{04FF}' => Coarse::Cyrillic,
         _ => Coarse::Other,
     }

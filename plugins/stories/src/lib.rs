@@ -150,9 +150,9 @@ fn features(article: &Article) -> (Vector, Vector, u64) {
         }
         let hashes: Vec<u64> = words.iter().map(|w| fnv(w.as_bytes())).collect();
         for shingle in hashes.windows(3) {
-            let h = shingle
-                .iter()
-                .fold(0u64, |acc, x| (acc.rotate_left(21) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let h = shingle.iter().fold(0u64, |acc, x| {
+                (acc.rotate_left(21) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            });
             for (bit, b) in bits.iter_mut().enumerate() {
                 *b += if h >> bit & 1 == 1 { 1 } else { -1 };
             }
