@@ -7,6 +7,16 @@ use plotters::prelude::*;
 
 use crate::report::{DocScale, Row};
 
+/// A label only at powers of ten (log axes get crowded otherwise).
+fn decade(value: f64, label: impl Fn(f64) -> String) -> String {
+    let exponent = value.log10();
+    if (exponent - exponent.round()).abs() < 0.01 {
+        label(10f64.powf(exponent.round()))
+    } else {
+        String::new()
+    }
+}
+
 pub fn scaling(path: &Path, docs: &[DocScale], corpora: &[Row]) -> anyhow::Result<()> {
     let root = SVGBackend::new(path, (1100, 460)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -30,8 +40,9 @@ pub fn scaling(path: &Path, docs: &[DocScale], corpora: &[Row]) -> anyhow::Resul
             .configure_mesh()
             .x_desc("document size (bytes)")
             .y_desc("ms per document")
-            .x_label_formatter(&|x| akhbar_bench::corpus::human_size(*x as usize))
-            .y_label_formatter(&|y| format!("{y:.2}"))
+            .light_line_style(TRANSPARENT)
+            .x_label_formatter(&|x| decade(*x, |v| akhbar_bench::corpus::human_size(v as usize)))
+            .y_label_formatter(&|y| decade(*y, |v| format!("{v}")))
             .draw()?;
         chart
             .draw_series(LineSeries::new(
@@ -85,7 +96,8 @@ pub fn scaling(path: &Path, docs: &[DocScale], corpora: &[Row]) -> anyhow::Resul
             .configure_mesh()
             .x_desc("documents")
             .y_desc("peak RSS (MiB)")
-            .x_label_formatter(&|x| format!("{x:.0}"))
+            .light_line_style(TRANSPARENT)
+            .x_label_formatter(&|x| decade(*x, |v| format!("{v:.0}")))
             .draw()?;
         chart
             .configure_secondary_axes()
