@@ -547,6 +547,35 @@ mod in_process {
     }
 
     #[tokio::test]
+    async fn a_subscriber_that_disconnects_stops_its_server_work() {
+        let h = Harness::start(quick_config()).await;
+        let stream = h
+            .articles()
+            .subscribe(subscribe_from(None, ArticleFilter::default(), false))
+            .await
+            .unwrap()
+            .into_inner();
+        let subscribers = async || {
+            h.admin()
+                .get_stats(GetStatsRequest {})
+                .await
+                .unwrap()
+                .into_inner()
+                .subscribers
+        };
+        assert_eq!(subscribers().await, 1);
+        drop(stream);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while subscribers().await != 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the subscriber task lives on"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
     async fn admin_lists_plugins_stats_and_redrives_dead_letters() {
         let h = Harness::start(quick_config()).await;
         let plugins = h
