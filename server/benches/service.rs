@@ -14,7 +14,7 @@
 //! cargo bench -p akhbar-server --bench service
 //! ```
 //! Sizes: AKHBAR_BENCH_DOCS (push, default 2000), AKHBAR_BENCH_REPLAY
-//! (default 100000), AKHBAR_BENCH_MEMORY (default 1000000), AKHBAR_BENCH_RATE
+//! (default 20000), AKHBAR_BENCH_MEMORY (default 1000000), AKHBAR_BENCH_RATE
 //! (live docs/s, default 1000), AKHBAR_BENCH_SECONDS (live, default 5).
 //! Writes the table to stdout and to target/bench-service.md.
 
@@ -192,7 +192,7 @@ struct Row {
 async fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
     let docs = env_usize("AKHBAR_BENCH_DOCS", 2000);
-    let replay_n = env_usize("AKHBAR_BENCH_REPLAY", 100_000);
+    let replay_n = env_usize("AKHBAR_BENCH_REPLAY", 20_000);
     let memory_n = env_usize("AKHBAR_BENCH_MEMORY", 1_000_000);
     let rate = env_usize("AKHBAR_BENCH_RATE", 1000);
     let seconds = env_usize("AKHBAR_BENCH_SECONDS", 5);

@@ -498,6 +498,41 @@ mod in_process {
     }
 
     #[tokio::test]
+    async fn a_replay_over_many_read_batches_has_no_gap_and_no_duplicate() {
+        let h = Harness::start(quick_config()).await;
+        let articles: Vec<Article> = (0..1000)
+            .map(|i| entity_article(&format!("x{i:04}"), "ar", "s", None))
+            .collect();
+        h.engine
+            .write(WriteBatch {
+                articles,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut client = h.articles();
+        let all = replay(&mut client, 0, ArticleFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(offsets(&all), (0..1000).collect::<Vec<u64>>());
+        let rest = replay(&mut client, 700, ArticleFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(offsets(&rest), (700..1000).collect::<Vec<u64>>());
+        let filtered = replay(
+            &mut client,
+            0,
+            ArticleFilter {
+                keywords: vec!["x0999".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(offsets(&filtered), [999]);
+    }
+
+    #[tokio::test]
     async fn a_slow_subscriber_does_not_hold_back_ingestion_or_others() {
         let h = Harness::start(ServerConfig {
             subscriber_buffer: 4,

@@ -145,13 +145,19 @@ async fn run_subscriber(
     let _guard = engine.subscriber();
     let mut latest = engine.latest();
     let mut draining = engine.draining();
+    // The next full batch is read (and decoded) while this one is sent.
+    let mut prefetch: Option<tokio::task::JoinHandle<Result<Vec<_>, ServiceError>>> = None;
     loop {
         if *draining.borrow() {
             let _ = tx.try_send(Err(shutting_down(cursor)));
             return;
         }
         latest.borrow_and_update();
-        let batch = match engine.read_shared(cursor, READ_BATCH).await {
+        let (prefetched, read) = match prefetch.take() {
+            Some(handle) => (true, handle.await.unwrap_or_else(|e| Err(e.into()))),
+            None => (false, engine.read_shared(cursor, READ_BATCH).await),
+        };
+        let batch = match read {
             Ok(batch) => batch,
             Err(e) => {
                 let status = match e {
@@ -166,7 +172,18 @@ async fn run_subscriber(
                 return;
             }
         };
+        if batch.is_empty() && prefetched {
+            // Read before the latest notice was taken: read again.
+            continue;
+        }
         if !batch.is_empty() {
+            if batch.len() == READ_BATCH {
+                let next = batch[batch.len() - 1].0 + 1;
+                let engine = engine.clone();
+                prefetch = Some(tokio::spawn(async move {
+                    engine.read_shared(next, READ_BATCH).await
+                }));
+            }
             for (offset, article) in batch {
                 cursor = offset + 1;
                 if !filter.matches(&article) {
