@@ -233,6 +233,8 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
         .bin_dir
         .clone()
         .unwrap_or_else(|| repo.join("target").join(profile));
+    // Absolute: the service children run in other folders.
+    let bin_dir = bin_dir.canonicalize().unwrap_or(bin_dir);
     let akhbar = bin_dir.join("akhbar");
     if !akhbar.is_file() {
         anyhow::bail!(

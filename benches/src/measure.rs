@@ -40,10 +40,63 @@ fn timeval(tv: libc::timeval) -> Duration {
     Duration::from_secs(tv.tv_sec.max(0) as u64) + Duration::from_micros(tv.tv_usec.max(0) as u64)
 }
 
-/// Runs `command` to its end (stdout and stderr as configured by the caller,
-/// stdin closed) and reads its own rusage with `wait4`.
+/// GNU time, when installed: see [`run_child`].
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// Runs `command` to its end (stdin, stdout and stderr null) and reads its
+/// peak RSS and CPU time.
+///
+/// Linux carries the pre-exec high-water mark into `ru_maxrss` (the child
+/// starts as a copy of this process, which holds corpora and pipelines), so
+/// `wait4` on a child of a large parent over-reports its memory. The child
+/// is therefore started through GNU `time` (a small process) when it is
+/// installed, and its `%M %U %S` are read; without it, `wait4`'s figures are
+/// used and can only over-state the peak.
 pub fn run_child(command: &mut Command) -> anyhow::Result<ChildRun> {
-    command.stdin(Stdio::null());
+    if std::path::Path::new(GNU_TIME).exists() {
+        let out = std::env::temp_dir().join(format!("akhbar-bench-time-{}", std::process::id()));
+        let mut wrapped = Command::new(GNU_TIME);
+        wrapped
+            .arg("-f")
+            .arg("%M %U %S")
+            .arg("-o")
+            .arg(&out)
+            .arg(command.get_program())
+            .args(command.get_args());
+        if let Some(dir) = command.get_current_dir() {
+            wrapped.current_dir(dir);
+        }
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        let mut run = wait_child(&mut wrapped)?;
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let _ = std::fs::remove_file(&out);
+        // A non-zero exit makes time print "Command exited with …" first.
+        if let Some(last) = text.lines().last() {
+            let fields: Vec<&str> = last.split_whitespace().collect();
+            if let [rss, user, sys] = fields[..]
+                && let (Ok(rss), Ok(user), Ok(sys)) =
+                    (rss.parse::<u64>(), user.parse::<f64>(), sys.parse::<f64>())
+            {
+                run.max_rss_kib = rss;
+                run.user = Duration::from_secs_f64(user);
+                run.sys = Duration::from_secs_f64(sys);
+            }
+        }
+        return Ok(run);
+    }
+    wait_child(command)
+}
+
+fn wait_child(command: &mut Command) -> anyhow::Result<ChildRun> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let started = Instant::now();
     let child = command
         .spawn()
