@@ -207,7 +207,10 @@ fn no_paragraph_of_the_article_is_lost() {
             l.split_whitespace().count() >= 15 && !CHROME.iter().any(|c| l.contains(c))
         });
         for line in article_lines {
-            assert!(kept.contains(line), "{stem}: lost a paragraph: {line}");
+            // The display form of the line: what the arabic normalizer may
+            // change without changing meaning (tatweel, invisibles).
+            let line = akhbar_arabic_text::display(line);
+            assert!(kept.contains(&line), "{stem}: lost a paragraph: {line}");
         }
     }
 }
