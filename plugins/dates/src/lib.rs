@@ -390,10 +390,11 @@ impl Dates {
             if let Some(&weekday) = self.weekdays.get(w) {
                 let arabic = !w.is_ascii();
                 let after = word(i + 1).unwrap_or_default();
-                let future = matches!(after, "المقبل" | "القادم" | "المقبله" | "القادمه" | "next")
-                    || (i > 0 && word(i - 1) == Some("next"));
-                let past = matches!(after, "الماضي" | "الماضيه" | "last")
-                    || (i > 0 && word(i - 1) == Some("last"));
+                let future_after =
+                    matches!(after, "المقبل" | "القادم" | "المقبله" | "القادمه" | "next");
+                let past_after = matches!(after, "الماضي" | "الماضيه" | "last");
+                let future = future_after || (i > 0 && word(i - 1) == Some("next"));
+                let past = past_after || (i > 0 && word(i - 1) == Some("last"));
                 let day_word = i > 0 && matches!(word(i - 1), Some("يوم" | "ويوم" | "اليوم"));
                 if !arabic || day_word || future || past {
                     let start = if day_word {
@@ -401,7 +402,9 @@ impl Dates {
                     } else {
                         tokens[i].0
                     };
-                    let end = if future || (past && arabic) {
+                    // The mention takes in a marker that follows the
+                    // weekday ("الجمعة المقبلة"), never one before it.
+                    let end = if future_after || past_after {
                         tokens[i + 1].1
                     } else {
                         tokens[i].1

@@ -118,6 +118,21 @@ fn weekdays_resolve_against_the_publication_date() {
 }
 
 #[test]
+fn a_weekday_that_ends_the_paragraph_after_next_or_last() {
+    // 2024-09-14 is a Saturday. "next"/"last" before the weekday, nothing
+    // after it: the mention is the weekday itself (this used to index past
+    // the last token and panic).
+    let out = enrich(
+        &["The envoy returns next Tuesday", "They met last Friday"],
+        Some("2024-09-14"),
+    );
+    assert_eq!(
+        dates(&out),
+        pairs(&[("Tuesday", "2024-09-17"), ("Friday", "2024-09-13")])
+    );
+}
+
+#[test]
 fn english_dates_and_the_publication_date_from_the_text() {
     let out = enrich(
         &[
