@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use akhbar_bench::corpus::{Bodies, Generator, SizeProfile};
-use akhbar_core::host::{AvailablePlugin, StageImpl};
+use akhbar_core::host::AvailablePlugin;
 use akhbar_core::{Article, PipelineConfig, RawDocument};
 use akhbar_plugin_sdk::ffi::{AkhbarBuffer, AkhbarPluginTable, ENTRY_SYMBOL, EntryFn, STATUS_OK};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -132,18 +132,14 @@ fn bench_plugin(c: &mut Criterion, origin: &str, plugin: &AvailablePlugin, docs:
         let mut group = c.benchmark_group(&name);
         group.throughput(Throughput::Bytes(doc.raw.content.len() as u64));
         let id = BenchmarkId::from_parameter(doc.name);
-        match &instance {
-            StageImpl::Source(s) => {
-                group.bench_function(id, |b| b.iter(|| black_box(s.decode(doc.raw.clone()))));
-            }
-            StageImpl::Normalizer(n) => {
-                group.bench_function(id, |b| {
-                    b.iter(|| black_box(n.normalize(doc.decoded.clone())))
-                });
-            }
-            StageImpl::Enricher(e) => {
-                group.bench_function(id, |b| b.iter(|| black_box(e.enrich(doc.finished.clone()))));
-            }
+        if let Some(s) = instance.source() {
+            group.bench_function(id, |b| b.iter(|| black_box(s.decode(doc.raw.clone()))));
+        } else if let Some(n) = instance.normalizer() {
+            group.bench_function(id, |b| {
+                b.iter(|| black_box(n.normalize(doc.decoded.clone())))
+            });
+        } else if let Some(e) = instance.enricher() {
+            group.bench_function(id, |b| b.iter(|| black_box(e.enrich(doc.finished.clone()))));
         }
         group.finish();
     }

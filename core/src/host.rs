@@ -90,12 +90,43 @@ pub struct PluginInfo {
 
 /// A running stage implementation.
 pub enum StageImpl {
-    /// A source.
+    /// A statically linked source.
     Source(Arc<dyn Source>),
-    /// A normalizer.
+    /// A statically linked normalizer.
     Normalizer(Arc<dyn Normalizer>),
-    /// An enricher.
+    /// A statically linked enricher.
     Enricher(Arc<dyn Enricher>),
+    /// A plugin library of any kind. It takes and returns encoded messages,
+    /// so the pipeline hands one library stage's output bytes straight to
+    /// the next without decoding and re-encoding them in between.
+    Library(Arc<LibraryInstance>),
+}
+
+impl StageImpl {
+    /// The stage as a typed source, whatever its origin.
+    pub fn source(&self) -> Option<Arc<dyn Source>> {
+        match self {
+            StageImpl::Source(s) => Some(Arc::clone(s)),
+            StageImpl::Library(l) if l.kind == PluginKind::Source => Some(l.clone()),
+            _ => None,
+        }
+    }
+    /// The stage as a typed normalizer, whatever its origin.
+    pub fn normalizer(&self) -> Option<Arc<dyn Normalizer>> {
+        match self {
+            StageImpl::Normalizer(n) => Some(Arc::clone(n)),
+            StageImpl::Library(l) if l.kind == PluginKind::Normalizer => Some(l.clone()),
+            _ => None,
+        }
+    }
+    /// The stage as a typed enricher, whatever its origin.
+    pub fn enricher(&self) -> Option<Arc<dyn Enricher>> {
+        match self {
+            StageImpl::Enricher(e) => Some(Arc::clone(e)),
+            StageImpl::Library(l) if l.kind == PluginKind::Enricher => Some(l.clone()),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for StageImpl {
@@ -104,6 +135,7 @@ impl fmt::Debug for StageImpl {
             StageImpl::Source(_) => "Source",
             StageImpl::Normalizer(_) => "Normalizer",
             StageImpl::Enricher(_) => "Enricher",
+            StageImpl::Library(_) => "Library",
         };
         write!(f, "StageImpl::{kind}")
     }
@@ -224,12 +256,8 @@ impl AvailablePlugin {
             origin: PluginOrigin::Library(path.to_owned()),
         };
         let factory: Factory = Arc::new(move |config| {
-            let instance = DynInstance::create(table, &name, config)?;
-            Ok(match kind {
-                PluginKind::Source => StageImpl::Source(Arc::new(instance)),
-                PluginKind::Normalizer => StageImpl::Normalizer(Arc::new(instance)),
-                PluginKind::Enricher => StageImpl::Enricher(Arc::new(instance)),
-            })
+            let instance = LibraryInstance::create(table, &name, kind, config)?;
+            Ok(StageImpl::Library(Arc::new(instance)))
         });
         Ok(AvailablePlugin { info, factory })
     }
@@ -252,22 +280,34 @@ fn read_str(s: AkhbarStr) -> Result<String, &'static str> {
 }
 
 /// An instance living in a plugin library.
-struct DynInstance {
+/// An instance of a plugin library, called through its C table.
+pub struct LibraryInstance {
     table: &'static AkhbarPluginTable,
     instance: *mut c_void,
     name: String,
+    kind: PluginKind,
+}
+
+impl fmt::Debug for LibraryInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LibraryInstance")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
 }
 
 // SAFETY: the ABI requires instances to be callable from any thread at once
 // (akhbar_plugin.h, "Threads"); the SDK enforces `Send + Sync` on Rust types.
-unsafe impl Send for DynInstance {}
+unsafe impl Send for LibraryInstance {}
 // SAFETY: as above.
-unsafe impl Sync for DynInstance {}
+unsafe impl Sync for LibraryInstance {}
 
-impl DynInstance {
+impl LibraryInstance {
     fn create(
         table: &'static AkhbarPluginTable,
         name: &str,
+        kind: PluginKind,
         config: &[u8],
     ) -> Result<Self, PluginError> {
         let mut instance: *mut c_void = std::ptr::null_mut();
@@ -285,14 +325,23 @@ impl DynInstance {
                 "plugin {name} created no instance"
             )));
         }
-        Ok(DynInstance {
+        Ok(LibraryInstance {
             table,
             instance,
             name: name.to_owned(),
+            kind,
         })
     }
 
-    fn call(&self, input: &[u8]) -> Result<Vec<u8>, PluginError> {
+    /// What the plugin provides.
+    pub fn kind(&self) -> PluginKind {
+        self.kind
+    }
+
+    /// One call of the plugin's `process`: encoded input (a `RawDocument`
+    /// for a source, an `Article` otherwise) in, its encoded output (an
+    /// `ArticleBatch` or an `Article`) out, not checked here.
+    pub fn call(&self, input: &[u8]) -> Result<Vec<u8>, PluginError> {
         let mut output = AkhbarBuffer::empty();
         // SAFETY: `instance` is alive (destroyed only in Drop); input and
         // output are valid for the call.
@@ -307,7 +356,9 @@ impl DynInstance {
         }
     }
 
-    fn decode<M: Message + Default>(&self, bytes: &[u8], what: &str) -> Result<M, PluginError> {
+    /// Decodes what this plugin returned, blaming it when the bytes are not
+    /// the message they should be.
+    pub fn decode<M: Message + Default>(&self, bytes: &[u8], what: &str) -> Result<M, PluginError> {
         M::decode(bytes).map_err(|e| {
             PluginError::failed(format!(
                 "plugin {} returned bytes that are not an akhbar.v1.{what} ({e})",
@@ -317,7 +368,7 @@ impl DynInstance {
     }
 }
 
-impl Drop for DynInstance {
+impl Drop for LibraryInstance {
     fn drop(&mut self) {
         // SAFETY: made by this table's `create`, destroyed exactly once.
         unsafe { (self.table.destroy)(self.instance) };
@@ -350,24 +401,24 @@ fn status_error(status: i32, message: &[u8]) -> PluginError {
     }
 }
 
-impl Source for DynInstance {
+impl Source for LibraryInstance {
     fn decode(&self, raw: RawDocument) -> Result<Vec<Article>, PluginError> {
         let out = self.call(&raw.encode_to_vec())?;
-        Ok(DynInstance::decode::<ArticleBatch>(self, &out, "ArticleBatch")?.articles)
+        Ok(LibraryInstance::decode::<ArticleBatch>(self, &out, "ArticleBatch")?.articles)
     }
 }
 
-impl Normalizer for DynInstance {
+impl Normalizer for LibraryInstance {
     fn normalize(&self, article: Article) -> Result<Article, PluginError> {
         let out = self.call(&article.encode_to_vec())?;
-        DynInstance::decode(self, &out, "Article")
+        LibraryInstance::decode(self, &out, "Article")
     }
 }
 
-impl Enricher for DynInstance {
+impl Enricher for LibraryInstance {
     fn enrich(&self, article: Article) -> Result<Article, PluginError> {
         let out = self.call(&article.encode_to_vec())?;
-        DynInstance::decode(self, &out, "Article")
+        LibraryInstance::decode(self, &out, "Article")
     }
 }
 
@@ -627,7 +678,7 @@ mod tests {
             #[test]
             fn any_reply_is_an_article_or_an_error(status in -2i32..6, bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
                 REPLY.with(|r| *r.borrow_mut() = (status, bytes.clone()));
-                let instance = DynInstance::create(&TABLE, "envelope", b"").unwrap();
+                let instance = LibraryInstance::create(&TABLE, "envelope", PluginKind::Normalizer, b"").unwrap();
                 let freed = FREED.load(Ordering::Relaxed);
                 let result = Normalizer::normalize(&instance, Article::default());
                 // Every buffer the plugin filled went back to it, exactly once.

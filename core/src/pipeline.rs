@@ -15,6 +15,8 @@ use crate::config::StageConfig;
 use crate::host::{
     AvailablePlugin, PluginCatalog, PluginInfo, PluginKind, PluginOrigin, StageImpl,
 };
+use prost::Message;
+
 use crate::proto::{Article, DeadLetter, Provenance, RawDocument};
 use crate::{Error, PipelineConfig, article};
 
@@ -156,11 +158,9 @@ impl Pipeline {
         let started = Instant::now();
         let stats = &self.source.stats;
         stats.documents_in.fetch_add(1, Ordering::Relaxed);
-        let StageImpl::Source(source) = &self.source.imp else {
-            unreachable!("built as a source")
-        };
+        let source = self.source.imp.source().expect("built as a source");
         let decoded = {
-            let (source, input) = (Arc::clone(source), raw.clone());
+            let input = raw.clone();
             call(&self.source, move || source.decode(input))
         };
         stats
@@ -197,31 +197,82 @@ impl Pipeline {
         outcome
     }
 
-    fn finish_one(&self, mut article: Article) -> Result<Article, (&Stage, PluginError)> {
+    fn finish_one(&self, article: Article) -> Result<Article, (&Stage, PluginError)> {
+        let mut doc = Doc::Article(article);
+        let mut producer = &self.source;
         for stage in &self.normalizers {
-            let StageImpl::Normalizer(normalizer) = &stage.imp else {
-                unreachable!("built as a normalizer")
-            };
-            let normalizer = Arc::clone(normalizer);
-            article = run_stage(stage, article, move |a| normalizer.normalize(a))?;
+            doc = run_stage(stage, doc, producer)?;
+            producer = stage;
         }
+        let mut article = doc.into_article(producer)?;
         if article.paragraphs.iter().all(|p| p.text.trim().is_empty()) {
-            let last = self.normalizers.last().unwrap_or(&self.source);
             return Err((
-                last,
+                producer,
                 PluginError::rejected("no article text is left after normalization"),
             ));
         }
         article::finish(&mut article);
-        for stage in &self.enrichers {
-            let StageImpl::Enricher(enricher) = &stage.imp else {
-                unreachable!("built as an enricher")
-            };
-            let enricher = Arc::clone(enricher);
-            article = run_stage(stage, article, move |a| enricher.enrich(a))?;
+        if self.enrichers.is_empty() {
+            return Ok(article);
         }
+        // Enrichers add to an article; none reads its history. Holding the
+        // provenance back keeps the bytes that cross each plugin boundary
+        // small (a scraped page records a line per removal); what the
+        // enrichers record is appended to it afterwards.
+        let mut history = std::mem::take(&mut article.provenance);
+        let mut doc = Doc::Article(article);
+        for stage in &self.enrichers {
+            doc = run_stage(stage, doc, producer)?;
+            producer = stage;
+        }
+        let mut article = doc.into_article(producer)?;
+        history.append(&mut article.provenance);
+        article.provenance = history;
         Ok(article)
     }
+}
+
+/// An article between two stages: decoded, or the bytes a plugin library
+/// returned, which go to the next library stage as they are (a library
+/// decodes its input anyway, so the host need not decode and re-encode).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per document in flight, moved a few times; boxing would allocate per stage"
+)]
+enum Doc {
+    Article(Article),
+    Bytes(Vec<u8>),
+}
+
+impl Doc {
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Doc::Article(article) => article.encode_to_vec(),
+            Doc::Bytes(bytes) => bytes,
+        }
+    }
+
+    /// The article; bytes that do not decode are `producer`'s fault, and
+    /// its counters move the document from `out` to `errors`.
+    fn into_article(self, producer: &Stage) -> Result<Article, (&Stage, PluginError)> {
+        match self {
+            Doc::Article(article) => Ok(article),
+            Doc::Bytes(bytes) => decode_output(producer, &bytes).map_err(|e| {
+                producer.stats.documents_out.fetch_sub(1, Ordering::Relaxed);
+                producer.stats.errors.fetch_add(1, Ordering::Relaxed);
+                (producer, e)
+            }),
+        }
+    }
+}
+
+fn decode_output(producer: &Stage, bytes: &[u8]) -> Result<Article, PluginError> {
+    Article::decode(bytes).map_err(|e| {
+        PluginError::failed(format!(
+            "plugin {} returned bytes that are not an akhbar.v1.Article ({e})",
+            producer.info.name
+        ))
+    })
 }
 
 /// Calls a stage, within its time budget when it has one. Over budget, the
@@ -256,28 +307,58 @@ fn call<T: Send + 'static>(
     })
 }
 
-fn run_stage(
-    stage: &Stage,
-    article: Article,
-    f: impl FnOnce(Article) -> Result<Article, PluginError> + Send + 'static,
-) -> Result<Article, (&Stage, PluginError)> {
+/// Runs a normalizer or enricher on `doc`, which `producer` made.
+fn run_stage<'a>(
+    stage: &'a Stage,
+    doc: Doc,
+    producer: &'a Stage,
+) -> Result<Doc, (&'a Stage, PluginError)> {
     let started = Instant::now();
     stage.stats.documents_in.fetch_add(1, Ordering::Relaxed);
-    let result = call(stage, move || f(article));
+    let result = match &stage.imp {
+        StageImpl::Library(library) => {
+            let from_library = matches!(doc, Doc::Bytes(_));
+            let input = Arc::new(doc.into_bytes());
+            let (library, bytes) = (Arc::clone(library), Arc::clone(&input));
+            match call(stage, move || library.call(&bytes)) {
+                Ok(out) => Ok(Doc::Bytes(out)),
+                // The input came straight from another library: if it does
+                // not decode, that library is at fault, not this one.
+                Err(e) if from_library => match Doc::Bytes(input.to_vec()).into_article(producer) {
+                    Ok(_) => Err((stage, e)),
+                    Err(blame) => Err(blame),
+                },
+                Err(e) => Err((stage, e)),
+            }
+        }
+        imp => match doc.into_article(producer) {
+            Err(blame) => Err(blame),
+            Ok(article) => {
+                let result = if let Some(normalizer) = imp.normalizer() {
+                    call(stage, move || normalizer.normalize(article))
+                } else {
+                    let enricher = imp
+                        .enricher()
+                        .expect("built as a normalizer or an enricher");
+                    call(stage, move || enricher.enrich(article))
+                };
+                result.map(Doc::Article).map_err(|e| (stage, e))
+            }
+        },
+    };
     stage
         .stats
         .nanos
         .fetch_add(elapsed_nanos(started), Ordering::Relaxed);
-    match result {
-        Ok(article) => {
-            stage.stats.documents_out.fetch_add(1, Ordering::Relaxed);
-            Ok(article)
+    match &result {
+        Ok(_) => stage.stats.documents_out.fetch_add(1, Ordering::Relaxed),
+        Err((failed, _)) if std::ptr::eq(*failed, stage) => {
+            stage.stats.errors.fetch_add(1, Ordering::Relaxed)
         }
-        Err(e) => {
-            stage.stats.errors.fetch_add(1, Ordering::Relaxed);
-            Err((stage, e))
-        }
-    }
+        // Blamed on the producer, whose counters `into_article` moved.
+        Err(_) => 0,
+    };
+    result
 }
 
 fn elapsed_nanos(started: Instant) -> u64 {

@@ -272,11 +272,11 @@ fn c_plugin_is_loaded_and_run() {
         .find("c-filter", akhbar_core::PluginKind::Normalizer)
         .unwrap();
     assert_eq!(plugin.info.origin, akhbar_core::PluginOrigin::Library(lib));
-    let akhbar_core::host::StageImpl::Normalizer(filter) =
-        plugin.instantiate(br#"{"banned": "act fast"}"#).unwrap()
-    else {
-        panic!("c-filter is a normalizer")
-    };
+    let filter = plugin
+        .instantiate(br#"{"banned": "act fast"}"#)
+        .unwrap()
+        .normalizer()
+        .expect("c-filter is a normalizer");
     let kept = filter
         .normalize(article("كيم جونغ أون في بيونغ يانغ"))
         .unwrap();

@@ -125,18 +125,19 @@ impl Normalizer for ScrapedPage {
         // An article that already has a title (a second pass, or a source
         // that knows it) keeps it; a different headline-like line found now
         // is a heading of the body, not a second title.
-        if let Some(title) = extraction.title {
-            if !article.title.is_empty() && article.title != texts[title] {
-                extraction.title = None;
-                let at = extraction.kept.partition_point(|k| k.index < title);
-                extraction.kept.insert(
-                    at,
-                    extract::Kept {
-                        index: title,
-                        kind: ParagraphKind::Heading,
-                    },
-                );
-            }
+        if let Some(title) = extraction.title
+            && !article.title.is_empty()
+            && article.title != texts[title]
+        {
+            extraction.title = None;
+            let at = extraction.kept.partition_point(|k| k.index < title);
+            extraction.kept.insert(
+                at,
+                extract::Kept {
+                    index: title,
+                    kind: ParagraphKind::Heading,
+                },
+            );
         }
         if let Some(title) = extraction.title {
             if article.title.is_empty() {

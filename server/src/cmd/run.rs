@@ -39,6 +39,22 @@ pub struct RunArgs {
     quiet: bool,
 }
 
+/// Mean wall time per call of each stage, in pipeline order, so that a user
+/// sees which plugin a run spends its time in.
+fn stage_times(pipeline: &Pipeline) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    pipeline
+        .stages()
+        .map(|stage| {
+            let calls = stage.stats.documents_in.load(Relaxed);
+            let nanos = stage.stats.nanos.load(Relaxed);
+            let micros = nanos as f64 / 1e3 / calls.max(1) as f64;
+            format!("{} {micros:.0} µs", stage.info.name)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One input before it is read.
 #[derive(Debug)]
 pub(crate) enum Input {
@@ -247,6 +263,9 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
                 .map(|mb| format!(", peak memory {mb} MB"))
                 .unwrap_or_default(),
         );
+    }
+    if !args.quiet {
+        eprintln!("akhbar: time per call: {}", stage_times(&pipeline));
     }
     if inputs.is_empty() {
         eprintln!("akhbar: no input files found");
