@@ -76,6 +76,10 @@ pub fn run(common: &CommonArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let pipeline =
         Pipeline::build(&pipeline_config, &mut catalog).context("cannot build the pipeline")?;
     let plugins = catalog.plugins().iter().map(|p| p.info.clone()).collect();
+    for (path, reason) in catalog.refused() {
+        tracing::warn!("plugin library refused: {}: {reason}", path.display());
+    }
+    let refused_plugins = catalog.refused().to_vec();
     let store = RedbStore::open_with_cache(&config.store.path, config.store.cache_mb << 20)
         .with_context(|| format!("cannot open the store in {}", config.store.path.display()))?;
 
@@ -88,7 +92,10 @@ pub fn run(common: &CommonArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
             pipeline,
             Arc::new(store),
             plugins,
-            EngineOptions::from_config(&config.server),
+            EngineOptions {
+                refused_plugins,
+                ..EngineOptions::from_config(&config.server)
+            },
         )?;
         let listener = tokio::net::TcpListener::bind(config.server.listen)
             .await

@@ -8,7 +8,8 @@ use akhbar_proto::v1::admin_server::Admin;
 use akhbar_proto::v1::{
     GetStatsRequest, GetStatsResponse, ListDeadLettersRequest, ListDeadLettersResponse,
     ListPluginsRequest, ListPluginsResponse, PluginDescription, RedriveDeadLettersRequest,
-    RedriveDeadLettersResponse, RedriveResult, StageStats, StoreStats, StoredDeadLetter,
+    RedriveDeadLettersResponse, RedriveResult, RefusedPlugin, StageStats, StoreStats,
+    StoredDeadLetter,
 };
 use tonic::{Request, Response, Status};
 
@@ -118,7 +119,16 @@ impl Admin for AdminService {
                     .any(|s| s.info.name == info.name && s.info.kind == info.kind),
             })
             .collect();
-        Ok(Response::new(ListPluginsResponse { plugins }))
+        let refused = self
+            .engine
+            .refused_plugins()
+            .iter()
+            .map(|(path, reason)| RefusedPlugin {
+                path: path.display().to_string(),
+                reason: reason.clone(),
+            })
+            .collect();
+        Ok(Response::new(ListPluginsResponse { plugins, refused }))
     }
 
     async fn get_stats(
@@ -150,6 +160,9 @@ impl Admin for AdminService {
                 dead_letters: store.dead_letters,
             }),
             subscribers: self.engine.subscribers(),
+            tasks: tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks() as u64,
         }))
     }
 

@@ -29,6 +29,9 @@ pub struct EngineOptions {
     pub max_document_bytes: usize,
     /// Newest articles kept decoded for live subscribers.
     pub live_cache: usize,
+    /// Library files the plugin catalog refused (path, reason), reported by
+    /// `Admin.ListPlugins`.
+    pub refused_plugins: Vec<(std::path::PathBuf, String)>,
 }
 
 impl Default for EngineOptions {
@@ -39,6 +42,7 @@ impl Default for EngineOptions {
             write_queue: 1024,
             max_document_bytes: 16 * 1024 * 1024,
             live_cache: 1024,
+            refused_plugins: Vec::new(),
         }
     }
 }
@@ -181,6 +185,11 @@ impl Engine {
     /// The plugins the catalog found.
     pub fn plugins(&self) -> &[PluginInfo] {
         &self.inner.plugins
+    }
+
+    /// The library files the catalog refused, with the reason.
+    pub fn refused_plugins(&self) -> &[(std::path::PathBuf, String)] {
+        &self.inner.options.refused_plugins
     }
 
     /// Runs a store call on the blocking pool.

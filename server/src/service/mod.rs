@@ -35,6 +35,7 @@ impl EngineOptions {
             write_queue: config.write_queue,
             max_document_bytes: config.max_document_bytes,
             live_cache: config.live_cache,
+            refused_plugins: Vec::new(),
         }
     }
 }
