@@ -735,9 +735,9 @@ async fn acknowledged_articles_survive_many_sigkills_exactly_once_and_a_resuming
     let all = replay(server.channel().await, 0).await;
     let offsets: Vec<u64> = all.iter().map(|m| m.offset).collect();
     assert_eq!(offsets, (0..all.len() as u64).collect::<Vec<_>>());
-    let ids: Vec<&str> = all
+    let ids: Vec<String> = all
         .iter()
-        .map(|m| m.article.as_ref().unwrap().id.as_str())
+        .map(|m| m.article.as_ref().unwrap().id.clone())
         .collect();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for id in &ids {
@@ -750,25 +750,43 @@ async fn acknowledged_articles_survive_many_sigkills_exactly_once_and_a_resuming
         .count();
     for (offset, id) in &seen {
         assert_eq!(
-            ids[*offset as usize], id,
+            &ids[*offset as usize], id,
             "offset {offset} changed after a restart"
         );
     }
     let rest = replay(server.channel().await, cursor).await;
     assert_eq!(cursor + rest.len() as u64, all.len() as u64);
+    let acknowledged = acked.len();
+    // The client resends what was never acknowledged: every document it
+    // offered is then stored exactly once (those stored before their
+    // acknowledgement was lost come back as duplicates of themselves).
+    let requests: Vec<PushRequest> = unacked.iter().map(|&i| numbered(i)).collect();
+    let resent = requests.len();
+    let acks = push_all(server.channel().await, requests).await.unwrap();
+    assert_eq!(acks.len(), resent);
+    let final_log = replay(server.channel().await, 0).await;
+    let distinct: HashSet<&str> = final_log
+        .iter()
+        .map(|m| m.article.as_ref().unwrap().id.as_str())
+        .collect();
     println!(
-        "crash durability: seed {seed}, {cycles} SIGKILL cycles survived, {pushed} documents pushed \
-         ({} distinct), {} acknowledged, {} stored, {lost} lost, {duplicated} duplicated; \
-         the resuming subscriber saw {} articles live with no gap and no duplicate",
-        next_doc,
-        acked.len(),
-        all.len(),
-        seen.len()
+        "crash durability: seed {seed}, {cycles} SIGKILL cycles survived; {next_doc} distinct documents \
+         offered in {pushed} push requests (resends included); {acknowledged} acknowledged before a kill, \
+         {lost} of them lost, {duplicated} articles stored twice; the resuming subscriber saw {} articles \
+         live with no gap and no duplicate; after resending the {resent} unacknowledged, {} articles \
+         stored for {next_doc} documents",
+        seen.len(),
+        final_log.len()
     );
     assert_eq!(lost, 0, "acknowledged articles lost");
     assert_eq!(duplicated, 0, "articles stored twice");
+    assert_eq!(
+        (final_log.len(), distinct.len()),
+        (next_doc as usize, next_doc as usize),
+        "each document offered is stored exactly once"
+    );
     assert!(
-        acked.len() as u64 > u64::from(cycles),
+        acknowledged as u64 > u64::from(cycles),
         "the kills came after some acknowledgements"
     );
     assert!(server.stop());
