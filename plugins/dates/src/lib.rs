@@ -24,7 +24,7 @@
 //!   `موسكو (رويترز) -`, `SEOUL (Reuters) —`, `SEOUL, South Korea (AP) —`.
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use akhbar_arabic_text::{MatchingMap, word_ranges};
 use akhbar_plugin_sdk::proto::{Article, Dateline, MentionedDate};
@@ -585,11 +585,24 @@ fn resolve_weekday(published: NaiveDate, weekday: Weekday, future: bool) -> Naiv
 impl Enricher for Dates {
     fn enrich(&self, mut article: Article) -> Result<Article, PluginError> {
         let mut mentions = Vec::new();
-        let mut maps = Vec::with_capacity(article.paragraphs.len());
+        // Scan the matching form the arabic normalizer filled; the offset
+        // map back into the display text is built only for paragraphs that
+        // mention a date (most do not), and checked against it.
+        let mut maps: Vec<Option<MatchingMap>> = vec![None; article.paragraphs.len()];
         for (i, paragraph) in article.paragraphs.iter().enumerate() {
+            let before = mentions.len();
+            if !paragraph.matching.is_empty() {
+                self.scan(i, &paragraph.matching, &mut mentions);
+                if mentions.len() == before {
+                    continue;
+                }
+            }
             let map = MatchingMap::new(&paragraph.text);
-            self.scan(i, &map.text, &mut mentions);
-            maps.push(map);
+            if map.text != paragraph.matching {
+                mentions.truncate(before);
+                self.scan(i, &map.text, &mut mentions);
+            }
+            maps[i] = Some(map);
         }
         mentions.sort_by_key(|m| (m.paragraph, m.start));
         mentions.dedup_by(|b, a| a.paragraph == b.paragraph && b.start < a.end);
@@ -646,7 +659,10 @@ impl Enricher for Dates {
                     resolve_weekday(p, w, future).format("%Y-%m-%d").to_string()
                 }
             };
-            let (start, end) = maps[m.paragraph].source_range(m.start, m.end);
+            let (start, end) = maps[m.paragraph]
+                .as_ref()
+                .expect("a paragraph with a mention has its map")
+                .source_range(m.start, m.end);
             if start >= end {
                 continue;
             }

@@ -23,7 +23,7 @@
 //! removed chrome.
 #![forbid(unsafe_code)]
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use akhbar_arabic_text::{MatchingMap, is_stopword, is_word_char, matching};
@@ -590,24 +590,56 @@ impl Entities {
         }
     }
 
+    /// Gazetteer matches, then the title rules, on one paragraph's matching
+    /// form; returns the spans the gazetteer took.
+    fn match_paragraph(
+        &self,
+        i: usize,
+        matching: &str,
+        found: &mut Vec<Found>,
+    ) -> Vec<(usize, usize)> {
+        let before = found.len();
+        self.gazetteer_matches(i, matching, found);
+        let taken: Vec<(usize, usize)> = found[before..].iter().map(|f| (f.start, f.end)).collect();
+        if self.rules {
+            self.title_rules(i, matching, &taken, found);
+        }
+        taken
+    }
+
     /// Finds the entities of an article.
     pub fn find(&self, article: &Article) -> (Vec<Entity>, usize) {
         let mut found: Vec<Found> = Vec::new();
         let mut maps = Vec::with_capacity(article.paragraphs.len());
         let mut english: Vec<Found> = Vec::new();
         for (i, paragraph) in article.paragraphs.iter().enumerate() {
-            let map = MatchingMap::new(&paragraph.text);
+            // Match on the matching form the arabic normalizer filled; the
+            // offset map back into the display text is built only for a
+            // paragraph where something matched, and checked against it.
             let before = found.len();
-            self.gazetteer_matches(i, &map.text, &mut found);
-            if self.rules {
-                let taken: Vec<(usize, usize)> =
-                    found[before..].iter().map(|f| (f.start, f.end)).collect();
-                self.title_rules(i, &map.text, &taken, &mut found);
-                let display_taken: Vec<(usize, usize)> =
-                    taken.iter().map(|&(s, e)| map.source_range(s, e)).collect();
-                if paragraph.text.bytes().any(|b| b.is_ascii_uppercase()) {
-                    self.english_rules(i, &paragraph.text, &display_taken, &mut english);
+            let mut map = paragraph
+                .matching
+                .is_empty()
+                .then(|| MatchingMap::new(&paragraph.text));
+            let matching = map
+                .as_ref()
+                .map_or(paragraph.matching.as_str(), |m| &m.text);
+            let mut taken = self.match_paragraph(i, matching, &mut found);
+            if found.len() > before && map.is_none() {
+                let built = MatchingMap::new(&paragraph.text);
+                if built.text != paragraph.matching {
+                    // A stale matching form: match again on the fresh one.
+                    found.truncate(before);
+                    taken = self.match_paragraph(i, &built.text, &mut found);
                 }
+                map = Some(built);
+            }
+            if self.rules && paragraph.text.bytes().any(|b| b.is_ascii_uppercase()) {
+                let display_taken: Vec<(usize, usize)> = match &map {
+                    Some(map) => taken.iter().map(|&(s, e)| map.source_range(s, e)).collect(),
+                    None => Vec::new(),
+                };
+                self.english_rules(i, &paragraph.text, &display_taken, &mut english);
             }
             maps.push(map);
         }
@@ -623,7 +655,10 @@ impl Entities {
             let (start, end) = if f.in_display {
                 (f.start, f.end)
             } else {
-                maps[f.paragraph].source_range(f.start, f.end)
+                maps[f.paragraph]
+                    .as_ref()
+                    .expect("a paragraph with a match has its map")
+                    .source_range(f.start, f.end)
             };
             if start >= end {
                 continue;

@@ -23,7 +23,7 @@
 
 #![allow(clippy::needless_range_loop)] // parallel per-line arrays read best by index
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::LazyLock;
 
 use crate::phrases::{self, Chrome};
@@ -559,8 +559,7 @@ fn headline_anchors(lines: &[Line]) -> Vec<usize> {
     if first.hard.is_some() || first.words < 3 {
         return Vec::new();
     }
-    let first_set: std::collections::HashSet<&str> =
-        first.folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let first_set: HashSet<&str> = first.folded.split(' ').filter(|w| !w.is_empty()).collect();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate().skip(1) {
         if l.hard.is_some() || l.words < 3 || l.words > 40 || l.terminal {
@@ -589,7 +588,7 @@ fn weight(c: Class, l: &Line, opts: &Options) -> f64 {
 
 /// Token set overlap of `a` with `b`, relative to `a`'s tokens.
 fn overlap(a: &str, b: &str) -> f64 {
-    let bt: std::collections::HashSet<&str> = b.split(' ').filter(|w| !w.is_empty()).collect();
+    let bt: HashSet<&str> = b.split(' ').filter(|w| !w.is_empty()).collect();
     let at: Vec<&str> = a.split(' ').filter(|w| !w.is_empty()).collect();
     if at.is_empty() {
         return 0.0;

@@ -8,7 +8,8 @@
 //! ever matched (see the callers in `extract.rs`): a long prose paragraph that
 //! happens to say "subscribe" is never treated as chrome.
 
-use std::collections::HashSet;
+use aho_corasick::AhoCorasick;
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::LazyLock;
 
 /// What a chrome line is, used to build the human-readable removal reason.
@@ -924,7 +925,24 @@ const CONTAINS: &[(Chrome, &[&str])] = &[
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
+    let push = |out: &mut String, c: char, space: &mut bool| {
+        if *space && !out.is_empty() {
+            out.push(' ');
+        }
+        *space = false;
+        out.push(c);
+    };
     for c in s.chars() {
+        // Fast paths for the common scripts: ASCII and the Arabic letters
+        // (which have no case); everything else takes the Unicode tables.
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                push(&mut out, c.to_ascii_lowercase(), &mut space);
+            } else {
+                space = true;
+            }
+            continue;
+        }
         let c = match c {
             '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' | '\u{06D6}'..='\u{06ED}' => continue,
             'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
@@ -934,13 +952,12 @@ pub fn fold(s: &str) -> String {
             'ئ' => 'ي',
             _ => c,
         };
-        if c.is_alphanumeric() {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
+        if matches!(c, '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' | '\u{0660}'..='\u{0669}')
+        {
+            push(&mut out, c, &mut space);
+        } else if c.is_alphanumeric() {
             for l in c.to_lowercase() {
-                out.push(l);
+                push(&mut out, l, &mut space);
             }
         } else {
             space = true;
@@ -954,14 +971,17 @@ pub fn fold(s: &str) -> String {
 }
 
 struct Tables {
-    exact: std::collections::HashMap<String, Chrome>,
-    prefix: std::collections::HashMap<String, Chrome>,
+    exact: HashMap<String, Chrome>,
+    prefix: HashMap<String, Chrome>,
     max_prefix_words: usize,
+    /// Contains-phrases in list order (earlier ones win), and one automaton
+    /// over all of them so a line is scanned once, not once per phrase.
     contains: Vec<(String, Chrome)>,
+    contains_automaton: AhoCorasick,
 }
 
 static TABLES: LazyLock<Tables> = LazyLock::new(|| {
-    let mut exact = std::collections::HashMap::new();
+    let mut exact = HashMap::new();
     for (cat, list) in EXACT {
         for p in *list {
             let f = fold(p);
@@ -970,7 +990,7 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
             }
         }
     }
-    let mut prefix = std::collections::HashMap::new();
+    let mut prefix = HashMap::new();
     let mut max_prefix_words = 0;
     for (cat, list) in PREFIX {
         for p in *list {
@@ -990,11 +1010,14 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
             }
         }
     }
+    let contains_automaton = AhoCorasick::new(contains.iter().map(|(p, _)| p))
+        .expect("the contains phrases build an automaton");
     Tables {
         exact,
         prefix,
         max_prefix_words,
         contains,
+        contains_automaton,
     }
 });
 
@@ -1046,15 +1069,17 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
             return Some(*c);
         }
     }
-    for (p, c) in &t.contains {
-        if words > max_words {
-            break;
-        }
-        if contains_words(folded, p) {
-            return Some(*c);
-        }
-    }
-    None
+    // The first phrase in list order found on word boundaries.
+    let bytes = folded.as_bytes();
+    t.contains_automaton
+        .find_overlapping_iter(folded)
+        .filter(|m| {
+            (m.start() == 0 || bytes[m.start() - 1] == b' ')
+                && (m.end() == bytes.len() || bytes[m.end()] == b' ')
+        })
+        .map(|m| m.pattern().as_usize())
+        .min()
+        .map(|i| t.contains[i].1)
 }
 
 /// "167 comments", "Top rated comments", "التعليقات (3)": comment widgets.
@@ -1295,22 +1320,6 @@ fn is_cookie_notice(folded: &str) -> bool {
         }
     }
     cookie && site && n <= 120
-}
-
-/// `hay` contains `needle` on word boundaries (both already folded).
-fn contains_words(hay: &str, needle: &str) -> bool {
-    let mut start = 0;
-    while let Some(pos) = hay[start..].find(needle) {
-        let a = start + pos;
-        let b = a + needle.len();
-        let left_ok = a == 0 || hay.as_bytes()[a - 1] == b' ';
-        let right_ok = b == hay.len() || hay.as_bytes()[b] == b' ';
-        if left_ok && right_ok {
-            return true;
-        }
-        start = a + hay[a..].chars().next().map_or(1, char::len_utf8);
-    }
-    false
 }
 
 #[cfg(test)]

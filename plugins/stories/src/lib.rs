@@ -23,7 +23,9 @@
 //! whose scans are capped, so the cost per article stays flat.
 #![forbid(unsafe_code)]
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt};
 use std::sync::Mutex;
 
 use akhbar_arabic_text::{is_stopword, matching, stem, word_ranges};

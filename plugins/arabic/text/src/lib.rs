@@ -116,6 +116,15 @@ fn strip_invisible(text: &str, stats: &mut DisplayStats) -> String {
     out
 }
 
+/// Characters that NFKC leaves alone whatever surrounds them: ASCII, the
+/// Arabic letters and digits and the Arabic comma, semicolon and question
+/// mark (starters with no decomposition that compose with nothing). A line
+/// made of these alone skips the Unicode tables, which is most news text.
+fn nfkc_stable(c: char) -> bool {
+    c.is_ascii()
+        || matches!(c, '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' | '\u{0660}'..='\u{0669}' | '\u{060C}' | '\u{061B}' | '\u{061F}')
+}
+
 /// The display form of `text` (see the crate docs).
 pub fn display(text: &str) -> String {
     display_with_stats(text).0
@@ -128,7 +137,7 @@ pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
     // NFKC can produce tatweel (U+FE71 → U+0640 U+064B) and removing a
     // character can let NFKC compose again: repeat until nothing changes.
     for _ in 0..4 {
-        if is_nfkc_quick(current.chars()) == IsNormalized::Yes {
+        if current.chars().all(nfkc_stable) || is_nfkc_quick(current.chars()) == IsNormalized::Yes {
             break;
         }
         let composed: String = current.nfkc().collect();
