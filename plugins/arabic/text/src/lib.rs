@@ -133,6 +133,13 @@ pub fn display(text: &str) -> String {
 /// The display form of `text` and what changed.
 pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
     let mut stats = DisplayStats::default();
+    // Most lines hold only characters that no step but whitespace folding
+    // touches (no invisible, no tatweel, nothing NFKC changes): one pass.
+    if text.chars().all(nfkc_stable) {
+        let folded = fold_whitespace(text);
+        stats.whitespace = folded != text;
+        return (folded, stats);
+    }
     let mut current = strip_invisible(text, &mut stats);
     // NFKC can produce tatweel (U+FE71 → U+0640 U+064B) and removing a
     // character can let NFKC compose again: repeat until nothing changes.
@@ -147,17 +154,23 @@ pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
         stats.nfkc = true;
         current = strip_invisible(&composed, &mut stats);
     }
-    let mut folded = String::with_capacity(current.len());
-    for word in current.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+    let folded = fold_whitespace(&current);
+    if folded != current {
+        stats.whitespace = true;
+    }
+    (folded, stats)
+}
+
+/// Runs of whitespace become one space; none at either end.
+fn fold_whitespace(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
         if !folded.is_empty() {
             folded.push(' ');
         }
         folded.push_str(word);
     }
-    if folded != current {
-        stats.whitespace = true;
-    }
-    (folded, stats)
+    folded
 }
 
 /// Whether `c` is a letter or digit for tokenizing (after folding).
