@@ -80,10 +80,44 @@ impl Normalizer for ScrapedPage {
 
         // Lines this site repeats on other pages go first; the extractor
         // then sees the rest, and its indices are mapped back.
-        let learned = self.memory.observe(&article.site, &matching);
-        let mut is_learned = vec![false; texts.len()];
-        for line in &learned {
-            is_learned[line.index] = true;
+        let mut learned = self.memory.observe(&article.site, &matching);
+        let extract_rest = |learned: &[site_memory::Learned]| {
+            let mut is_learned = vec![false; texts.len()];
+            for line in learned {
+                is_learned[line.index] = true;
+            }
+            let rest: Vec<usize> = (0..texts.len()).filter(|&i| !is_learned[i]).collect();
+            let rest_texts: Vec<&str> = rest.iter().map(|&i| texts[i]).collect();
+            let rest_matching: Vec<&str> = rest.iter().map(|&i| matching[i]).collect();
+            let mut extraction = extract::extract(
+                &rest_texts,
+                has_matching.then_some(rest_matching.as_slice()),
+                &self.options,
+            );
+            extraction.title = extraction.title.map(|i| rest[i]);
+            for kept in &mut extraction.kept {
+                kept.index = rest[kept.index];
+            }
+            for removed in &mut extraction.removed {
+                removed.index = rest[removed.index];
+            }
+            extraction
+        };
+        let mut extraction = extract_rest(&learned);
+        if extraction.kept.is_empty() && !learned.is_empty() {
+            // The site's other pages carry this page's own text (an article
+            // republished or updated under a new address): learning would
+            // leave nothing, so this page is judged on its own.
+            article.provenance.push(Self::provenance(
+                "normalizer",
+                format!(
+                    "kept {} lines seen on other pages of {}: without them no article would be left",
+                    learned.len(),
+                    article.site
+                ),
+            ));
+            learned.clear();
+            extraction = extract_rest(&learned);
         }
         for line in learned.iter().take(MAX_REMOVALS_LISTED) {
             article.provenance.push(Self::provenance(
@@ -105,21 +139,6 @@ impl Normalizer for ScrapedPage {
                     learned.len() - MAX_REMOVALS_LISTED
                 ),
             ));
-        }
-        let rest: Vec<usize> = (0..texts.len()).filter(|&i| !is_learned[i]).collect();
-        let rest_texts: Vec<&str> = rest.iter().map(|&i| texts[i]).collect();
-        let rest_matching: Vec<&str> = rest.iter().map(|&i| matching[i]).collect();
-        let mut extraction = extract::extract(
-            &rest_texts,
-            has_matching.then_some(rest_matching.as_slice()),
-            &self.options,
-        );
-        extraction.title = extraction.title.map(|i| rest[i]);
-        for kept in &mut extraction.kept {
-            kept.index = rest[kept.index];
-        }
-        for removed in &mut extraction.removed {
-            removed.index = rest[removed.index];
         }
 
         // An article that already has a title (a second pass, or a source
@@ -264,6 +283,31 @@ mod tests {
             .normalize(page("other.example", &[story(9)[0].as_str(), PROMO]))
             .unwrap();
         assert!(body(&other).contains(&PROMO));
+    }
+
+    #[test]
+    fn a_short_paragraph_article_the_site_republishes_is_never_lost() {
+        // Paragraphs under the memory's long-line limit, the same on every
+        // page of the site (an article republished under new addresses):
+        // learning them would leave nothing, so the page keeps its article.
+        let article = [
+            "The council met on Tuesday and voted on the budget for next year.",
+            "The mayor said the money would fund new schools and roads.",
+            "Opposition members said the plan raised taxes too far.",
+        ];
+        let plugin = ScrapedPage::new(&Config::new(b"")).unwrap();
+        for copy in 0..4 {
+            let out = plugin
+                .normalize(page("news.example", &article))
+                .unwrap_or_else(|e| panic!("copy {copy} was rejected: {e}"));
+            assert_eq!(body(&out), article, "copy {copy}");
+            if copy >= 2 {
+                assert!(out.provenance.iter().any(|p| {
+                    p.action
+                        .starts_with("kept 3 lines seen on other pages of news.example")
+                }));
+            }
+        }
     }
 
     #[test]
