@@ -117,12 +117,17 @@ fn strip_invisible(text: &str, stats: &mut DisplayStats) -> String {
 }
 
 /// Characters that NFKC leaves alone whatever surrounds them: ASCII, the
-/// Arabic letters and digits and the Arabic comma, semicolon and question
-/// mark (starters with no decomposition that compose with nothing). A line
+/// Arabic letters, digits and punctuation, guillemets, dashes and curly
+/// quotes (starters with no decomposition that compose with nothing). A line
 /// made of these alone skips the Unicode tables, which is most news text.
 fn nfkc_stable(c: char) -> bool {
     c.is_ascii()
-        || matches!(c, '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' | '\u{0660}'..='\u{0669}' | '\u{060C}' | '\u{061B}' | '\u{061F}')
+        || matches!(c,
+            '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' // Arabic letters
+            | '\u{0660}'..='\u{066D}' // Arabic-Indic digits, ٪ ٫ ٬ ٭
+            | '\u{060C}' | '\u{061B}' | '\u{061F}' // ، ؛ ؟
+            | '\u{00AB}' | '\u{00BB}' | '\u{00B0}' | '\u{00A9}' | '\u{00AE}' // « » ° © ®
+            | '\u{2013}' | '\u{2014}' | '\u{2018}'..='\u{201F}' | '\u{2022}') // dashes, quotes, bullet
 }
 
 /// The display form of `text` (see the crate docs).
@@ -140,7 +145,11 @@ pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
         stats.whitespace = folded != text;
         return (folded, stats);
     }
-    let mut current = strip_invisible(text, &mut stats);
+    let mut current = if text.chars().any(|c| c == TATWEEL || is_invisible(c)) {
+        strip_invisible(text, &mut stats)
+    } else {
+        text.to_owned()
+    };
     // NFKC can produce tatweel (U+FE71 → U+0640 U+064B) and removing a
     // character can let NFKC compose again: repeat until nothing changes.
     for _ in 0..4 {
@@ -391,6 +400,26 @@ pub fn is_mostly_arabic(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass path is sound: every character it accepts is a starter
+    /// that NFKC maps to itself, so a line of them alone is already NFKC
+    /// (composition and reordering need a combining mark, which it refuses).
+    #[test]
+    fn the_fast_path_accepts_only_nfkc_stable_starters() {
+        for c in (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| nfkc_stable(c))
+        {
+            let alone = c.to_string();
+            assert_eq!(alone.nfkc().collect::<String>(), alone, "{c:?}");
+            assert_eq!(
+                unicode_normalization::char::canonical_combining_class(c),
+                0,
+                "{c:?}"
+            );
+            assert!(!is_invisible(c) && c != TATWEEL, "{c:?}");
+        }
+    }
 
     #[test]
     fn display_keeps_meaning_and_digits() {
