@@ -234,21 +234,45 @@ fn ends_terminal(s: &str) -> bool {
     it.next().is_some_and(is_sentence_mark)
 }
 
+/// A line's words that some stopword list has, each with the languages
+/// listing it: looked up once, for the page's language and the line's density.
+struct StopHits {
+    words: usize,
+    lists: Vec<&'static [u16]>,
+}
+
+fn stop_hits(folded: &str) -> StopHits {
+    let tables: &'static StopTables = &STOPWORDS;
+    let mut hits = StopHits {
+        words: 0,
+        lists: Vec::new(),
+    };
+    for w in folded.split(' ').filter(|w| !w.is_empty()) {
+        hits.words += 1;
+        if let Some(langs) = tables.words.get(w) {
+            hits.lists.push(langs.as_slice());
+        }
+    }
+    hits
+}
+
 /// Pick the page's stopword language: the list covering most of its words.
+#[cfg(test)]
 fn detect_language(lines: &[String], opts: &Options) -> Option<u16> {
+    let hits: Vec<StopHits> = lines.iter().map(|l| stop_hits(l)).collect();
+    detect_language_from(&hits, opts)
+}
+
+/// Pick the page's stopword language: the list covering most of its words.
+fn detect_language_from(lines: &[StopHits], opts: &Options) -> Option<u16> {
     let tables = &*STOPWORDS;
     let mut counts = vec![0usize; tables.names.len()];
     let mut total = 0usize;
     for l in lines {
-        for w in l.split(' ') {
-            if w.is_empty() {
-                continue;
-            }
-            total += 1;
-            if let Some(langs) = tables.words.get(w) {
-                for &li in langs {
-                    counts[li as usize] += 1;
-                }
+        total += l.words;
+        for langs in &l.lists {
+            for &li in *langs {
+                counts[li as usize] += 1;
             }
         }
     }
@@ -259,7 +283,7 @@ fn detect_language(lines: &[String], opts: &Options) -> Option<u16> {
     Some(best as u16)
 }
 
-fn features(par: &str, folded: String, lang: Option<u16>, opts: &Options) -> Line {
+fn features(par: &str, folded: String, hits: &StopHits, lang: Option<u16>, opts: &Options) -> Line {
     let mut len = 0usize;
     let mut cjk = 0usize;
     let mut digits = 0usize;
@@ -285,16 +309,12 @@ fn features(par: &str, folded: String, lang: Option<u16>, opts: &Options) -> Lin
         spaced_words
     };
     let stop = lang.map(|li| {
-        let tables = &*STOPWORDS;
-        let mut n = 0usize;
-        let mut s = 0usize;
-        for w in folded.split(' ').filter(|w| !w.is_empty()) {
-            n += 1;
-            if tables.words.get(w).is_some_and(|ls| ls.contains(&li)) {
-                s += 1;
-            }
+        let s = hits.lists.iter().filter(|ls| ls.contains(&li)).count();
+        if hits.words == 0 {
+            0.0
+        } else {
+            s as f64 / hits.words as f64
         }
-        if n == 0 { 0.0 } else { s as f64 / n as f64 }
     });
     let terminal = ends_terminal(par);
     let last = par.chars().rev().find(|c| !c.is_whitespace());
@@ -603,18 +623,26 @@ fn overlap(a: &str, b: &str) -> f64 {
 /// and duplicate detection (the paragraphs themselves when `None`).
 pub fn extract(paragraphs: &[&str], matching: Option<&[&str]>, opts: &Options) -> Extraction {
     let n = paragraphs.len();
-    if n == 0 {
-        return Extraction::default();
-    }
     let matching = matching.filter(|m| m.len() == n);
     let folded: Vec<String> = (0..n)
         .map(|i| phrases::fold(matching.map_or(paragraphs[i], |m| m[i])))
         .collect();
-    let lang = detect_language(&folded, opts);
+    extract_folded(paragraphs, folded, opts)
+}
+
+/// [`extract`] with each line's [`phrases::fold`] of its matching form
+/// already made (the plugin folds once for the site memory and for this).
+pub fn extract_folded(paragraphs: &[&str], folded: Vec<String>, opts: &Options) -> Extraction {
+    let n = paragraphs.len();
+    if n == 0 || folded.len() != n {
+        return Extraction::default();
+    }
+    let hits: Vec<StopHits> = folded.iter().map(|f| stop_hits(f)).collect();
+    let lang = detect_language_from(&hits, opts);
     let mut lines: Vec<Line> = folded
         .into_iter()
         .enumerate()
-        .map(|(i, f)| features(paragraphs[i], f, lang, opts))
+        .map(|(i, f)| features(paragraphs[i], f, &hits[i], lang, opts))
         .collect();
 
     // Hard reasons: ad markers and chrome phrases.
@@ -941,11 +969,12 @@ fn find_title(
 pub fn debug_lines(paragraphs: &[&str], opts: &Options) -> Vec<String> {
     let n = paragraphs.len();
     let folded: Vec<String> = paragraphs.iter().map(|p| phrases::fold(p)).collect();
-    let lang = detect_language(&folded, opts);
+    let hits: Vec<StopHits> = folded.iter().map(|f| stop_hits(f)).collect();
+    let lang = detect_language_from(&hits, opts);
     let lines: Vec<Line> = folded
         .into_iter()
         .enumerate()
-        .map(|(i, f)| features(paragraphs[i], f, lang, opts))
+        .map(|(i, f)| features(paragraphs[i], f, &hits[i], lang, opts))
         .collect();
     let th = stop_thresholds(&lines, opts);
     let init: Vec<Class> = lines.iter().map(|l| initial_class(l, opts, th)).collect();

@@ -72,7 +72,6 @@ impl Normalizer for ScrapedPage {
     fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
         let paragraphs = std::mem::take(&mut article.paragraphs);
         let texts: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
-        let has_matching = paragraphs.iter().any(|p| !p.matching.is_empty());
         let matching: Vec<&str> = paragraphs
             .iter()
             .map(akhbar_plugin_sdk::matching_text)
@@ -80,7 +79,10 @@ impl Normalizer for ScrapedPage {
 
         // Lines this site repeats on other pages go first; the extractor
         // then sees the rest, and its indices are mapped back.
-        let mut learned = self.memory.observe(&article.site, &matching);
+        // Each line folded once, for the site memory and the extractor.
+        let folded: Vec<String> = matching.iter().map(|m| phrases::fold(m)).collect();
+        let folded_refs: Vec<&str> = folded.iter().map(String::as_str).collect();
+        let mut learned = self.memory.observe_folded(&article.site, &folded_refs);
         let extract_rest = |learned: &[site_memory::Learned]| {
             let mut is_learned = vec![false; texts.len()];
             for line in learned {
@@ -88,12 +90,8 @@ impl Normalizer for ScrapedPage {
             }
             let rest: Vec<usize> = (0..texts.len()).filter(|&i| !is_learned[i]).collect();
             let rest_texts: Vec<&str> = rest.iter().map(|&i| texts[i]).collect();
-            let rest_matching: Vec<&str> = rest.iter().map(|&i| matching[i]).collect();
-            let mut extraction = extract::extract(
-                &rest_texts,
-                has_matching.then_some(rest_matching.as_slice()),
-                &self.options,
-            );
+            let rest_folded: Vec<String> = rest.iter().map(|&i| folded[i].clone()).collect();
+            let mut extraction = extract::extract_folded(&rest_texts, rest_folded, &self.options);
             extraction.title = extraction.title.map(|i| rest[i]);
             for kept in &mut extraction.kept {
                 kept.index = rest[kept.index];

@@ -64,10 +64,11 @@ struct State {
     clock: u64,
 }
 
-fn fingerprint(line: &str) -> u64 {
+/// Fingerprint of a folded line.
+fn fingerprint(folded: &str) -> u64 {
     // `DefaultHasher::new()` has fixed keys: fingerprints are stable.
     let mut hasher = DefaultHasher::new();
-    fold(line).hash(&mut hasher);
+    folded.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -92,6 +93,14 @@ impl SiteMemory {
     /// Records one document of `site` and returns its lines that are the
     /// site's chrome, judged by the documents seen before it.
     pub fn observe(&self, site: &str, lines: &[&str]) -> Vec<Learned> {
+        let folded: Vec<String> = lines.iter().map(|l| fold(l)).collect();
+        let folded: Vec<&str> = folded.iter().map(String::as_str).collect();
+        self.observe_folded(site, &folded)
+    }
+
+    /// [`SiteMemory::observe`] for lines already folded with [`fold`] (the
+    /// plugin folds each line once for the memory and the extractor).
+    pub fn observe_folded(&self, site: &str, lines: &[&str]) -> Vec<Learned> {
         if !self.options.enabled || site.is_empty() || lines.is_empty() {
             return Vec::new();
         }
