@@ -146,7 +146,7 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
                     let stop = is_stopword(&m)
                         || m.chars().count() < 2
                         || m.chars().all(|c| c.is_ascii_digit());
-                    let key = stem(&m);
+                    let key = stem(&m).into_owned();
                     let next = keys.len() as u32;
                     let id = *key_ids.entry(key.clone()).or_insert(next);
                     if id == next {

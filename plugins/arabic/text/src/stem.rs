@@ -5,8 +5,11 @@
 const AR_PREFIXES: [&str; 7] = ["وال", "بال", "كال", "فال", "لل", "ال", "و"];
 const AR_SUFFIXES: [&str; 8] = ["ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي"];
 
-/// The stem of one word in the matching form.
-pub fn stem(word: &str) -> String {
+use std::borrow::Cow;
+
+/// The stem of one word in the matching form (borrowed unless an ending is
+/// replaced, as in "ies" → "y").
+pub fn stem(word: &str) -> Cow<'_, str> {
     let arabic = word
         .chars()
         .next()
@@ -29,10 +32,10 @@ pub fn stem(word: &str) -> String {
                 w = rest;
             }
         }
-        return w.to_owned();
+        return Cow::Borrowed(w);
     }
     if !word.is_ascii() || word.len() <= 4 {
-        return word.to_owned();
+        return Cow::Borrowed(word);
     }
     for (suffix, keep) in [
         ("ies", "y"),
@@ -46,10 +49,14 @@ pub fn stem(word: &str) -> String {
             && rest.len() >= 3
             && !word.ends_with("ss")
         {
-            return format!("{rest}{keep}");
+            return if keep.is_empty() {
+                Cow::Borrowed(rest)
+            } else {
+                Cow::Owned(format!("{rest}{keep}"))
+            };
         }
     }
-    word.to_owned()
+    Cow::Borrowed(word)
 }
 
 #[cfg(test)]
