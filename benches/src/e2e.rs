@@ -1,7 +1,7 @@
 //! The end-to-end harness: `akhbar run` throughput and memory, plugin
 //! boundary overhead (static vs dynamic in one run), scaling with document
-//! size and corpus size, the service's figures once it exists; a table on
-//! stdout and BENCHMARKS.md.
+//! size and corpus size; a table on stdout and BENCHMARKS.md (whose service
+//! and trafilatura sections, measured elsewhere, are kept).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -41,9 +41,6 @@ pub struct E2eArgs {
     /// target/bench-tiny/BENCHMARKS.md with --tiny).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Skip the service rows even when `akhbar serve` exists.
-    #[arg(long)]
-    no_service: bool,
 }
 
 /// Sizes of one run.
@@ -233,7 +230,7 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
         .bin_dir
         .clone()
         .unwrap_or_else(|| repo.join("target").join(profile));
-    // Absolute: the service children run in other folders.
+    // Absolute: children may run in other folders.
     let bin_dir = bin_dir.canonicalize().unwrap_or(bin_dir);
     let akhbar = bin_dir.join("akhbar");
     if !akhbar.is_file() {
@@ -422,14 +419,9 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
             .push(Row::throughput("seed-sized", 2, count, bytes, &run));
     }
 
-    // 6. The service.
-    report.service = if args.no_service {
-        vec![crate::service::not_measured("skipped (--no-service)")]
-    } else {
-        crate::service::measure(&akhbar, &seed_dir, plan.throughput_docs.min(2_000), &work)
-    };
-
-    // 7. Criterion's last figures, the trafilatura comparison, the plot.
+    // 6. Criterion's last figures, the service and trafilatura sections
+    // (measured by their own commands), the plot.
+    report.service = crate::report::service_section(&repo);
     report.criterion = crate::report::criterion_estimates(&repo);
     report.trafilatura = crate::report::trafilatura_section(&repo);
     let svg = if args.tiny {

@@ -11,7 +11,6 @@
 mod e2e;
 mod plot;
 mod report;
-mod service;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -12,6 +12,11 @@ use akhbar_bench::measure::{ChildRun, Machine};
 pub const TRAFILATURA_BEGIN: &str = "<!-- trafilatura:begin -->";
 /// End mark.
 pub const TRAFILATURA_END: &str = "<!-- trafilatura:end -->";
+/// Marks around the service section (issue 5; kept across harness runs,
+/// written by `cargo bench -p akhbar-server --bench service`).
+pub const SERVICE_BEGIN: &str = "<!-- service:begin -->";
+/// End mark.
+pub const SERVICE_END: &str = "<!-- service:end -->";
 
 /// One `akhbar run` measurement.
 #[derive(Debug, Clone)]
@@ -79,15 +84,6 @@ pub enum Boundary {
     },
 }
 
-/// One service figure.
-#[derive(Debug, Clone)]
-pub struct ServiceRow {
-    pub what: String,
-    pub figure: String,
-    pub rss: String,
-    pub note: String,
-}
-
 /// Everything one run measured.
 #[derive(Debug)]
 pub struct Report {
@@ -101,7 +97,8 @@ pub struct Report {
     pub boundary: Boundary,
     pub doc_scaling: Vec<DocScale>,
     pub corpus_scaling: Vec<Row>,
-    pub service: Vec<ServiceRow>,
+    /// The service section, kept from the last BENCHMARKS.md.
+    pub service: String,
     pub criterion: Option<String>,
     pub trafilatura: String,
     pub svg: PathBuf,
@@ -136,7 +133,7 @@ impl Report {
             boundary: Boundary::NotMeasured("not run".into()),
             doc_scaling: Vec::new(),
             corpus_scaling: Vec::new(),
-            service: Vec::new(),
+            service: String::new(),
             criterion: None,
             trafilatura: String::new(),
             svg: PathBuf::new(),
@@ -280,10 +277,6 @@ impl Report {
                 r.docs_per_s(),
                 r.run.rss_mib()
             );
-        }
-        let _ = writeln!(t, "\n== service");
-        for s in &self.service {
-            let _ = writeln!(t, "{:<40} {}  {}", s.what, s.figure, s.rss);
         }
         let _ = writeln!(t, "\n== bars");
         for (bar, figure, verdict) in self.bars() {
@@ -514,18 +507,11 @@ impl Report {
             );
         }
 
-        let _ = writeln!(s, "\n## Service (`akhbar serve`)\n");
         let _ = writeln!(
             s,
-            "| measurement | figure | peak RSS | note |\n|---|---|---|---|"
+            "\n{SERVICE_BEGIN}\n{}\n{SERVICE_END}",
+            self.service.trim()
         );
-        for row in &self.service {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} |",
-                row.what, row.figure, row.rss, row.note
-            );
-        }
 
         let _ = writeln!(s, "\n## Criterion benches (per stage and the ABI)\n");
         match &self.criterion {
@@ -547,6 +533,19 @@ impl Report {
         );
         s
     }
+}
+
+/// The service section of the last BENCHMARKS.md (the harness does not
+/// measure the service: `cargo bench -p akhbar-server --bench service` does,
+/// and writes that section itself).
+pub fn service_section(repo: &Path) -> String {
+    if let Ok(old) = std::fs::read_to_string(repo.join("BENCHMARKS.md"))
+        && let Some((_, rest)) = old.split_once(SERVICE_BEGIN)
+        && let Some((section, _)) = rest.split_once(SERVICE_END)
+    {
+        return section.trim().to_owned();
+    }
+    "## Service (`akhbar serve`, issue 5)\n\nNot run yet: `cargo build --release --workspace && cargo bench -p akhbar-server --bench service`.".to_owned()
 }
 
 /// The trafilatura section: from target/bench/trafilatura.md when the

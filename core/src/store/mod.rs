@@ -82,6 +82,11 @@ pub struct Written {
     pub articles: Vec<Appended>,
     /// The keys the dead letters got.
     pub dead_letter_keys: Vec<u64>,
+    /// The protobuf encoding of each article appended (duplicates left
+    /// out), with its offset, when the store has it at hand (the embedded
+    /// store does; others may leave this empty). A server hands these bytes
+    /// to live subscribers without encoding each article again.
+    pub encoded: Vec<(u64, prost::bytes::Bytes)>,
 }
 
 /// The offsets a reader may ask for: `first..next`.
@@ -126,6 +131,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// [`StoreError::OutOfRange`].
     fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, StoreError>;
 
+    /// Like [`Store::read`], with each article as its protobuf encoding (what
+    /// a Subscribe stream sends), not decoded. The default decodes and
+    /// re-encodes; a store that keeps the encoding returns it as it is.
+    fn read_encoded(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        use prost::Message as _;
+        Ok(self
+            .read(from, max)?
+            .into_iter()
+            .map(|(offset, article)| (offset, article.encode_to_vec()))
+            .collect())
+    }
+
     /// The article with this id and its offset.
     fn get(&self, id: &str) -> Result<Option<(u64, Article)>, StoreError>;
 
@@ -154,6 +171,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
     fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, StoreError> {
         (**self).read(from, max)
+    }
+    fn read_encoded(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        (**self).read_encoded(from, max)
     }
     fn get(&self, id: &str) -> Result<Option<(u64, Article)>, StoreError> {
         (**self).get(id)

@@ -123,6 +123,40 @@ impl RedbStore {
         Ok(RedbStore { db })
     }
 
+    /// Up to `max` records from `from`, each through `convert`.
+    fn read_records<T>(
+        &self,
+        from: u64,
+        max: usize,
+        convert: impl Fn(u64, &[u8]) -> Result<T, StoreError>,
+    ) -> Result<Vec<(u64, T)>, StoreError> {
+        let txn = self.db.begin_read().map_err(backend)?;
+        let meta = txn.open_table(META).map_err(backend)?;
+        let first = meta
+            .get(FIRST_OFFSET)
+            .map_err(backend)?
+            .map_or(0, |v| v.value());
+        let next = meta
+            .get(NEXT_OFFSET)
+            .map_err(backend)?
+            .map_or(0, |v| v.value());
+        if from < first || from > next {
+            return Err(StoreError::OutOfRange {
+                requested: from,
+                first,
+                next,
+            });
+        }
+        let articles = txn.open_table(ARTICLES).map_err(backend)?;
+        let mut out = Vec::with_capacity(max.min(1024));
+        for entry in articles.range(from..).map_err(backend)?.take(max) {
+            let (offset, record) = entry.map_err(backend)?;
+            let offset = offset.value();
+            out.push((offset, convert(offset, record.value())?));
+        }
+        Ok(out)
+    }
+
     fn remove_oldest(
         &self,
         mut should_remove: impl FnMut(u64, u64, u64) -> bool,
@@ -212,6 +246,13 @@ impl Store for RedbStore {
                 articles.insert(next, record.as_slice()).map_err(backend)?;
                 ids.insert(article.id.as_str(), next).map_err(backend)?;
                 bytes += record.len() as u64;
+                // The record's tail is the article's encoding: kept, not
+                // re-encoded, for the caller.
+                let header = split_record(next, &record)?;
+                let start = record.len() - header.2.len();
+                written
+                    .encoded
+                    .push((next, prost::bytes::Bytes::from(record).slice(start..)));
                 written.articles.push(Appended {
                     id: article.id.clone(),
                     offset: next,
@@ -244,31 +285,14 @@ impl Store for RedbStore {
     }
 
     fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, StoreError> {
-        let txn = self.db.begin_read().map_err(backend)?;
-        let meta = txn.open_table(META).map_err(backend)?;
-        let first = meta
-            .get(FIRST_OFFSET)
-            .map_err(backend)?
-            .map_or(0, |v| v.value());
-        let next = meta
-            .get(NEXT_OFFSET)
-            .map_err(backend)?
-            .map_or(0, |v| v.value());
-        if from < first || from > next {
-            return Err(StoreError::OutOfRange {
-                requested: from,
-                first,
-                next,
-            });
-        }
-        let articles = txn.open_table(ARTICLES).map_err(backend)?;
-        let mut out = Vec::with_capacity(max.min(1024));
-        for entry in articles.range(from..).map_err(backend)?.take(max) {
-            let (offset, record) = entry.map_err(backend)?;
-            let offset = offset.value();
-            out.push((offset, decode_article(offset, record.value())?));
-        }
-        Ok(out)
+        self.read_records(from, max, decode_article)
+    }
+
+    fn read_encoded(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        // The record's tail is the article's encoding: copied, not decoded.
+        self.read_records(from, max, |offset, record| {
+            Ok(split_record(offset, record)?.2.to_vec())
+        })
     }
 
     fn get(&self, id: &str) -> Result<Option<(u64, Article)>, StoreError> {

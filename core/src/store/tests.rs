@@ -40,6 +40,20 @@ fn appends_with_increasing_offsets_and_stores_an_id_once() {
         .map(|a| (a.offset, a.duplicate))
         .collect();
     assert_eq!(offsets, [(0, false), (1, false), (0, true)]);
+    // The encodings of the two appended articles (not of the duplicate).
+    let encoded: Vec<_> = written
+        .encoded
+        .iter()
+        .map(|(offset, bytes)| {
+            (
+                *offset,
+                <Article as prost::Message>::decode(bytes.as_ref())
+                    .unwrap()
+                    .id,
+            )
+        })
+        .collect();
+    assert_eq!(encoded, [(0, "a".to_owned()), (1, "b".to_owned())]);
     let again = store
         .write(&batch(vec![article("b", "2"), article("c", "3")]))
         .unwrap();
@@ -58,6 +72,21 @@ fn appends_with_increasing_offsets_and_stores_an_id_once() {
     ));
     assert_eq!(store.get("c").unwrap().unwrap().0, 2);
     assert!(store.get("zz").unwrap().is_none());
+    // The encoded read gives the same articles, as their encoding.
+    let encoded = store.read_encoded(0, 10).unwrap();
+    let decoded = store.read(0, 10).unwrap();
+    assert_eq!(encoded.len(), 3);
+    for ((o1, bytes), (o2, article)) in encoded.iter().zip(&decoded) {
+        assert_eq!(o1, o2);
+        assert_eq!(
+            <Article as prost::Message>::decode(bytes.as_slice()).unwrap(),
+            *article
+        );
+    }
+    assert!(matches!(
+        store.read_encoded(4, 10),
+        Err(StoreError::OutOfRange { .. })
+    ));
 }
 
 #[test]

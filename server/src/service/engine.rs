@@ -11,7 +11,9 @@ use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use akhbar_core::store::{LogBounds, Store, StoreError, WriteBatch, Written};
-use akhbar_core::{Article, DeadLetter, Outcome, Pipeline, PluginInfo, RawDocument};
+use akhbar_core::{DeadLetter, Outcome, Pipeline, PluginInfo, RawDocument};
+use prost::Message as _;
+use prost::bytes::Bytes;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 use super::error::ServiceError;
@@ -47,17 +49,18 @@ impl Default for EngineOptions {
     }
 }
 
-/// The newest articles this process stored, decoded once and shared by
-/// every live subscriber (so N subscribers do not read and decode each
-/// article N times). Bounded; a subscriber behind it reads the store.
+/// The newest articles this process stored, encoded once and shared by
+/// every live subscriber (so N subscribers do not read, decode and encode
+/// each article N times: they send the same bytes). Bounded; a subscriber
+/// behind it reads the store.
 #[derive(Debug)]
 struct LiveCache {
     capacity: usize,
-    entries: RwLock<VecDeque<(u64, Arc<Article>)>>,
+    entries: RwLock<VecDeque<(u64, Bytes)>>,
 }
 
 impl LiveCache {
-    fn push(&self, items: Vec<(u64, Article)>) {
+    fn push(&self, items: Vec<(u64, Bytes)>) {
         if self.capacity == 0 || items.is_empty() {
             return;
         }
@@ -66,7 +69,7 @@ impl LiveCache {
             if entries.back().is_some_and(|(last, _)| *last >= offset) {
                 entries.clear();
             }
-            entries.push_back((offset, Arc::new(article)));
+            entries.push_back((offset, article));
             while entries.len() > self.capacity {
                 entries.pop_front();
             }
@@ -74,14 +77,14 @@ impl LiveCache {
     }
 
     /// Consecutive articles from `from`, or nothing if `from` is not cached.
-    fn read(&self, from: u64, max: usize) -> Vec<(u64, Arc<Article>)> {
+    fn read(&self, from: u64, max: usize) -> Vec<(u64, Bytes)> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let start = entries.partition_point(|(offset, _)| *offset < from);
         (from..)
             .zip(entries.range(start..))
             .take(max)
             .take_while(|(expected, (offset, _))| offset == expected)
-            .map(|(_, (offset, article))| (*offset, Arc::clone(article)))
+            .map(|(_, (offset, article))| (*offset, article.clone()))
             .collect()
     }
 }
@@ -297,26 +300,23 @@ impl Engine {
         self.inner.subscribers.load(Ordering::Relaxed)
     }
 
-    /// Reads `max` stored articles from `from`.
-    pub async fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, ServiceError> {
-        self.with_store(move |s| s.read(from, max)).await
-    }
-
-    /// Like [`Engine::read`], from the live cache when it has `from`.
-    pub async fn read_shared(
+    /// Like [`Engine::read`], each article as its protobuf encoding (what a
+    /// Subscribe stream sends): from the live cache when it has `from`,
+    /// else from the store, without decoding.
+    pub async fn read_encoded(
         &self,
         from: u64,
         max: usize,
-    ) -> Result<Vec<(u64, Arc<Article>)>, ServiceError> {
+    ) -> Result<Vec<(u64, Bytes)>, ServiceError> {
         let cached = self.inner.live.read(from, max);
         if !cached.is_empty() {
             return Ok(cached);
         }
         Ok(self
-            .read(from, max)
+            .with_store(move |s| s.read_encoded(from, max))
             .await?
             .into_iter()
-            .map(|(offset, article)| (offset, Arc::new(article)))
+            .map(|(offset, bytes)| (offset, Bytes::from(bytes)))
             .collect())
     }
 }
@@ -338,6 +338,7 @@ fn writer(
                 Err(_) => break,
             }
         }
+
         let mut batch = WriteBatch::default();
         let mut counts = Vec::with_capacity(group.len());
         for job in &mut group {
@@ -349,14 +350,25 @@ fn writer(
                 .append(&mut job.batch.resolved_dead_letters);
         }
         match store.write(&batch) {
-            Ok(written) => {
-                let fresh = std::mem::take(&mut batch.articles)
-                    .into_iter()
-                    .zip(&written.articles)
-                    .filter(|(_, appended)| !appended.duplicate)
-                    .map(|(article, appended)| (appended.offset, article))
-                    .collect();
-                live.push(fresh);
+            Ok(mut written) => {
+                if live.capacity > 0 {
+                    // The store's own encoding when it gives it (no second
+                    // encoding of each article on the writer's thread).
+                    let fresh = if written.encoded.is_empty() {
+                        batch
+                            .articles
+                            .iter()
+                            .zip(&written.articles)
+                            .filter(|(_, appended)| !appended.duplicate)
+                            .map(|(article, appended)| {
+                                (appended.offset, Bytes::from(article.encode_to_vec()))
+                            })
+                            .collect()
+                    } else {
+                        std::mem::take(&mut written.encoded)
+                    };
+                    live.push(fresh);
+                }
                 if let Ok(bounds) = store.bounds() {
                     latest.send_if_modified(|next| {
                         let changed = *next != bounds.next;
@@ -370,6 +382,7 @@ fn writer(
                     let _ = job.reply.send(Ok(Written {
                         articles: articles.by_ref().take(n_articles).collect(),
                         dead_letter_keys: keys.by_ref().take(n_dead).collect(),
+                        encoded: Vec::new(),
                     }));
                 }
             }
@@ -411,20 +424,20 @@ mod tests {
         }
     }
 
-    fn offsets(items: &[(u64, Arc<Article>)]) -> Vec<u64> {
+    fn offsets(items: &[(u64, Bytes)]) -> Vec<u64> {
         items.iter().map(|(o, _)| *o).collect()
     }
 
     #[test]
     fn the_live_cache_serves_consecutive_offsets_only() {
         let live = cache(4);
-        live.push((0..6).map(|o| (o, Article::default())).collect());
+        live.push((0..6).map(|o| (o, Bytes::new())).collect());
         assert_eq!(offsets(&live.read(0, 10)), Vec::<u64>::new(), "evicted");
         assert_eq!(offsets(&live.read(3, 10)), [3, 4, 5]);
         assert_eq!(offsets(&live.read(2, 2)), [2, 3]);
         assert!(live.read(6, 10).is_empty());
         // Another writer took 6 and 7: the gap is read from the store.
-        live.push(vec![(8, Article::default())]);
+        live.push(vec![(8, Bytes::new())]);
         assert_eq!(offsets(&live.read(4, 10)), [4, 5]);
         assert!(live.read(6, 10).is_empty());
         assert_eq!(offsets(&live.read(8, 10)), [8]);

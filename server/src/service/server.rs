@@ -5,7 +5,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use akhbar_proto::v1::admin_server::AdminServer;
-use akhbar_proto::v1::articles_server::ArticlesServer;
 use akhbar_proto::v1::ingest_server::IngestServer;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_stream::Stream;
@@ -16,7 +15,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use super::admin::AdminService;
-use super::articles::ArticlesService;
+use super::articles::{ArticlesRoutes, ArticlesService};
 use super::auth::BearerAuth;
 use super::config::ServerConfig;
 use super::engine::Engine;
@@ -61,13 +60,14 @@ pub async fn assemble(engine: &Engine, config: &ServerConfig) -> anyhow::Result<
             .max_encoding_message_size(limit),
         auth,
     );
-    let articles = ArticlesServer::new(ArticlesService::new(
-        engine.clone(),
-        config.subscriber_buffer,
-        config.poll_interval(),
-    ))
-    .max_decoding_message_size(limit)
-    .max_encoding_message_size(limit);
+    let articles = ArticlesRoutes::new(
+        ArticlesService::new(
+            engine.clone(),
+            config.subscriber_buffer,
+            config.poll_interval(),
+        ),
+        limit,
+    );
 
     let (health, health_service) = tonic_health::server::health_reporter();
     for name in SERVICE_NAMES {
