@@ -171,7 +171,17 @@ pub fn detect(detector: &Detector, text: &str) -> Option<(&'static str, f32)> {
     let mut letters = 0usize;
     let mut main = 0usize;
     let wanted = coarse_script(info.script());
-    for c in text.chars().filter(|c| c.is_alphabetic()) {
+    let is_letter = |c: &char| {
+        // ASCII and Arabic letters without the Unicode tables.
+        if c.is_ascii() {
+            c.is_ascii_alphabetic()
+        } else if ('\u{0621}'..='\u{064A}').contains(c) {
+            true
+        } else {
+            c.is_alphabetic()
+        }
+    };
+    for c in text.chars().filter(is_letter) {
         letters += 1;
         if script_of(c) == wanted {
             main += 1;

@@ -955,6 +955,20 @@ pub fn fold(s: &str) -> String {
         if matches!(c, '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' | '\u{0660}'..='\u{0669}')
         {
             push(&mut out, c, &mut space);
+        } else if matches!(
+            c,
+            '\u{2000}'
+                ..='\u{206F}'
+                    | '\u{00A0}'
+                    | '\u{00AB}'
+                    | '\u{00BB}'
+                    | '\u{060C}'
+                    | '\u{061B}'
+                    | '\u{061F}'
+        ) {
+            // Spaces, dashes, quotes and guillemets, Arabic punctuation:
+            // separators, known without the Unicode tables.
+            space = true;
         } else if c.is_alphanumeric() {
             for l in c.to_lowercase() {
                 push(&mut out, l, &mut space);

@@ -273,7 +273,17 @@ fn attaches(c: char) -> bool {
 pub fn matching(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last_space = true;
-    for c in text.chars() {
+    // Runs of characters that fold to themselves are copied as one slice.
+    let mut run: Option<usize> = None;
+    for (at, c) in text.char_indices() {
+        if folds_to_itself(c) {
+            run.get_or_insert(at);
+            continue;
+        }
+        if let Some(start) = run.take() {
+            out.push_str(&text[start..at]);
+            last_space = false;
+        }
         fold_char(c, &mut |o| {
             if o == ' ' {
                 if !last_space {
@@ -286,10 +296,28 @@ pub fn matching(text: &str) -> String {
             }
         });
     }
+    if let Some(start) = run {
+        out.push_str(&text[start..]);
+    }
     if out.ends_with(' ') {
         out.pop();
     }
     out
+}
+
+/// Whether [`fold_char`] emits `c` itself: the common Arabic letters and
+/// ASCII other than capitals and whitespace.
+fn folds_to_itself(c: char) -> bool {
+    if c.is_ascii() {
+        return !(c.is_ascii_uppercase() || c.is_ascii_whitespace());
+    }
+    matches!(c,
+        '\u{0621}'
+        | '\u{0624}'
+        | '\u{0626}'..='\u{0628}'
+        | '\u{062A}'..='\u{063A}'
+        | '\u{0641}'..='\u{0648}'
+        | '\u{064A}')
 }
 
 /// A matching form with, for every one of its bytes, the byte range in the
@@ -418,6 +446,19 @@ mod tests {
                 "{c:?}"
             );
             assert!(!is_invisible(c) && c != TATWEEL, "{c:?}");
+        }
+    }
+
+    /// The slice-copy path of `matching` agrees with `fold_char`.
+    #[test]
+    fn characters_copied_as_they_are_fold_to_themselves() {
+        for c in (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| folds_to_itself(c))
+        {
+            let mut out = Vec::new();
+            fold_char(c, &mut |o| out.push(o));
+            assert_eq!(out, [c], "{c:?}");
         }
     }
 
