@@ -169,6 +169,11 @@ pub trait Normalizer: Send + Sync {
 }
 
 /// Adds metadata to an article.
+///
+/// The article an enricher receives has its body, counts, hash and id filled,
+/// but no `provenance`: the pipeline keeps the history of earlier stages
+/// aside (it can be long, and it would cross every plugin boundary) and puts
+/// it back in front of the records the enrichers add.
 pub trait Enricher: Send + Sync {
     /// Returns the article with what this enricher adds.
     fn enrich(&self, article: Article) -> Result<Article, PluginError>;
