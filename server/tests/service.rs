@@ -11,21 +11,19 @@
 
 #[path = "../src/service/mod.rs"]
 #[allow(dead_code, unused_imports)]
-mod service;
+mod under_test;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use akhbar_proto::v1::subscribe_request::Start;
 use akhbar_proto::v1::{
-    ArticleFilter, PushAck, PushRequest, RawDocument, SubscribeRequest, SubscribeResponse,
+    ArticleFilter, PushRequest, RawDocument, SubscribeRequest, SubscribeResponse,
 };
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 
-fn seeds_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds")
-}
+use crate::support::{push_all, push_request, seeds_dir};
 
 fn seeds() -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(seeds_dir())
@@ -42,33 +40,6 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
             (p.display().to_string(), content)
         })
         .collect()
-}
-
-fn push_request(uri: &str, content: Vec<u8>) -> PushRequest {
-    PushRequest {
-        client_ref: uri.to_owned(),
-        document: Some(RawDocument {
-            source_uri: uri.to_owned(),
-            content,
-            ..Default::default()
-        }),
-    }
-}
-
-/// Pushes `requests` on one stream and collects the acknowledgements.
-async fn push_all(
-    client: &mut akhbar_proto::v1::ingest_client::IngestClient<Channel>,
-    requests: Vec<PushRequest>,
-) -> Result<Vec<PushAck>, tonic::Status> {
-    let mut acks = client
-        .push(tokio_stream::iter(requests))
-        .await?
-        .into_inner();
-    let mut out = Vec::new();
-    while let Some(ack) = acks.next().await {
-        out.push(ack?);
-    }
-    Ok(out)
 }
 
 fn subscribe_from(
@@ -125,8 +96,8 @@ mod in_process {
     use tonic_health::pb::health_client::HealthClient;
     use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
 
-    use super::service::config::ServerConfig;
-    use super::service::engine::{Engine, EngineOptions};
+    use super::under_test::config::ServerConfig;
+    use super::under_test::engine::{Engine, EngineOptions};
     use super::*;
 
     /// text-dump → scraped-page: the plugins every build has.
@@ -168,7 +139,7 @@ mod in_process {
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let server_engine = engine.clone();
             let server = tokio::spawn(async move {
-                super::service::server::serve(
+                super::under_test::server::serve(
                     server_engine,
                     &config,
                     // One connection, and an incoming stream that never ends (an
@@ -862,7 +833,7 @@ mod in_process {
 
     #[tokio::test]
     async fn the_drop_folder_ingests_each_file_once() {
-        use super::service::inputs::{DropFolder, Input};
+        use super::under_test::inputs::{DropFolder, Input};
         let h = Harness::start(quick_config()).await;
         let folder = tempfile::tempdir().unwrap();
         let (_, content) = seeds().remove(0);
@@ -904,8 +875,7 @@ mod in_process {
 }
 
 mod end_to_end {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Child, Command, Stdio};
+    use std::process::Command;
 
     use akhbar_proto::v1::articles_client::ArticlesClient;
     use akhbar_proto::v1::ingest_client::IngestClient;
@@ -915,72 +885,7 @@ mod end_to_end {
 
     use super::*;
 
-    /// A running `akhbar serve` on a free port.
-    struct Server {
-        child: Child,
-        url: String,
-    }
-
-    impl Server {
-        fn start(data: &Path, extra: &[&str]) -> Server {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_akhbar"))
-                .env_remove("AKHBAR_PLUGIN_DIR")
-                .env_remove("AKHBAR_CONFIG")
-                .env_remove("AKHBAR_TOKEN")
-                .env("RUST_LOG", "error")
-                .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-                .arg(data)
-                .args(extra)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("akhbar serve starts");
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            let addr = line
-                .split_whitespace()
-                .find(|w| w.starts_with("127.0.0.1:"))
-                .unwrap_or_else(|| panic!("no address in {line:?}"));
-            Server {
-                child,
-                url: format!("http://{addr}"),
-            }
-        }
-
-        async fn channel(&self) -> Channel {
-            Channel::from_shared(self.url.clone())
-                .unwrap()
-                .connect()
-                .await
-                .unwrap()
-        }
-
-        /// SIGTERM, then wait; returns whether it exited with success.
-        fn stop(mut self) -> bool {
-            let status = Command::new("kill")
-                .args(["-TERM", &self.child.id().to_string()])
-                .status()
-                .unwrap();
-            assert!(status.success());
-            let deadline = std::time::Instant::now() + Duration::from_secs(20);
-            loop {
-                if let Some(status) = self.child.try_wait().unwrap() {
-                    return status.success();
-                }
-                assert!(std::time::Instant::now() < deadline, "serve did not stop");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-
-    impl Drop for Server {
-        fn drop(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+    use crate::support::Server;
 
     fn akhbar(args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_akhbar"))
@@ -995,7 +900,7 @@ mod end_to_end {
     async fn push_subscribe_restart_resume_and_filter() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let server = Server::start(&data, &[]);
+        let server = Server::start(&data, None, &[]);
         // `akhbar push` prints one acknowledgement per document.
         let seeds = seeds_dir();
         let out = akhbar(&["push", "--server", &server.url, seeds.to_str().unwrap()]);
@@ -1043,7 +948,7 @@ mod end_to_end {
         assert!(server.stop(), "a clean exit on SIGTERM");
 
         // Restart on the same data: the same five, and pushing again stores nothing new.
-        let server = Server::start(&data, &[]);
+        let server = Server::start(&data, None, &[]);
         let mut client = ArticlesClient::new(server.channel().await);
         let again = replay(&mut client, 0, ArticleFilter::default())
             .await
@@ -1163,7 +1068,7 @@ mod end_to_end {
     async fn an_acknowledged_article_survives_a_killed_process() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let mut server = Server::start(&data, &[]);
+        let server = Server::start(&data, None, &[]);
         let mut ingest = IngestClient::new(server.channel().await);
         let requests: Vec<_> = super::seeds()
             .into_iter()
@@ -1172,9 +1077,8 @@ mod end_to_end {
         let acks = push_all(&mut ingest, requests).await.unwrap();
         assert_eq!(acks.len(), 5);
         // SIGKILL right after the last acknowledgement: no chance to flush.
-        server.child.kill().unwrap();
-        server.child.wait().unwrap();
-        let server = Server::start(&data, &[]);
+        server.kill();
+        let server = Server::start(&data, None, &[]);
         let mut client = ArticlesClient::new(server.channel().await);
         let all = replay(&mut client, 0, ArticleFilter::default())
             .await
@@ -1219,6 +1123,7 @@ mod end_to_end {
         let (ca, cert, key) = tls_files(dir.path());
         let server = Server::start(
             &dir.path().join("data"),
+            None,
             &[
                 "--tls-cert",
                 cert.to_str().unwrap(),
@@ -1273,7 +1178,11 @@ mod end_to_end {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn health_is_serving_then_not_serving_on_shutdown() {
         let dir = tempfile::tempdir().unwrap();
-        let server = Server::start(&dir.path().join("data"), &["--shutdown-grace-ms", "1000"]);
+        let server = Server::start(
+            &dir.path().join("data"),
+            None,
+            &["--shutdown-grace-ms", "1000"],
+        );
         let mut health = HealthClient::new(server.channel().await);
         let check = health
             .check(HealthCheckRequest::default())
@@ -1290,7 +1199,7 @@ mod end_to_end {
             watch.next().await.unwrap().unwrap().status,
             ServingStatus::Serving as i32
         );
-        let pid = server.child.id();
+        let pid = server.pid();
         let stopper = std::thread::spawn(move || server.stop());
         let next = tokio::time::timeout(Duration::from_secs(10), watch.next())
             .await
@@ -1306,7 +1215,7 @@ mod end_to_end {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn push_without_the_token_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let server = Server::start(&dir.path().join("data"), &["--token", "s3cret"]);
+        let server = Server::start(&dir.path().join("data"), None, &["--token", "s3cret"]);
         let seeds = seeds_dir();
         let out = akhbar(&["push", "--server", &server.url, seeds.to_str().unwrap()]);
         assert!(!out.status.success());

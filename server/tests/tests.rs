@@ -5,25 +5,17 @@
 //! so build them first: `cargo build --workspace && cargo test --workspace`.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
 mod bad_input;
+mod reliability;
+mod service;
+mod support;
 
-fn akhbar() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_akhbar"));
-    command
-        .env_remove("AKHBAR_PLUGIN_DIR")
-        .env_remove("AKHBAR_CONFIG")
-        .env("RUST_LOG", "error");
-    command
-}
-
-fn seeds_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds")
-}
+use support::{akhbar, seeds_dir};
 
 fn run(args: &[&str]) -> Output {
     akhbar().args(args).output().expect("akhbar runs")
