@@ -139,11 +139,13 @@ impl Normalizer for ScrapedPage {
             ));
         }
 
-        // An article that already has a title (a second pass, or a source
-        // that knows it) keeps it; a different headline-like line found now
-        // is a heading of the body, not a second title.
+        // An article that already has a title (a source that knows it), or
+        // that this plugin already extracted (a second pass), keeps its
+        // title; a different headline-like line found now is a heading of
+        // the body, not a new title.
+        let second_pass = article.provenance.iter().any(|p| p.plugin == Self::NAME);
         if let Some(title) = extraction.title
-            && !article.title.is_empty()
+            && (second_pass || !article.title.is_empty())
             && article.title != texts[title]
         {
             extraction.title = None;
@@ -306,6 +308,21 @@ mod tests {
                 }));
             }
         }
+    }
+
+    /// Found by `cargo fuzz run scraped_page`: a first pass that took no
+    /// title (its headline was repeated, and the repeat dropped) must not
+    /// take one on a second pass, when the repeat is gone.
+    #[test]
+    fn a_second_pass_takes_no_title_the_first_did_not() {
+        let headline = format!("b\u{3}y{}\u{2}", "\u{0}".repeat(78));
+        let lines = [headline.as_str(), "b\u{3}y\u{2}", "\u{2}"];
+        let plugin = ScrapedPage::new(&Config::new(br#"{"learn": {"enabled": false}}"#)).unwrap();
+        let first = plugin.normalize(page("", &lines)).unwrap();
+        assert_eq!(first.title, "");
+        let second = plugin.normalize(first.clone()).unwrap();
+        assert_eq!(second.title, first.title);
+        assert_eq!(body(&second), body(&first));
     }
 
     #[test]
