@@ -1,5 +1,5 @@
 //! Any text as a page through scraped-page: never a panic, never longer
-//! than the input, and a second pass keeps what the first kept.
+//! than the input, and a second pass leaves the article as the first made it.
 #![no_main]
 
 use akhbar_plugin_sdk::proto::{Article, Paragraph};

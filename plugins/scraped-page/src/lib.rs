@@ -70,6 +70,12 @@ fn quote(text: &str) -> String {
 
 impl Normalizer for ScrapedPage {
     fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
+        // An article this plugin already extracted is left as it is:
+        // normalizing twice equals normalizing once. (Judged again, a short
+        // line whose neighbours were removed could change its class.)
+        if article.provenance.iter().any(|p| p.plugin == Self::NAME) {
+            return Ok(article);
+        }
         let paragraphs = std::mem::take(&mut article.paragraphs);
         let texts: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
         let matching: Vec<&str> = paragraphs
@@ -139,13 +145,11 @@ impl Normalizer for ScrapedPage {
             ));
         }
 
-        // An article that already has a title (a source that knows it), or
-        // that this plugin already extracted (a second pass), keeps its
-        // title; a different headline-like line found now is a heading of
-        // the body, not a new title.
-        let second_pass = article.provenance.iter().any(|p| p.plugin == Self::NAME);
+        // An article that already has a title (a source that knows it) keeps
+        // it; a different headline-like line found now is a heading of the
+        // body, not a second title.
         if let Some(title) = extraction.title
-            && (second_pass || !article.title.is_empty())
+            && !article.title.is_empty()
             && article.title != texts[title]
         {
             extraction.title = None;
@@ -323,6 +327,24 @@ mod tests {
         let second = plugin.normalize(first.clone()).unwrap();
         assert_eq!(second.title, first.title);
         assert_eq!(body(&second), body(&first));
+    }
+
+    /// Found by `cargo fuzz run scraped_page`: on an extracted page, the
+    /// neighbours that decided a short line's fate are gone, so judging it
+    /// again could drop it. A second pass leaves the article as it is.
+    #[test]
+    fn a_second_pass_leaves_an_extracted_article_as_it_is() {
+        let text = "@\u{2}\n\u{2}+'\n'((((((\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}@\u{2}\n\u{2}+'\n'((((((\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}((((((s\u{3}84'7b\u{3}84'7b{s\u{3}85\u{3}\u{0}s((((((((((((((((((\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}((((\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}@\u{2}\n\u{2}+'\n'((((((\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}((((((s\u{3}84'7b\u{3}8(((s\u{3}84'7b\u{3}84'7b{s\u{3}85\u{3}\u{0}s((((((((((((((((((((((((((?\u{b}!!";
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let plugin = ScrapedPage::new(&Config::new(br#"{"learn": {"enabled": false}}"#)).unwrap();
+        let first = plugin.normalize(page("", &lines)).unwrap();
+        assert_eq!(body(&first).len(), 2, "the first pass keeps two lines");
+        let second = plugin.normalize(first.clone()).unwrap();
+        assert_eq!(second, first);
     }
 
     #[test]
