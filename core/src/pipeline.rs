@@ -10,13 +10,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use akhbar_plugin_sdk::PluginError;
+use prost::Message;
 
 use crate::config::StageConfig;
 use crate::host::{
     AvailablePlugin, PluginCatalog, PluginInfo, PluginKind, PluginOrigin, StageImpl,
 };
-use prost::Message;
-
 use crate::proto::{Article, DeadLetter, Provenance, RawDocument};
 use crate::{Error, PipelineConfig, article};
 
@@ -252,26 +251,30 @@ impl Doc {
         }
     }
 
-    /// The article; bytes that do not decode are `producer`'s fault, and
-    /// its counters move the document from `out` to `errors`.
+    /// The article; bytes that do not decode are `producer`'s fault.
     fn into_article(self, producer: &Stage) -> Result<Article, (&Stage, PluginError)> {
         match self {
             Doc::Article(article) => Ok(article),
-            Doc::Bytes(bytes) => decode_output(producer, &bytes).map_err(|e| {
-                producer.stats.documents_out.fetch_sub(1, Ordering::Relaxed);
-                producer.stats.errors.fetch_add(1, Ordering::Relaxed);
-                (producer, e)
-            }),
+            Doc::Bytes(bytes) => decode_output(producer, &bytes),
         }
     }
 }
 
-fn decode_output(producer: &Stage, bytes: &[u8]) -> Result<Article, PluginError> {
+/// Decodes what `producer` returned. Bytes that are not an article are its
+/// fault, found only now: its counters move the document from `out` to
+/// `errors`.
+fn decode_output<'a>(
+    producer: &'a Stage,
+    bytes: &[u8],
+) -> Result<Article, (&'a Stage, PluginError)> {
     Article::decode(bytes).map_err(|e| {
-        PluginError::failed(format!(
+        producer.stats.documents_out.fetch_sub(1, Ordering::Relaxed);
+        producer.stats.errors.fetch_add(1, Ordering::Relaxed);
+        let error = PluginError::failed(format!(
             "plugin {} returned bytes that are not an akhbar.v1.Article ({e})",
             producer.info.name
-        ))
+        ));
+        (producer, error)
     })
 }
 
@@ -324,7 +327,7 @@ fn run_stage<'a>(
                 Ok(out) => Ok(Doc::Bytes(out)),
                 // The input came straight from another library: if it does
                 // not decode, that library is at fault, not this one.
-                Err(e) if from_library => match Doc::Bytes(input.to_vec()).into_article(producer) {
+                Err(e) if from_library => match decode_output(producer, &input) {
                     Ok(_) => Err((stage, e)),
                     Err(blame) => Err(blame),
                 },
@@ -355,7 +358,7 @@ fn run_stage<'a>(
         Err((failed, _)) if std::ptr::eq(*failed, stage) => {
             stage.stats.errors.fetch_add(1, Ordering::Relaxed)
         }
-        // Blamed on the producer, whose counters `into_article` moved.
+        // Blamed on the producer, whose counters `decode_output` moved.
         Err(_) => 0,
     };
     result

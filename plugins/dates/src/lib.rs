@@ -588,22 +588,19 @@ impl Enricher for Dates {
         // Scan the matching form the arabic normalizer filled; the offset
         // map back into the display text is built only for paragraphs that
         // mention a date (most do not), and checked against it.
-        let mut maps: Vec<Option<MatchingMap>> = vec![None; article.paragraphs.len()];
-        for (i, paragraph) in article.paragraphs.iter().enumerate() {
-            let before = mentions.len();
-            if !paragraph.matching.is_empty() {
-                self.scan(i, &paragraph.matching, &mut mentions);
-                if mentions.len() == before {
-                    continue;
-                }
-            }
-            let map = MatchingMap::new(&paragraph.text);
-            if map.text != paragraph.matching {
-                mentions.truncate(before);
-                self.scan(i, &map.text, &mut mentions);
-            }
-            maps[i] = Some(map);
-        }
+        let maps: Vec<Option<MatchingMap>> = article
+            .paragraphs
+            .iter()
+            .enumerate()
+            .map(|(i, paragraph)| {
+                MatchingMap::scan_paragraph(
+                    &paragraph.text,
+                    &paragraph.matching,
+                    &mut mentions,
+                    |text, out| self.scan(i, text, out),
+                )
+            })
+            .collect();
         mentions.sort_by_key(|m| (m.paragraph, m.start));
         mentions.dedup_by(|b, a| a.paragraph == b.paragraph && b.start < a.end);
 

@@ -613,27 +613,15 @@ impl Entities {
         let mut maps = Vec::with_capacity(article.paragraphs.len());
         let mut english: Vec<Found> = Vec::new();
         for (i, paragraph) in article.paragraphs.iter().enumerate() {
-            // Match on the matching form the arabic normalizer filled; the
-            // offset map back into the display text is built only for a
-            // paragraph where something matched, and checked against it.
-            let before = found.len();
-            let mut map = paragraph
-                .matching
-                .is_empty()
-                .then(|| MatchingMap::new(&paragraph.text));
-            let matching = map
-                .as_ref()
-                .map_or(paragraph.matching.as_str(), |m| &m.text);
-            let mut taken = self.match_paragraph(i, matching, &mut found);
-            if found.len() > before && map.is_none() {
-                let built = MatchingMap::new(&paragraph.text);
-                if built.text != paragraph.matching {
-                    // A stale matching form: match again on the fresh one.
-                    found.truncate(before);
-                    taken = self.match_paragraph(i, &built.text, &mut found);
-                }
-                map = Some(built);
-            }
+            // Gazetteer and title rules on the matching form; the map back
+            // into the display text comes only with a match.
+            let mut taken = Vec::new();
+            let map = MatchingMap::scan_paragraph(
+                &paragraph.text,
+                &paragraph.matching,
+                &mut found,
+                |text, found| taken = self.match_paragraph(i, text, found),
+            );
             if self.rules && paragraph.text.bytes().any(|b| b.is_ascii_uppercase()) {
                 let display_taken: Vec<(usize, usize)> = match &map {
                     Some(map) => taken.iter().map(|&(s, e)| map.source_range(s, e)).collect(),

@@ -398,6 +398,33 @@ impl MatchingMap {
         map
     }
 
+    /// Runs `scan` over a paragraph's matching form (`matching`, as the
+    /// arabic normalizer stored it, or made from `display` when empty) and,
+    /// when `scan` pushed anything onto `out`, returns the map from those
+    /// offsets back into `display`. The map is built only then (most
+    /// paragraphs match nothing); a stored form that is not `display`'s
+    /// (stale) is replaced by a fresh one and scanned again.
+    pub fn scan_paragraph<T>(
+        display: &str,
+        matching: &str,
+        out: &mut Vec<T>,
+        mut scan: impl FnMut(&str, &mut Vec<T>),
+    ) -> Option<MatchingMap> {
+        let before = out.len();
+        if !matching.is_empty() {
+            scan(matching, out);
+            if out.len() == before {
+                return None;
+            }
+        }
+        let map = MatchingMap::new(display);
+        if map.text != matching {
+            out.truncate(before);
+            scan(&map.text, out);
+        }
+        (out.len() > before).then_some(map)
+    }
+
     /// The source byte range of the matching byte range `start..end`
     /// (`start < end`, both on character boundaries of the matching form).
     pub fn source_range(&self, start: usize, end: usize) -> (usize, usize) {
@@ -491,6 +518,32 @@ mod tests {
         let once = display(text);
         assert_eq!(display(&once), once);
         assert_eq!(once.nfkc().collect::<String>(), once);
+    }
+
+    /// A paragraph that matches nothing gets no map; a match gets one; a
+    /// stale stored form is replaced by the fresh one and scanned again.
+    #[test]
+    fn scan_paragraph_builds_the_map_only_for_a_match() {
+        let words = |text: &str, out: &mut Vec<String>| {
+            out.extend(
+                text.split(' ')
+                    .filter(|w| w.starts_with('ك'))
+                    .map(str::to_owned),
+            );
+        };
+        let mut out = Vec::new();
+        assert!(MatchingMap::scan_paragraph("بيونغ يانغ", "بيونغ يانغ", &mut out, words).is_none());
+        let map = MatchingMap::scan_paragraph("زار كيـم", "زار كيم", &mut out, words).unwrap();
+        assert_eq!(
+            (out.as_slice(), map.source_range(7, 13)),
+            (["كيم".to_owned()].as_slice(), (7, 15))
+        );
+        out.clear();
+        let map = MatchingMap::scan_paragraph("زار كيـم", "stale كذا", &mut out, words).unwrap();
+        assert_eq!(
+            (out.as_slice(), map.text.as_str()),
+            (["كيم".to_owned()].as_slice(), "زار كيم")
+        );
     }
 
     #[test]
