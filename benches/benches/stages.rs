@@ -139,7 +139,7 @@ fn bench_plugin(c: &mut Criterion, origin: &str, plugin: &AvailablePlugin, docs:
                 b.iter(|| black_box(n.normalize(doc.decoded.clone())))
             });
         } else if let Some(e) = instance.enricher() {
-            group.bench_function(id, |b| b.iter(|| black_box(e.enrich(doc.finished.clone()))));
+            group.bench_function(id, |b| b.iter(|| black_box(e.enrich(&doc.finished))));
         }
         group.finish();
     }

@@ -222,6 +222,46 @@ fn check_libraries(bin_dir: &Path, report: &mut Report) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Arguments of `akhbar-bench boundary`.
+#[derive(Debug, clap::Args)]
+pub struct BoundaryArgs {
+    /// Folder with the plugin libraries (default: target/release).
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
+    /// Seed of the generated documents.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Documents per round.
+    #[arg(long, default_value_t = 200)]
+    docs: usize,
+    /// Rounds of each pipeline (alternating).
+    #[arg(long, default_value_t = 7)]
+    rounds: usize,
+}
+
+/// Only the static-vs-dynamic measurement of the e2e run, printed as the
+/// report's section (for working on the boundary without the whole run).
+pub fn boundary_only(args: BoundaryArgs) -> anyhow::Result<()> {
+    let repo = akhbar_bench::repo_root();
+    let bin_dir = args
+        .bin_dir
+        .unwrap_or_else(|| repo.join("target").join("release"));
+    let bin_dir = bin_dir.canonicalize().unwrap_or(bin_dir);
+    let plan = Plan {
+        throughput_docs: 0,
+        mixed_docs: 0,
+        boundary_docs: args.docs,
+        boundary_rounds: args.rounds,
+        doc_sizes: Vec::new(),
+        min_cpu_per_size: Duration::ZERO,
+        corpus_sizes: Vec::new(),
+        repeats: 1,
+    };
+    let measured = boundary(&Bodies::load(&repo)?, args.seed, &bin_dir, &plan)?;
+    print!("{}", measured.markdown());
+    Ok(())
+}
+
 pub fn run(args: E2eArgs) -> anyhow::Result<()> {
     let repo = akhbar_bench::repo_root();
     let plan = Plan::new(&args)?;

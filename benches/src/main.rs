@@ -3,6 +3,7 @@
 //! ```text
 //! akhbar-bench corpus --count N --seed S --out DIR [--sizes mixed|seed|10M]
 //! akhbar-bench e2e [--tiny]
+//! akhbar-bench boundary [--docs 200 --rounds 7]
 //! ```
 //! The full run is `bash benches/run.sh` (it builds the plugins in the
 //! workspace's target dir and this binary with `--features static` in
@@ -32,6 +33,8 @@ enum Command {
     Corpus(CorpusArgs),
     /// Runs the end-to-end measurements, prints a table and writes BENCHMARKS.md.
     E2e(e2e::E2eArgs),
+    /// Only the plugin boundary: static vs dynamic pipeline, same run.
+    Boundary(e2e::BoundaryArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Corpus(args) => corpus(args),
         Command::E2e(args) => e2e::run(args),
+        Command::Boundary(args) => e2e::boundary_only(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

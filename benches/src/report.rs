@@ -357,59 +357,7 @@ impl Report {
         }
 
         let _ = writeln!(s, "\n## Plugin boundary: static vs dynamic, same run\n");
-        match &self.boundary {
-            Boundary::NotMeasured(why) => {
-                let _ = writeln!(s, "Not measured: {why}.");
-            }
-            Boundary::Measured {
-                docs,
-                rounds,
-                static_cpu,
-                dynamic_cpu,
-                static_stages,
-                dynamic_only,
-                per_stage_static,
-                per_stage_dynamic,
-            } => {
-                let overhead = 100.0 * (dynamic_cpu.as_secs_f64() - static_cpu.as_secs_f64())
-                    / dynamic_cpu.as_secs_f64().max(1e-12);
-                let _ = writeln!(
-                    s,
-                    "The embedded default pipeline built twice in one process: once from the plugin libraries (through the C ABI, as `akhbar run` does), \
-                     once with the plugins' Rust types linked in (`static` feature). Both process the same {docs} seed-sized documents on one thread, \
-                     alternating, {rounds} rounds each; figures are the median thread CPU time of a round. Both produce the same articles (checked).\n"
-                );
-                let _ = writeln!(
-                    s,
-                    "| pipeline | CPU per round | per document |\n|---|---|---|\n| static ({}) | {} | {} |\n| dynamic (all through the ABI) | {} | {} |\n| **boundary overhead** | {} | **{overhead:.1} % of pipeline time** |",
-                    static_stages.join(", "),
-                    secs(*static_cpu),
-                    secs(*static_cpu / *docs as u32),
-                    secs(*dynamic_cpu),
-                    secs(*dynamic_cpu / *docs as u32),
-                    secs(dynamic_cpu.saturating_sub(*static_cpu)),
-                );
-                if !dynamic_only.is_empty() {
-                    let _ = writeln!(
-                        s,
-                        "\nStages without a static build in akhbar-bench (dynamic in both): {}.",
-                        dynamic_only.join(", ")
-                    );
-                }
-                let _ = writeln!(
-                    s,
-                    "\nPer stage (wall time per call, from the pipeline's own counters, all rounds):\n\n| stage | static | dynamic |\n|---|---|---|"
-                );
-                for ((name, st), (_, dy)) in per_stage_static.iter().zip(per_stage_dynamic) {
-                    let _ = writeln!(
-                        s,
-                        "| {name} | {} | {} |",
-                        secs(Duration::from_nanos(*st as u64)),
-                        secs(Duration::from_nanos(*dy as u64))
-                    );
-                }
-            }
-        }
+        s.push_str(&self.boundary.markdown());
 
         let _ = writeln!(s, "\n## Scaling\n");
         let _ = writeln!(
@@ -633,4 +581,65 @@ pub fn criterion_estimates(repo: &Path) -> Option<String> {
         );
     }
     Some(t)
+}
+
+impl Boundary {
+    /// The static-vs-dynamic section of the report (without its heading).
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        match self {
+            Boundary::NotMeasured(why) => {
+                let _ = writeln!(s, "Not measured: {why}.");
+            }
+            Boundary::Measured {
+                docs,
+                rounds,
+                static_cpu,
+                dynamic_cpu,
+                static_stages,
+                dynamic_only,
+                per_stage_static,
+                per_stage_dynamic,
+            } => {
+                let overhead = 100.0 * (dynamic_cpu.as_secs_f64() - static_cpu.as_secs_f64())
+                    / dynamic_cpu.as_secs_f64().max(1e-12);
+                let _ = writeln!(
+                    s,
+                    "The embedded default pipeline built twice in one process: once from the plugin libraries (through the C ABI, as `akhbar run` does), \
+                 once with the plugins' Rust types linked in (`static` feature). Both process the same {docs} seed-sized documents on one thread, \
+                 alternating, {rounds} rounds each; figures are the median thread CPU time of a round. Both produce the same articles (checked).\n"
+                );
+                let _ = writeln!(
+                    s,
+                    "| pipeline | CPU per round | per document |\n|---|---|---|\n| static ({}) | {} | {} |\n| dynamic (all through the ABI) | {} | {} |\n| **boundary overhead** | {} | **{overhead:.1} % of pipeline time** |",
+                    static_stages.join(", "),
+                    secs(*static_cpu),
+                    secs(*static_cpu / *docs as u32),
+                    secs(*dynamic_cpu),
+                    secs(*dynamic_cpu / *docs as u32),
+                    secs(dynamic_cpu.saturating_sub(*static_cpu)),
+                );
+                if !dynamic_only.is_empty() {
+                    let _ = writeln!(
+                        s,
+                        "\nStages without a static build in akhbar-bench (dynamic in both): {}.",
+                        dynamic_only.join(", ")
+                    );
+                }
+                let _ = writeln!(
+                    s,
+                    "\nPer stage (wall time per call, from the pipeline's own counters, all rounds):\n\n| stage | static | dynamic |\n|---|---|---|"
+                );
+                for ((name, st), (_, dy)) in per_stage_static.iter().zip(per_stage_dynamic) {
+                    let _ = writeln!(
+                        s,
+                        "| {name} | {} | {} |",
+                        secs(Duration::from_nanos(*st as u64)),
+                        secs(Duration::from_nanos(*dy as u64))
+                    );
+                }
+            }
+        }
+        s
+    }
 }

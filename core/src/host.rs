@@ -22,7 +22,7 @@ use std::sync::Arc;
 use akhbar_plugin_sdk::ffi::{
     self, ABI_VERSION, AkhbarBuffer, AkhbarPluginTable, AkhbarStr, ENTRY_SYMBOL, EntryFn,
 };
-use akhbar_plugin_sdk::proto::{Article, ArticleBatch, RawDocument};
+use akhbar_plugin_sdk::proto::{Article, ArticleBatch, Enrichment, RawDocument};
 use akhbar_plugin_sdk::{Config, Enricher, Normalizer, Plugin, PluginError, Source};
 use prost::Message;
 
@@ -416,9 +416,9 @@ impl Normalizer for LibraryInstance {
 }
 
 impl Enricher for LibraryInstance {
-    fn enrich(&self, article: Article) -> Result<Article, PluginError> {
+    fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
         let out = self.call(&article.encode_to_vec())?;
-        LibraryInstance::decode(self, &out, "Article")
+        LibraryInstance::decode(self, &out, "Enrichment")
     }
 }
 

@@ -16,6 +16,7 @@ pub mod host;
 pub mod pipeline;
 pub mod store;
 
+pub use akhbar_plugin_sdk::ffi::ABI_VERSION as PLUGIN_ABI_VERSION;
 pub use akhbar_plugin_sdk::{
     Config as PluginConfig, Enricher, Normalizer, Plugin, PluginError, Source, proto,
 };

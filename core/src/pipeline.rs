@@ -16,7 +16,7 @@ use crate::config::StageConfig;
 use crate::host::{
     AvailablePlugin, PluginCatalog, PluginInfo, PluginKind, PluginOrigin, StageImpl,
 };
-use crate::proto::{Article, DeadLetter, Provenance, RawDocument};
+use crate::proto::{Article, DeadLetter, Enrichment, Provenance, RawDocument};
 use crate::{Error, PipelineConfig, article};
 
 /// Counters of one stage, safe to read while the pipeline runs.
@@ -214,11 +214,13 @@ impl Pipeline {
         if self.enrichers.is_empty() {
             return Ok(article);
         }
-        // Enrichers add to an article; none reads its history. Holding the
-        // provenance back keeps the bytes that cross each plugin boundary
-        // small (a scraped page records a line per removal); what the
-        // enrichers record is appended to it afterwards.
+        // Enrichers add to an article; none reads its history or its body
+        // (the paragraphs joined). Holding both back keeps the bytes that
+        // cross each plugin boundary small (a scraped page records a line
+        // per removal, and the body is a second copy of the text); what the
+        // enrichers record is appended to the history afterwards.
         let mut history = std::mem::take(&mut article.provenance);
+        let body = std::mem::take(&mut article.body);
         let mut doc = Doc::Article(article);
         for stage in &self.enrichers {
             doc = run_stage(stage, doc, producer)?;
@@ -227,6 +229,7 @@ impl Pipeline {
         let mut article = doc.into_article(producer)?;
         history.append(&mut article.provenance);
         article.provenance = history;
+        article.body = body;
         Ok(article)
     }
 }
@@ -324,6 +327,26 @@ fn run_stage<'a>(
             let input = Arc::new(doc.into_bytes());
             let (library, bytes) = (Arc::clone(library), Arc::clone(&input));
             match call(stage, move || library.call(&bytes)) {
+                Ok(out) if stage.info.kind == PluginKind::Enricher => {
+                    match check_enrichment(&out) {
+                        Ok(()) => {
+                            // Appending an Enrichment's bytes to an article's
+                            // merges it into the article (see akhbar.proto).
+                            let mut article = Arc::try_unwrap(input)
+                                .unwrap_or_else(|shared| shared.as_ref().clone());
+                            article.extend_from_slice(&out);
+                            Ok(Doc::Bytes(article))
+                        }
+                        Err(reason) => Err((
+                            stage,
+                            PluginError::failed(format!(
+                                "plugin {} returned bytes that are not an \
+                                 akhbar.v1.Enrichment ({reason})",
+                                stage.info.name
+                            )),
+                        )),
+                    }
+                }
                 Ok(out) => Ok(Doc::Bytes(out)),
                 // The input came straight from another library: if it does
                 // not decode, that library is at fault, not this one.
@@ -343,7 +366,7 @@ fn run_stage<'a>(
                     let enricher = imp
                         .enricher()
                         .expect("built as a normalizer or an enricher");
-                    call(stage, move || enricher.enrich(article))
+                    call(stage, move || enricher.enriched(article))
                 };
                 result.map(Doc::Article).map_err(|e| (stage, e))
             }
@@ -363,6 +386,30 @@ fn run_stage<'a>(
     };
     result
 }
+
+/// Checks that an enricher library's reply is an `Enrichment` and holds
+/// nothing else: appended to the article, any other field would change
+/// what the normalizers settled (its text, id or hash).
+fn check_enrichment(bytes: &[u8]) -> Result<(), String> {
+    use prost::encoding::{DecodeContext, decode_key, skip_field};
+    Enrichment::decode(bytes).map_err(|e| e.to_string())?;
+    let mut buf = bytes;
+    while !buf.is_empty() {
+        let (tag, wire_type) = decode_key(&mut buf).map_err(|e| e.to_string())?;
+        if !ENRICHMENT_FIELDS.contains(&tag) {
+            return Err(format!(
+                "field {tag} is not one an enricher may add to an article"
+            ));
+        }
+        skip_field(wire_type, tag, &mut buf, DecodeContext::default())
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The field numbers of `akhbar.v1.Enrichment` (the Article fields an
+/// enricher may add to). A test checks them against the schema.
+const ENRICHMENT_FIELDS: [u32; 13] = [7, 8, 9, 10, 11, 12, 14, 17, 18, 19, 21, 22, 23];
 
 fn elapsed_nanos(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
@@ -387,10 +434,77 @@ pub fn pipeline_provenance(action: impl Into<String>) -> Provenance {
         plugin: "akhbar".into(),
         plugin_version: env!("CARGO_PKG_VERSION").into(),
         action: action.into(),
+        details: Vec::new(),
     }
 }
 
 /// The folder of the running executable, where `cargo build` puts plugins.
 pub fn default_plugin_dir() -> Option<PathBuf> {
     std::env::current_exe().ok()?.parent().map(|p| p.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{Dateline, Entity, Keyword, MentionedDate, Paragraph};
+
+    fn tags(bytes: &[u8]) -> Vec<u32> {
+        let mut buf = bytes;
+        let mut tags = Vec::new();
+        while !buf.is_empty() {
+            let (tag, wire_type) = prost::encoding::decode_key(&mut buf).unwrap();
+            prost::encoding::skip_field(
+                wire_type,
+                tag,
+                &mut buf,
+                prost::encoding::DecodeContext::default(),
+            )
+            .unwrap();
+            tags.push(tag);
+        }
+        tags
+    }
+
+    #[test]
+    fn the_enrichment_field_list_matches_the_schema() {
+        let full = Enrichment {
+            language: "ar".into(),
+            language_confidence: 0.5,
+            published_at: Some(akhbar_plugin_sdk::Timestamp::default()),
+            entities: vec![Entity::default()],
+            keywords: vec![Keyword::default()],
+            tags: vec!["t".into()],
+            story_id: "s".into(),
+            provenance: vec![Provenance::default()],
+            dates: vec![MentionedDate::default()],
+            dateline: Some(Dateline::default()),
+            metadata: [("k".to_owned(), "v".to_owned())].into(),
+            simhash: "f".into(),
+            near_duplicate_of: "a".into(),
+        };
+        let bytes = full.encode_to_vec();
+        assert_eq!(tags(&bytes), ENRICHMENT_FIELDS);
+        assert_eq!(check_enrichment(&bytes), Ok(()));
+    }
+
+    #[test]
+    fn an_enrichment_that_would_change_the_text_is_refused() {
+        let text = Article {
+            paragraphs: vec![Paragraph {
+                text: "injected".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let error = check_enrichment(&text).unwrap_err();
+        assert!(error.contains("field 6"), "{error}");
+        let id = Article {
+            id: "forged".into(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        assert!(check_enrichment(&id).unwrap_err().contains("field 1"));
+        assert!(check_enrichment(&[0xff, 0xff]).is_err());
+    }
 }

@@ -25,6 +25,61 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 pub use pbjson_types::Timestamp;
 pub use prost::Message;
 
+impl v1::Enrichment {
+    /// Adds this enrichment to `article` exactly as appending its encoded
+    /// bytes to the article's would (protobuf merge): repeated fields and
+    /// metadata entries are appended, scalars that are set replace, and
+    /// `published_at` and `dateline` merge field by field.
+    pub fn apply_to(self, article: &mut v1::Article) {
+        fn set(target: &mut String, value: String) {
+            if !value.is_empty() {
+                *target = value;
+            }
+        }
+        set(&mut article.language, self.language);
+        if self.language_confidence.to_bits() != 0 {
+            article.language_confidence = self.language_confidence;
+        }
+        if let Some(at) = self.published_at {
+            match &mut article.published_at {
+                None => article.published_at = Some(at),
+                Some(have) => {
+                    if at.seconds != 0 {
+                        have.seconds = at.seconds;
+                    }
+                    if at.nanos != 0 {
+                        have.nanos = at.nanos;
+                    }
+                }
+            }
+        }
+        article.entities.extend(self.entities);
+        article.keywords.extend(self.keywords);
+        article.tags.extend(self.tags);
+        set(&mut article.story_id, self.story_id);
+        article.provenance.extend(self.provenance);
+        article.dates.extend(self.dates);
+        if let Some(line) = self.dateline {
+            match &mut article.dateline {
+                None => article.dateline = Some(line),
+                Some(have) => {
+                    set(&mut have.place, line.place);
+                    set(&mut have.agency, line.agency);
+                    set(&mut have.text, line.text);
+                }
+            }
+        }
+        article.metadata.extend(self.metadata);
+        set(&mut article.simhash, self.simhash);
+        set(&mut article.near_duplicate_of, self.near_duplicate_of);
+    }
+
+    /// True when the enrichment adds nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::v1::{Article, Paragraph, paragraph::Kind};
@@ -49,5 +104,110 @@ mod tests {
         assert_eq!(json["paragraphs"][0]["text"], "عنوان");
         let back: Article = serde_json::from_value(json).unwrap();
         assert_eq!(back, article);
+    }
+
+    /// `apply_to` and appending the encoded bytes agree: the host uses the
+    /// bytes for plugin libraries and `apply_to` for linked-in enrichers.
+    #[test]
+    fn an_enrichment_appended_as_bytes_is_the_same_as_applied() {
+        use super::v1::{Dateline, Enrichment, Entity, Keyword, MentionedDate, Provenance};
+        use prost::Message;
+
+        let before = Article {
+            id: "a1".into(),
+            title: "عنوان".into(),
+            language: "en".into(),
+            paragraphs: vec![Paragraph {
+                kind: Kind::Paragraph as i32,
+                text: "نص".into(),
+                matching: "نص".into(),
+            }],
+            entities: vec![Entity {
+                text: "x".into(),
+                ..Default::default()
+            }],
+            published_at: Some(super::Timestamp {
+                seconds: 100,
+                nanos: 7,
+            }),
+            dateline: Some(Dateline {
+                place: "سيول".into(),
+                agency: "يونهاب".into(),
+                text: String::new(),
+            }),
+            metadata: [("k".to_owned(), "v".to_owned())].into(),
+            ..Default::default()
+        };
+        let patches = [
+            Enrichment::default(),
+            Enrichment {
+                language: "ar".into(),
+                language_confidence: 0.9,
+                provenance: vec![Provenance {
+                    stage: "enricher".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            Enrichment {
+                entities: vec![Entity {
+                    text: "بيونغ يانغ".into(),
+                    canonical_id: "wikidata:Q18808".into(),
+                    start: 3,
+                    end: 9,
+                    ..Default::default()
+                }],
+                keywords: vec![Keyword {
+                    text: "زيارة".into(),
+                    score: 0.5,
+                }],
+                tags: vec!["t".into()],
+                dates: vec![MentionedDate {
+                    text: "الجمعة".into(),
+                    ..Default::default()
+                }],
+                published_at: Some(super::Timestamp {
+                    seconds: 200,
+                    nanos: 0,
+                }),
+                dateline: Some(Dateline {
+                    place: "بيونغ يانغ".into(),
+                    agency: String::new(),
+                    text: "بيونغ يانغ –".into(),
+                }),
+                metadata: [
+                    ("k".to_owned(), "w".to_owned()),
+                    ("n".to_owned(), "1".to_owned()),
+                ]
+                .into(),
+                story_id: "s1".into(),
+                simhash: "ff".into(),
+                near_duplicate_of: "a0".into(),
+                ..Default::default()
+            },
+        ];
+        for patch in patches {
+            let mut bytes = before.encode_to_vec();
+            bytes.extend(patch.encode_to_vec());
+            let merged = Article::decode(bytes.as_slice()).unwrap();
+            let mut applied = before.clone();
+            patch.apply_to(&mut applied);
+            assert_eq!(applied, merged);
+        }
+        let mut fresh = Article::default();
+        Enrichment {
+            published_at: Some(super::Timestamp::default()),
+            ..Default::default()
+        }
+        .apply_to(&mut fresh);
+        let mut bytes = Article::default().encode_to_vec();
+        bytes.extend(
+            Enrichment {
+                published_at: Some(super::Timestamp::default()),
+                ..Default::default()
+            }
+            .encode_to_vec(),
+        );
+        assert_eq!(fresh, Article::decode(bytes.as_slice()).unwrap());
     }
 }

@@ -61,10 +61,9 @@ fn review(article: &Value) -> String {
     text.push_str("\nremoved:\n");
     for record in article["provenance"].as_array().into_iter().flatten() {
         if record["plugin"] == "scraped-page" {
-            text.push_str(&format!(
-                "- {}\n",
-                record["action"].as_str().unwrap_or_default()
-            ));
+            for detail in record["details"].as_array().into_iter().flatten() {
+                text.push_str(&format!("- {}\n", detail.as_str().unwrap_or_default()));
+            }
         }
     }
     text
@@ -333,7 +332,7 @@ fn plugins_lists_the_real_plugins_with_path_and_abi() {
         assert!(names.contains(&expected), "{names:?}");
     }
     for plugin in listing["plugins"].as_array().unwrap() {
-        assert_eq!(plugin["abiVersion"], 1);
+        assert_eq!(plugin["abiVersion"], akhbar_core::PLUGIN_ABI_VERSION);
         assert!(plugin["path"].as_str().unwrap().contains("akhbar_plugin_"));
     }
 }

@@ -27,7 +27,7 @@
 use foldhash::{HashMap, HashMapExt};
 
 use akhbar_arabic_text::{MatchingMap, word_ranges};
-use akhbar_plugin_sdk::proto::{Article, Dateline, MentionedDate};
+use akhbar_plugin_sdk::proto::{Article, Dateline, Enrichment, MentionedDate};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError, Timestamp};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use regex::Regex;
@@ -583,7 +583,8 @@ fn resolve_weekday(published: NaiveDate, weekday: Weekday, future: bool) -> Naiv
 }
 
 impl Enricher for Dates {
-    fn enrich(&self, mut article: Article) -> Result<Article, PluginError> {
+    fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+        let mut added = Enrichment::default();
         let mut mentions = Vec::new();
         // Scan the matching form the arabic normalizer filled; the offset
         // map back into the display text is built only for paragraphs that
@@ -610,7 +611,7 @@ impl Enricher for Dates {
             .map(|d| d.date_naive());
         let mut how = "kept the publication date the source gave";
         if published.is_none() {
-            published = published_from_metadata(&article);
+            published = published_from_metadata(article);
             how = "took the publication date from metadata";
         }
         if published.is_none() {
@@ -675,21 +676,21 @@ impl Enricher for Dates {
         if let Some(p) = published
             && article.published_at.is_none()
         {
-            article.published_at = Some(timestamp(p));
+            added.published_at = Some(timestamp(p));
             notes.push(format!("{how}: {p}"));
         }
-        article.dates = dates;
+        added.dates = dates;
         if !self.config.no_dateline
             && article.dateline.is_none()
-            && let Some(dateline) = self.dateline(&article)
+            && let Some(dateline) = self.dateline(article)
         {
             notes.push(format!("dateline \"{}\"", dateline.text));
-            article.dateline = Some(dateline);
+            added.dateline = Some(dateline);
         }
-        article
+        added
             .provenance
             .push(Self::provenance("enricher", notes.join("; ")));
-        Ok(article)
+        Ok(added)
     }
 }
 

@@ -15,7 +15,7 @@ fn enrich(texts: &[&str], published: Option<&str>) -> Article {
             .map(|p| timestamp(NaiveDate::parse_from_str(p, "%Y-%m-%d").unwrap())),
         ..Default::default()
     };
-    plugin.enrich(article).unwrap()
+    plugin.enriched(article).unwrap()
 }
 
 /// (surface text, ISO date) of each mentioned date; checks the offsets.

@@ -27,7 +27,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use akhbar_arabic_text::{MatchingMap, is_stopword, is_word_char, matching};
-use akhbar_plugin_sdk::proto::{Article, Entity, entity::Label};
+use akhbar_plugin_sdk::proto::{Article, Enrichment, Entity, entity::Label};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
 
 /// The built-in gazetteer.
@@ -692,10 +692,10 @@ impl Entities {
 }
 
 impl Enricher for Entities {
-    fn enrich(&self, mut article: Article) -> Result<Article, PluginError> {
-        let (entities, from_rules) = self.find(&article);
+    fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+        let (entities, from_rules) = self.find(article);
         let distinct: HashSet<&str> = entities.iter().map(|e| e.canonical_id.as_str()).collect();
-        article.provenance.push(Self::provenance(
+        let provenance = vec![Self::provenance(
             "enricher",
             format!(
                 "found {} mentions of {} entities ({} from title and \"said\" rules)",
@@ -703,9 +703,12 @@ impl Enricher for Entities {
                 distinct.len(),
                 from_rules
             ),
-        ));
-        article.entities = entities;
-        Ok(article)
+        )];
+        Ok(Enrichment {
+            entities,
+            provenance,
+            ..Default::default()
+        })
     }
 }
 

@@ -20,7 +20,7 @@ fn article(texts: &[&str]) -> Article {
 
 /// (surface text, canonical id) of each mention.
 fn mentions(plugin: &Entities, texts: &[&str]) -> Vec<(String, String)> {
-    let out = plugin.enrich(article(texts)).unwrap();
+    let out = plugin.enriched(article(texts)).unwrap();
     for e in &out.entities {
         let display = &out.paragraphs[e.paragraph as usize].text;
         assert_eq!(
@@ -181,7 +181,7 @@ fn users_extend_the_gazetteer_with_their_own_file() {
 #[test]
 fn labels_and_names_come_from_the_gazetteer() {
     let out = plugin()
-        .enrich(article(&["زار بوتين بيونغ يانغ قبل اجتماع الأمم المتحدة"]))
+        .enriched(article(&["زار بوتين بيونغ يانغ قبل اجتماع الأمم المتحدة"]))
         .unwrap();
     let got: Vec<(i32, &str)> = out
         .entities

@@ -44,7 +44,7 @@ impl Hasher for Fx {
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 use akhbar_arabic_text::{is_stopword, is_word_char, matching, stem};
-use akhbar_plugin_sdk::proto::{Article, Keyword};
+use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
 
 /// Config of `keywords`.
@@ -323,21 +323,25 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
 }
 
 impl Enricher for Keywords {
-    fn enrich(&self, mut article: Article) -> Result<Article, PluginError> {
+    fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
         let texts: Vec<&str> = article.paragraphs.iter().map(|p| p.text.as_str()).collect();
         let found = keywords(&texts, self.config.max_words, self.config.max_keywords);
-        article.provenance.push(Self::provenance(
+        let provenance = vec![Self::provenance(
             "enricher",
             format!("extracted {} key phrases", found.len()),
-        ));
-        article.keywords = found
+        )];
+        let keywords = found
             .into_iter()
             .map(|(text, score)| Keyword {
                 text,
                 score: score as f32,
             })
             .collect();
-        Ok(article)
+        Ok(Enrichment {
+            keywords,
+            provenance,
+            ..Default::default()
+        })
     }
 }
 

@@ -84,7 +84,7 @@ fn the_enricher_fills_keywords_and_checks_its_config() {
             .collect(),
         ..Default::default()
     };
-    let out = plugin.enrich(article).unwrap();
+    let out = plugin.enriched(article).unwrap();
     assert_eq!(out.keywords.len(), 3);
     assert!(Keywords::new(&Config::new(br#"{"max_words": 9}"#)).is_err());
     assert!(keywords(&["و في من"], 3, 10).is_empty());

@@ -11,7 +11,7 @@
 //! `languages` restricts the candidates (empty: all of whatlang's).
 #![forbid(unsafe_code)]
 
-use akhbar_plugin_sdk::proto::Article;
+use akhbar_plugin_sdk::proto::{Article, Enrichment};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
 use whatlang::{Detector, Lang};
 
@@ -227,7 +227,8 @@ impl Plugin for Language {
 }
 
 impl Enricher for Language {
-    fn enrich(&self, mut article: Article) -> Result<Article, PluginError> {
+    fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+        let mut added = Enrichment::default();
         let mut sample = String::with_capacity(self.sample_chars * 2);
         let mut chars = 0;
         for paragraph in &article.paragraphs {
@@ -242,19 +243,19 @@ impl Enricher for Language {
         }
         match detect(&self.detector, &sample) {
             Some((code, confidence)) => {
-                article.language = code.to_owned();
-                article.language_confidence = confidence;
-                article.provenance.push(Self::provenance(
+                added.language = code.to_owned();
+                added.language_confidence = confidence;
+                added.provenance.push(Self::provenance(
                     "enricher",
                     format!("detected language {code} with confidence {confidence:.2}"),
                 ));
             }
-            None => article.provenance.push(Self::provenance(
+            None => added.provenance.push(Self::provenance(
                 "enricher",
                 "could not tell the language (no letters)",
             )),
         }
-        Ok(article)
+        Ok(added)
     }
 }
 
@@ -278,7 +279,7 @@ mod tests {
                 .collect(),
             ..Default::default()
         };
-        plugin.enrich(article).unwrap()
+        plugin.enriched(article).unwrap()
     }
 
     const ARABIC: &str = "أجرى سيرجي شويغو، أعلى مسؤول أمني روسي، محادثات مع زعيم كوريا الشمالية كيم جونغ أون خلال زيارته إلى بيونغ يانغ يوم الجمعة، وفقا لوكالات الأنباء الروسية. جاءت الزيارة في وقت حاسم في نزاع أوكرانيا، والذي تدعي الولايات المتحدة أن كوريا الشمالية زودت روسيا بالذخائر.";

@@ -77,6 +77,9 @@ impl Normalizer for ScrapedPage {
             return Ok(article);
         }
         let paragraphs = std::mem::take(&mut article.paragraphs);
+        // One provenance record for this stage: a summary, and each
+        // removal (with the line it was) in its details.
+        let mut details: Vec<String> = Vec::new();
         let texts: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
         let matching: Vec<&str> = paragraphs
             .iter()
@@ -112,36 +115,27 @@ impl Normalizer for ScrapedPage {
             // The site's other pages carry this page's own text (an article
             // republished or updated under a new address): learning would
             // leave nothing, so this page is judged on its own.
-            article.provenance.push(Self::provenance(
-                "normalizer",
-                format!(
-                    "kept {} lines seen on other pages of {}: without them no article would be left",
-                    learned.len(),
-                    article.site
-                ),
+            details.push(format!(
+                "kept {} lines seen on other pages of {}: without them no article would be left",
+                learned.len(),
+                article.site
             ));
             learned.clear();
             extraction = extract_rest(&learned);
         }
         for line in learned.iter().take(MAX_REMOVALS_LISTED) {
-            article.provenance.push(Self::provenance(
-                "normalizer",
-                format!(
-                    "dropped line seen on {} other pages of {} (line {}): \"{}\"",
-                    line.other_documents,
-                    article.site,
-                    line.index + 1,
-                    quote(texts[line.index])
-                ),
+            details.push(format!(
+                "dropped line seen on {} other pages of {} (line {}): \"{}\"",
+                line.other_documents,
+                article.site,
+                line.index + 1,
+                quote(texts[line.index])
             ));
         }
         if learned.len() > MAX_REMOVALS_LISTED {
-            article.provenance.push(Self::provenance(
-                "normalizer",
-                format!(
-                    "dropped {} more lines this site repeats on other pages, not listed one by one",
-                    learned.len() - MAX_REMOVALS_LISTED
-                ),
+            details.push(format!(
+                "dropped {} more lines this site repeats on other pages, not listed one by one",
+                learned.len() - MAX_REMOVALS_LISTED
             ));
         }
 
@@ -166,24 +160,18 @@ impl Normalizer for ScrapedPage {
             if article.title.is_empty() {
                 article.title = texts[title].to_owned();
             }
-            article.provenance.push(Self::provenance(
-                "normalizer",
-                format!(
-                    "took line {} as the title: \"{}\"",
-                    title + 1,
-                    quote(texts[title])
-                ),
+            details.push(format!(
+                "took line {} as the title: \"{}\"",
+                title + 1,
+                quote(texts[title])
             ));
         }
         for removed in extraction.removed.iter().take(MAX_REMOVALS_LISTED) {
-            article.provenance.push(Self::provenance(
-                "normalizer",
-                format!(
-                    "{} (line {}): \"{}\"",
-                    removed.reason,
-                    removed.index + 1,
-                    quote(texts[removed.index])
-                ),
+            details.push(format!(
+                "{} (line {}): \"{}\"",
+                removed.reason,
+                removed.index + 1,
+                quote(texts[removed.index])
             ));
         }
         if let Some(rest) = extraction
@@ -191,16 +179,31 @@ impl Normalizer for ScrapedPage {
             .get(MAX_REMOVALS_LISTED..)
             .filter(|r| !r.is_empty())
         {
-            article.provenance.push(Self::provenance(
-                "normalizer",
-                format!(
-                    "dropped {} more lines (lines {} to {}), not listed one by one",
-                    rest.len(),
-                    rest[0].index + 1,
-                    rest[rest.len() - 1].index + 1
-                ),
+            details.push(format!(
+                "dropped {} more lines (lines {} to {}), not listed one by one",
+                rest.len(),
+                rest[0].index + 1,
+                rest[rest.len() - 1].index + 1
             ));
         }
+        let mut summary = format!("kept {} of {} lines", extraction.kept.len(), texts.len());
+        if let Some(title) = extraction.title {
+            summary.push_str(&format!(", took line {} as the title", title + 1));
+        }
+        let dropped = extraction.removed.len() + learned.len();
+        if dropped > 0 {
+            summary.push_str(&format!(", dropped {dropped}"));
+            if !learned.is_empty() {
+                summary.push_str(&format!(
+                    " ({} seen on other pages of {})",
+                    learned.len(),
+                    article.site
+                ));
+            }
+        }
+        let mut record = Self::provenance("normalizer", summary);
+        record.details = details;
+        article.provenance.push(record);
         let line_count = texts.len();
         let mut slots: Vec<Option<Paragraph>> = paragraphs.into_iter().map(Some).collect();
         article.paragraphs = extraction
@@ -275,11 +278,9 @@ mod tests {
         for later in &outputs[2..] {
             assert!(!body(later).contains(&PROMO));
             assert_eq!(body(later).len(), 4, "the article itself is untouched");
-            assert!(later.provenance.iter().any(|p| {
-                p.action
-                    .starts_with("dropped line seen on 2 other pages of news.example")
-                    || p.action
-                        .starts_with("dropped line seen on 3 other pages of news.example")
+            assert!(later.provenance.iter().flat_map(|p| &p.details).any(|d| {
+                d.starts_with("dropped line seen on 2 other pages of news.example")
+                    || d.starts_with("dropped line seen on 3 other pages of news.example")
             }));
         }
         // The same promo on another site is that site's business.
@@ -306,9 +307,8 @@ mod tests {
                 .unwrap_or_else(|e| panic!("copy {copy} was rejected: {e}"));
             assert_eq!(body(&out), article, "copy {copy}");
             if copy >= 2 {
-                assert!(out.provenance.iter().any(|p| {
-                    p.action
-                        .starts_with("kept 3 lines seen on other pages of news.example")
+                assert!(out.provenance.iter().flat_map(|p| &p.details).any(|d| {
+                    d.starts_with("kept 3 lines seen on other pages of news.example")
                 }));
             }
         }

@@ -1,5 +1,5 @@
 /*
- * akhbar_plugin.h — the whole Akhbar plugin ABI, version 1.
+ * akhbar_plugin.h — the whole Akhbar plugin ABI, version 2.
  *
  * A plugin is a shared library that exports one symbol:
  *
@@ -15,7 +15,13 @@
  *   kind        input to process()          output on AKHBAR_OK
  *   SOURCE      akhbar.v1.RawDocument        akhbar.v1.ArticleBatch
  *   NORMALIZER  akhbar.v1.Article            akhbar.v1.Article
- *   ENRICHER    akhbar.v1.Article            akhbar.v1.Article
+ *   ENRICHER    akhbar.v1.Article            akhbar.v1.Enrichment
+ *
+ * An enricher returns only what it adds. Enrichment's fields carry the
+ * numbers of the Article fields they add to, so the host appends these bytes
+ * to the article's bytes (protobuf merge: lists append, set fields replace)
+ * and checks that they hold only Enrichment fields. The article an enricher
+ * receives has neither `body` nor `provenance` (the host keeps both aside).
  *
  * On any other status the output buffer holds a UTF-8 message (may be empty).
  *
@@ -39,7 +45,7 @@
 extern "C" {
 #endif
 
-#define AKHBAR_ABI_VERSION 1u
+#define AKHBAR_ABI_VERSION 2u
 
 /* Kinds a plugin provides (bit flags; a plugin provides exactly one today). */
 #define AKHBAR_KIND_SOURCE 1u

@@ -207,7 +207,7 @@ pub unsafe extern "C" fn process_enricher<T: Plugin + Enricher>(
     unsafe {
         process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
             let article: Article = decode(input, "Article")?;
-            Ok(plugin.enrich(article)?.encode_to_vec())
+            Ok(plugin.enrich(&article)?.encode_to_vec())
         })
     }
 }

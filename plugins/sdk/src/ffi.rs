@@ -5,7 +5,7 @@ use std::ffi::c_void;
 
 /// The ABI version this SDK speaks. Bump on any change to the table layout
 /// or to what crosses it.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 /// The one symbol a plugin library exports.
 pub const ENTRY_SYMBOL: &str = "akhbar_plugin_entry";
 

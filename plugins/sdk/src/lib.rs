@@ -152,6 +152,7 @@ pub trait Plugin: Sized + Send + Sync + 'static {
             plugin: Self::NAME.to_owned(),
             plugin_version: Self::VERSION.to_owned(),
             action: action.into(),
+            details: Vec::new(),
         }
     }
 }
@@ -168,15 +169,46 @@ pub trait Normalizer: Send + Sync {
     fn normalize(&self, article: Article) -> Result<Article, PluginError>;
 }
 
-/// Adds metadata to an article.
+/// Adds metadata to an article: returns what it adds, never a changed article.
 ///
-/// The article an enricher receives has its body, counts, hash and id filled,
-/// but no `provenance`: the pipeline keeps the history of earlier stages
-/// aside (it can be long, and it would cross every plugin boundary) and puts
-/// it back in front of the records the enrichers add.
+/// The article an enricher reads has its counts, hash and id filled and the
+/// additions of the enrichers before it, but neither `body` nor
+/// `provenance`: both are the pipeline's own (the body is the paragraphs
+/// joined, the history can be long) and are put back afterwards, so they do
+/// not cross every plugin boundary. Read the text from `paragraphs`.
+///
+/// What [`Enricher::enrich`] returns is added to the article as
+/// [`proto::Enrichment::apply_to`] says: lists are appended, fields that are
+/// set replace. Through the plugin boundary only these additions travel
+/// back, so an enricher costs the host no copy of the article's text, and no
+/// enricher can change text that the normalizers settled.
+///
+/// ```
+/// use akhbar_plugin_sdk::{Enricher, PluginError};
+/// use akhbar_plugin_sdk::proto::{Article, Enrichment};
+///
+/// struct Tagger;
+///
+/// impl Enricher for Tagger {
+///     fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+///         let long = article.word_count > 500;
+///         Ok(Enrichment {
+///             tags: if long { vec!["long-read".into()] } else { Vec::new() },
+///             ..Default::default()
+///         })
+///     }
+/// }
+/// ```
 pub trait Enricher: Send + Sync {
-    /// Returns the article with what this enricher adds.
-    fn enrich(&self, article: Article) -> Result<Article, PluginError>;
+    /// What this enricher adds to `article`.
+    fn enrich(&self, article: &Article) -> Result<proto::Enrichment, PluginError>;
+
+    /// `article` with what [`Enricher::enrich`] adds, as the pipeline makes
+    /// it (handy in tests and when linking an enricher in).
+    fn enriched(&self, mut article: Article) -> Result<Article, PluginError> {
+        self.enrich(&article)?.apply_to(&mut article);
+        Ok(article)
+    }
 }
 
 /// The text later stages should match against: the paragraph's matching form

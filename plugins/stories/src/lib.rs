@@ -29,7 +29,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::sync::Mutex;
 
 use akhbar_arabic_text::{is_stopword, matching, stem, word_ranges};
-use akhbar_plugin_sdk::proto::{Article, entity::Label};
+use akhbar_plugin_sdk::proto::{Article, Enrichment, entity::Label};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
 
 /// Config of `stories`.
@@ -243,8 +243,9 @@ impl Plugin for Stories {
 }
 
 impl Enricher for Stories {
-    fn enrich(&self, mut article: Article) -> Result<Article, PluginError> {
-        let (people, words, simhash) = features(&article);
+    fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+        let mut added = Enrichment::default();
+        let (people, words, simhash) = features(article);
         let time = article
             .published_at
             .or(article.received_at)
@@ -319,7 +320,7 @@ impl Enricher for Stories {
 
         let action;
         let story = if let Some((distance, other)) = duplicate {
-            article.near_duplicate_of = other.id.clone();
+            added.near_duplicate_of = other.id.clone();
             action = format!(
                 "near-duplicate of {} (SimHash distance {distance}); joined its story",
                 other.id
@@ -344,8 +345,8 @@ impl Enricher for Stories {
             .rev()
             .find(|e| !article.id.is_empty() && e.id == article.id)
             .map_or(story, |e| e.story.clone());
-        article.story_id = story.clone();
-        article.simhash = format!("{simhash:016x}");
+        added.story_id = story.clone();
+        added.simhash = format!("{simhash:016x}");
         state.push(
             Remembered {
                 id: article.id.clone(),
@@ -358,10 +359,8 @@ impl Enricher for Stories {
             self.config.max_articles,
         );
         drop(state);
-        article
-            .provenance
-            .push(Self::provenance("enricher", action));
-        Ok(article)
+        added.provenance.push(Self::provenance("enricher", action));
+        Ok(added)
     }
 }
 

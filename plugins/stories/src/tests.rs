@@ -74,7 +74,10 @@ fn groups(articles: &[Article]) -> Vec<Vec<String>> {
 #[test]
 fn articles_about_one_event_share_a_story_and_others_do_not() {
     let p = plugin("");
-    let out: Vec<Article> = corpus().into_iter().map(|a| p.enrich(a).unwrap()).collect();
+    let out: Vec<Article> = corpus()
+        .into_iter()
+        .map(|a| p.enriched(a).unwrap())
+        .collect();
     assert_eq!(
         groups(&out),
         [vec!["a1", "a2"], vec!["b1", "b2"], vec!["c1"]]
@@ -106,7 +109,7 @@ fn grouping_does_not_depend_on_arrival_order() {
         let p = plugin("");
         let out: Vec<Article> = order
             .iter()
-            .map(|&i| p.enrich(base[i].clone()).unwrap())
+            .map(|&i| p.enriched(base[i].clone()).unwrap())
             .collect();
         assert_eq!(
             groups(&out),
@@ -123,12 +126,12 @@ fn republished_text_is_a_near_duplicate_in_the_same_story() {
         .map(|i| format!("{SHOIGU_A} {i} {SHOIGU_B} {PUTIN_A} {} {PUTIN_B}", i * 7))
         .collect::<Vec<_>>()
         .join("\n");
-    let first = p.enrich(article("x", &long, &[], 0)).unwrap();
+    let first = p.enriched(article("x", &long, &[], 0)).unwrap();
     let edited = long.replacen("محادثات", "مباحثات", 1);
-    let again = p.enrich(article("y", &edited, &[], 5)).unwrap();
+    let again = p.enriched(article("y", &edited, &[], 5)).unwrap();
     assert_eq!(again.near_duplicate_of, "x");
     assert_eq!(again.story_id, first.story_id);
-    let different = p.enrich(article("z", OTHER, &[], 6)).unwrap();
+    let different = p.enriched(article("z", OTHER, &[], 6)).unwrap();
     assert!(different.near_duplicate_of.is_empty());
 }
 
@@ -136,10 +139,10 @@ fn republished_text_is_a_near_duplicate_in_the_same_story() {
 fn articles_outside_the_time_window_start_a_new_story() {
     let p = plugin(r#"{"window_hours": 24}"#);
     let a = p
-        .enrich(article("a1", SHOIGU_A, &[("shoigu", 0), ("kim", 0)], 0))
+        .enriched(article("a1", SHOIGU_A, &[("shoigu", 0), ("kim", 0)], 0))
         .unwrap();
     let b = p
-        .enrich(article("a2", SHOIGU_B, &[("kim", 0), ("shoigu", 0)], 100))
+        .enriched(article("a2", SHOIGU_B, &[("kim", 0), ("shoigu", 0)], 100))
         .unwrap();
     assert_ne!(a.story_id, b.story_id);
 }
@@ -147,15 +150,15 @@ fn articles_outside_the_time_window_start_a_new_story() {
 #[test]
 fn memory_is_bounded() {
     let p = plugin(r#"{"max_articles": 2}"#);
-    p.enrich(article("a1", SHOIGU_A, &[("shoigu", 0), ("kim", 0)], 0))
+    p.enriched(article("a1", SHOIGU_A, &[("shoigu", 0), ("kim", 0)], 0))
         .unwrap();
-    p.enrich(article("b1", PUTIN_A, &[("putin", 0)], 0))
+    p.enriched(article("b1", PUTIN_A, &[("putin", 0)], 0))
         .unwrap();
-    p.enrich(article("c1", OTHER, &[], 0)).unwrap();
+    p.enriched(article("c1", OTHER, &[], 0)).unwrap();
     assert_eq!(p.state.lock().unwrap().entries.len(), 2);
     // a1 is forgotten: its sibling starts a story of its own.
     let a2 = p
-        .enrich(article("a2", SHOIGU_B, &[("kim", 0), ("shoigu", 0)], 0))
+        .enriched(article("a2", SHOIGU_B, &[("kim", 0), ("shoigu", 0)], 0))
         .unwrap();
     assert_eq!(a2.story_id, "story-a2");
 }
@@ -163,12 +166,12 @@ fn memory_is_bounded() {
 #[test]
 fn english_articles_group_by_words_when_no_person_is_known() {
     let p = plugin("");
-    let a = p.enrich(article("e1", OTHER, &[], 0)).unwrap();
+    let a = p.enriched(article("e1", OTHER, &[], 0)).unwrap();
     let b = p
-        .enrich(article("e2", "On Tuesday the central bank raised interest rates by a quarter point, citing inflation worries", &[], 1))
+        .enriched(article("e2", "On Tuesday the central bank raised interest rates by a quarter point, citing inflation worries", &[], 1))
         .unwrap();
     let c = p
-        .enrich(article(
+        .enriched(article(
             "e3",
             "The football club signed a new striker from Brazil for a record fee",
             &[],
