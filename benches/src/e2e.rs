@@ -237,6 +237,13 @@ pub struct BoundaryArgs {
     /// Rounds of each pipeline (alternating).
     #[arg(long, default_value_t = 7)]
     rounds: usize,
+    /// Run only one of the two pipelines over the documents, once, and
+    /// print nothing: for counting instructions, which are repeatable
+    /// under load where CPU time is not, e.g.
+    /// `valgrind --tool=callgrind --toggle-collect='akhbar_core::pipeline::Pipeline::process'
+    /// akhbar-bench boundary --only dynamic`.
+    #[arg(long, value_parser = ["static", "dynamic"])]
+    only: Option<String>,
 }
 
 /// Only the static-vs-dynamic measurement of the e2e run, printed as the
@@ -257,6 +264,33 @@ pub fn boundary_only(args: BoundaryArgs) -> anyhow::Result<()> {
         corpus_sizes: Vec::new(),
         repeats: 1,
     };
+    if let Some(which) = &args.only {
+        anyhow::ensure!(
+            plugins::HAS_STATIC,
+            "this akhbar-bench was built without `--features static`"
+        );
+        let config = PipelineConfig::embedded_default();
+        let built = if which == "static" {
+            plugins::build_static(&config, &bin_dir)?
+        } else {
+            plugins::build_dynamic(&config, &bin_dir)?
+        };
+        let generator = Generator::new(Bodies::load(&repo)?, args.seed, SizeProfile::Seed);
+        let mut articles = 0;
+        for i in 0..args.docs as u64 {
+            let doc = RawDocument {
+                source_uri: format!("bench/{i:07}.txt"),
+                content: generator.document(i).bytes,
+                ..Default::default()
+            };
+            articles += built.pipeline.process(doc).articles.len();
+        }
+        eprintln!(
+            "akhbar-bench: {which}: {} documents, {articles} articles",
+            args.docs
+        );
+        return Ok(());
+    }
     let measured = boundary(&Bodies::load(&repo)?, args.seed, &bin_dir, &plan)?;
     print!("{}", measured.markdown());
     Ok(())

@@ -52,33 +52,59 @@ pub fn content_hash(paragraphs: &[Paragraph]) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Fills body, counts, content hash and the content-derived id.
+/// What [`finish`] fills in, computed from the source URI and paragraphs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// Content-derived id.
+    pub id: String,
+    /// The paragraphs' display texts joined by blank lines.
+    pub body: String,
+    /// Words of the display text.
+    pub word_count: u32,
+    /// At [`WORDS_PER_MINUTE`].
+    pub reading_time_seconds: u32,
+    /// See [`content_hash`].
+    pub content_hash: String,
+}
+
+/// Computes body, counts, content hash and the content-derived id.
 ///
 /// The id depends on the source URI and the content hash, so the same
 /// document ingested twice gets the same id.
-pub fn finish(article: &mut Article) {
-    article.body = article
-        .paragraphs
+pub fn finished(source_uri: &str, paragraphs: &[Paragraph]) -> Finished {
+    let body = paragraphs
         .iter()
         .map(|p| p.text.as_str())
         .collect::<Vec<_>>()
         .join("\n\n");
-    let words = article
-        .paragraphs
+    let words = paragraphs
         .iter()
         .map(|p| p.text.split_whitespace().count())
         .sum::<usize>();
-    article.word_count = u32::try_from(words).unwrap_or(u32::MAX);
-    article.reading_time_seconds = article
-        .word_count
-        .saturating_mul(60)
-        .div_ceil(WORDS_PER_MINUTE);
-    article.content_hash = content_hash(&article.paragraphs);
+    let word_count = u32::try_from(words).unwrap_or(u32::MAX);
+    let reading_time_seconds = word_count.saturating_mul(60).div_ceil(WORDS_PER_MINUTE);
+    let content_hash = content_hash(paragraphs);
     let mut id = Sha256::new();
-    id.update(article.source_uri.as_bytes());
+    id.update(source_uri.as_bytes());
     id.update([0]);
-    id.update(article.content_hash.as_bytes());
-    article.id = hex::encode(&id.finalize()[..16]);
+    id.update(content_hash.as_bytes());
+    Finished {
+        id: hex::encode(&id.finalize()[..16]),
+        body,
+        word_count,
+        reading_time_seconds,
+        content_hash,
+    }
+}
+
+/// Fills body, counts, content hash and the content-derived id.
+pub fn finish(article: &mut Article) {
+    let done = finished(&article.source_uri, &article.paragraphs);
+    article.body = done.body;
+    article.word_count = done.word_count;
+    article.reading_time_seconds = done.reading_time_seconds;
+    article.content_hash = done.content_hash;
+    article.id = done.id;
 }
 
 #[cfg(test)]

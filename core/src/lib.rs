@@ -15,6 +15,7 @@ pub mod eval;
 pub mod host;
 pub mod pipeline;
 pub mod store;
+mod wire;
 
 pub use akhbar_plugin_sdk::ffi::ABI_VERSION as PLUGIN_ABI_VERSION;
 pub use akhbar_plugin_sdk::{

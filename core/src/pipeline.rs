@@ -17,7 +17,7 @@ use crate::host::{
     AvailablePlugin, PluginCatalog, PluginInfo, PluginKind, PluginOrigin, StageImpl,
 };
 use crate::proto::{Article, DeadLetter, Enrichment, Provenance, RawDocument};
-use crate::{Error, PipelineConfig, article};
+use crate::{Error, PipelineConfig, article, wire};
 
 /// Counters of one stage, safe to read while the pipeline runs.
 #[derive(Debug, Default)]
@@ -157,11 +157,7 @@ impl Pipeline {
         let started = Instant::now();
         let stats = &self.source.stats;
         stats.documents_in.fetch_add(1, Ordering::Relaxed);
-        let source = self.source.imp.source().expect("built as a source");
-        let decoded = {
-            let input = raw.clone();
-            call(&self.source, move || source.decode(input))
-        };
+        let decoded = self.decode_source(&raw);
         stats
             .nanos
             .fetch_add(elapsed_nanos(started), Ordering::Relaxed);
@@ -178,16 +174,7 @@ impl Pipeline {
         stats
             .documents_out
             .fetch_add(drafts.len() as u64, Ordering::Relaxed);
-        for mut draft in drafts {
-            if draft.source_uri.is_empty() {
-                draft.source_uri.clone_from(&raw.source_uri);
-            }
-            if draft.site.is_empty() {
-                draft.site = article::site_of(&draft.source_uri);
-            }
-            if draft.received_at.is_none() {
-                draft.received_at = raw.received_at;
-            }
+        for draft in drafts {
             match self.finish_one(draft) {
                 Ok(article) => outcome.articles.push(article),
                 Err((stage, e)) => outcome.dead_letters.push(dead_letter(&raw, stage, &e)),
@@ -196,19 +183,69 @@ impl Pipeline {
         outcome
     }
 
-    fn finish_one(&self, article: Article) -> Result<Article, (&Stage, PluginError)> {
-        let mut doc = Doc::Article(article);
+    /// The source's drafts, with what it left out taken from `raw`: the
+    /// URI, the site, the time received. A library's drafts stay bytes.
+    fn decode_source(&self, raw: &RawDocument) -> Result<Vec<Doc>, PluginError> {
+        if let StageImpl::Library(library) = &self.source.imp {
+            let input = raw.encode_to_vec();
+            let library = Arc::clone(library);
+            let batch = call(&self.source, move || library.call(&input))?;
+            let not_a_batch = |e: prost::DecodeError| {
+                PluginError::failed(format!(
+                    "plugin {} returned bytes that are not an akhbar.v1.ArticleBatch ({e})",
+                    self.source.info.name
+                ))
+            };
+            return wire::batch_articles(&batch)
+                .map_err(not_a_batch)?
+                .into_iter()
+                .map(|draft| {
+                    wire::complete_draft(draft, raw)
+                        .map(Doc::Bytes)
+                        .map_err(not_a_batch)
+                })
+                .collect();
+        }
+        let source = self.source.imp.source().expect("built as a source");
+        let input = raw.clone();
+        let drafts = call(&self.source, move || source.decode(input))?;
+        Ok(drafts
+            .into_iter()
+            .map(|mut draft| {
+                if draft.source_uri.is_empty() {
+                    draft.source_uri.clone_from(&raw.source_uri);
+                }
+                if draft.site.is_empty() {
+                    draft.site = article::site_of(&draft.source_uri);
+                }
+                if draft.received_at.is_none() {
+                    draft.received_at = raw.received_at;
+                }
+                Doc::Article(draft)
+            })
+            .collect())
+    }
+
+    fn finish_one(&self, mut doc: Doc) -> Result<Article, (&Stage, PluginError)> {
         let mut producer = &self.source;
         for stage in &self.normalizers {
             doc = run_stage(stage, doc, producer)?;
             producer = stage;
         }
-        let mut article = doc.into_article(producer)?;
+        match doc {
+            Doc::Article(article) => self.enrich(article, producer),
+            Doc::Bytes(bytes) => self.enrich_bytes(bytes, producer),
+        }
+    }
+
+    /// Finishes a normalized article and runs the enrichers on it.
+    fn enrich<'a>(
+        &'a self,
+        mut article: Article,
+        mut producer: &'a Stage,
+    ) -> Result<Article, (&'a Stage, PluginError)> {
         if article.paragraphs.iter().all(|p| p.text.trim().is_empty()) {
-            return Err((
-                producer,
-                PluginError::rejected("no article text is left after normalization"),
-            ));
+            return Err((producer, nothing_left()));
         }
         article::finish(&mut article);
         if self.enrichers.is_empty() {
@@ -216,9 +253,9 @@ impl Pipeline {
         }
         // Enrichers add to an article; none reads its history or its body
         // (the paragraphs joined). Holding both back keeps the bytes that
-        // cross each plugin boundary small (a scraped page records a line
-        // per removal, and the body is a second copy of the text); what the
-        // enrichers record is appended to the history afterwards.
+        // cross each plugin boundary small (the history can be long, and
+        // the body is a second copy of the text); what the enrichers
+        // record is appended to the history afterwards.
         let mut history = std::mem::take(&mut article.provenance);
         let body = std::mem::take(&mut article.body);
         let mut doc = Doc::Article(article);
@@ -232,6 +269,48 @@ impl Pipeline {
         article.body = body;
         Ok(article)
     }
+
+    /// [`Pipeline::enrich`] on the bytes a library normalizer returned, on
+    /// the wire (see `wire`): the article is decoded once, at the end.
+    fn enrich_bytes<'a>(
+        &'a self,
+        bytes: Vec<u8>,
+        producer: &'a Stage,
+    ) -> Result<Article, (&'a Stage, PluginError)> {
+        let split = match wire::finish(&bytes) {
+            Ok(Some(split)) => split,
+            Ok(None) => return Err((producer, nothing_left())),
+            // Not an article: blamed on its producer (the typed path, if it
+            // somehow decodes).
+            Err(_) => return self.enrich(decode_output(producer, &bytes)?, producer),
+        };
+        let mut doc = Doc::Bytes(split.for_enrichers);
+        let mut last = producer;
+        for stage in &self.enrichers {
+            doc = run_stage(stage, doc, last)?;
+            last = stage;
+        }
+        let enriched = doc.into_bytes();
+        let finished = wire::reassemble(&split.history, &enriched, &split.body);
+        match Article::decode(finished.as_slice()) {
+            Ok(article) => Ok(article),
+            // The history came from the normalizers and was never decoded
+            // on the way; anything else from the last stage.
+            Err(_) => match decode_history(producer, &split.history) {
+                Err(blame) => Err(blame),
+                Ok(()) => decode_output(last, &enriched),
+            },
+        }
+    }
+}
+
+fn nothing_left() -> PluginError {
+    PluginError::rejected("no article text is left after normalization")
+}
+
+/// Checks the history set aside from `producer`'s article.
+fn decode_history<'a>(producer: &'a Stage, history: &[u8]) -> Result<(), (&'a Stage, PluginError)> {
+    decode_output(producer, history).map(|_| ())
 }
 
 /// An article between two stages: decoded, or the bytes a plugin library
