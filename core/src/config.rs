@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-/// The embedded default pipeline: text-dump → scraped-page.
+/// The embedded default pipeline: text-dump → arabic → scraped-page, then
+/// the enrichers language, entities, dates, keywords and stories.
 pub const DEFAULT_PIPELINE_TOML: &str = include_str!("default_pipeline.toml");
 
 /// `[pipeline]`: which plugins run, in which order, with which config.

@@ -8,7 +8,7 @@ use anyhow::Context;
 /// Flags every command takes.
 #[derive(Debug, clap::Args)]
 pub struct CommonArgs {
-    /// TOML config file (default: the embedded text-dump → scraped-page pipeline).
+    /// TOML config file (default: the embedded pipeline: text-dump, arabic, scraped-page, then the five enrichers).
     #[arg(long, short, global = true, env = "AKHBAR_CONFIG")]
     pub config: Option<PathBuf>,
     /// Folder to load plugins from (repeatable; searched before the others).
