@@ -150,8 +150,8 @@ enum Hard {
 }
 
 #[derive(Debug)]
-struct Line {
-    folded: String,
+struct Line<'a> {
+    folded: &'a str,
     /// Weighted character count.
     len: usize,
     /// Effective word count (unspaced scripts estimated from length).
@@ -177,34 +177,70 @@ static AD_MARKER: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(r"(?i)^\[\s*(ad|ads|advert|advertisement)[\s_-]*\d*\s*\]$").unwrap()
 });
 
-/// Stopword tables of every language the `stop-words` crate ships, folded.
+/// Whether `line` is an ad marker ("[ad_1]", "[ Advertisement ]"): matches
+/// [`AD_MARKER`]. An ASCII line is matched by hand (the regex's Unicode
+/// classes and case folding reduce to ASCII ones there), so the regex is
+/// only built for a bracketed line with other characters.
+fn is_ad_marker(line: &str) -> bool {
+    let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
+        return false;
+    };
+    if !line.is_ascii() {
+        return AD_MARKER.is_match(line);
+    }
+    // `\s` on ASCII: tab, newline, vertical tab, form feed, carriage return, space.
+    let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let b = inner.as_bytes();
+    let mut i = 0;
+    while i < b.len() && space(b[i]) {
+        i += 1;
+    }
+    // Nothing after the word can be a letter, so the word is all the letters.
+    let start = i;
+    while i < b.len() && b[i].is_ascii_alphabetic() {
+        i += 1;
+    }
+    let word = &inner[start..i];
+    if !["ad", "ads", "advert", "advertisement"]
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(word))
+    {
+        return false;
+    }
+    while i < b.len() && (space(b[i]) || matches!(b[i], b'_' | b'-')) {
+        i += 1;
+    }
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    while i < b.len() && space(b[i]) {
+        i += 1;
+    }
+    i == b.len()
+}
+
+/// Stopword tables of every language the `stop-words` crate ships, folded
+/// (at build time: see `build.rs`).
 struct StopTables {
-    /// folded word -> languages (indices into `names`) listing it.
-    words: HashMap<String, Vec<u16>>,
-    names: Vec<&'static str>,
+    /// folded word -> languages listing it: bit `i` for `names[i]`.
+    words: HashMap<&'static str, LangSet>,
+    names: &'static [&'static str],
+}
+
+/// A set of stopword languages, one bit per index into [`StopTables::names`].
+type LangSet = u64;
+
+mod stopwords {
+    include!(concat!(env!("OUT_DIR"), "/stopwords.rs"));
 }
 
 static STOPWORDS: LazyLock<StopTables> = LazyLock::new(|| {
-    let mut words: HashMap<String, Vec<u16>> = HashMap::new();
-    let mut names = Vec::new();
-    for code in stop_words::available_languages() {
-        let Some(list) = stop_words::lookup(code) else {
-            continue;
-        };
-        let li = names.len() as u16;
-        names.push(*code);
-        for w in list {
-            let f = phrases::fold(w);
-            if f.is_empty() || f.contains(' ') {
-                continue;
-            }
-            let e = words.entry(f).or_default();
-            if e.last() != Some(&li) {
-                e.push(li);
-            }
-        }
+    let mut words = HashMap::with_capacity(stopwords::WORDS.len());
+    words.extend(stopwords::WORDS.iter().copied());
+    StopTables {
+        words,
+        names: stopwords::NAMES,
     }
-    StopTables { words, names }
 });
 
 fn is_cjk(c: char) -> bool {
@@ -234,46 +270,61 @@ fn ends_terminal(s: &str) -> bool {
     it.next().is_some_and(is_sentence_mark)
 }
 
-/// A line's words that some stopword list has, each with the languages
-/// listing it: looked up once, for the page's language and the line's density.
+/// The page's words that some stopword list has, each with the languages
+/// listing it: looked up once, for the page's language and each line's
+/// density. Line `i`'s words are `words[i]`, its hits `sets[ends[i - 1]..ends[i]]`.
+#[derive(Default)]
 struct StopHits {
-    words: usize,
-    lists: Vec<&'static [u16]>,
+    words: Vec<usize>,
+    sets: Vec<LangSet>,
+    ends: Vec<usize>,
 }
 
-fn stop_hits(folded: &str) -> StopHits {
-    let tables: &'static StopTables = &STOPWORDS;
-    let mut hits = StopHits {
-        words: 0,
-        lists: Vec::new(),
-    };
-    for w in folded.split(' ').filter(|w| !w.is_empty()) {
-        hits.words += 1;
-        if let Some(langs) = tables.words.get(w) {
-            hits.lists.push(langs.as_slice());
+impl StopHits {
+    fn of_lines<S: AsRef<str>>(lines: &[S]) -> StopHits {
+        let tables: &'static StopTables = &STOPWORDS;
+        let mut hits = StopHits {
+            words: Vec::with_capacity(lines.len()),
+            sets: Vec::new(),
+            ends: Vec::with_capacity(lines.len()),
+        };
+        for folded in lines {
+            let mut words = 0;
+            for w in phrases::words(folded.as_ref()) {
+                words += 1;
+                if let Some(&langs) = tables.words.get(w) {
+                    hits.sets.push(langs);
+                }
+            }
+            hits.words.push(words);
+            hits.ends.push(hits.sets.len());
         }
+        hits
     }
-    hits
+
+    /// Line `i`'s hits.
+    fn line(&self, i: usize) -> &[LangSet] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.sets[start..self.ends[i]]
+    }
 }
 
 /// Pick the page's stopword language: the list covering most of its words.
 #[cfg(test)]
 fn detect_language(lines: &[String], opts: &Options) -> Option<u16> {
-    let hits: Vec<StopHits> = lines.iter().map(|l| stop_hits(l)).collect();
-    detect_language_from(&hits, opts)
+    detect_language_from(&StopHits::of_lines(lines), opts)
 }
 
 /// Pick the page's stopword language: the list covering most of its words.
-fn detect_language_from(lines: &[StopHits], opts: &Options) -> Option<u16> {
+fn detect_language_from(hits: &StopHits, opts: &Options) -> Option<u16> {
     let tables = &*STOPWORDS;
     let mut counts = vec![0usize; tables.names.len()];
-    let mut total = 0usize;
-    for l in lines {
-        total += l.words;
-        for langs in &l.lists {
-            for &li in *langs {
-                counts[li as usize] += 1;
-            }
+    let total: usize = hits.words.iter().sum();
+    for &langs in &hits.sets {
+        let mut rest = langs;
+        while rest != 0 {
+            counts[rest.trailing_zeros() as usize] += 1;
+            rest &= rest - 1;
         }
     }
     let (best, &n) = counts.iter().enumerate().max_by_key(|(_, n)| **n)?;
@@ -283,37 +334,73 @@ fn detect_language_from(lines: &[StopHits], opts: &Options) -> Option<u16> {
     Some(best as u16)
 }
 
-fn features(par: &str, folded: String, hits: &StopHits, lang: Option<u16>, opts: &Options) -> Line {
+/// Features of line `par`: `folded` is its fold, `words` the fold's words,
+/// `hits` the languages of its stopwords (see [`StopHits`]).
+fn features<'a>(
+    par: &str,
+    folded: &'a str,
+    words: usize,
+    hits: &[LangSet],
+    lang: Option<u16>,
+    opts: &Options,
+) -> Line<'a> {
     let mut len = 0usize;
     let mut cjk = 0usize;
     let mut digits = 0usize;
     let mut sentence_marks = 0usize;
-    for c in par.chars() {
-        if is_cjk(c) {
-            cjk += 1;
-            len += 3;
+    let mut nchars = 0usize;
+    // By bytes: ASCII and two-byte characters (Latin, Greek, Cyrillic,
+    // Arabic…) need no decoding; CJK characters and most sentence marks are
+    // three bytes long.
+    let bytes = par.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        nchars += 1;
+        len += 1;
+        if b < 0x80 {
+            if b.is_ascii_digit() {
+                digits += 1;
+            } else if matches!(b, b'.' | b'!' | b'?') {
+                sentence_marks += 1;
+            }
+            i += 1;
+        } else if b < 0xE0 {
+            // '؟' (D8 9F) and '۔' (DB 94) are the two-byte sentence marks.
+            if matches!(
+                (b, bytes.get(i + 1)),
+                (0xD8, Some(0x9F)) | (0xDB, Some(0x94))
+            ) {
+                sentence_marks += 1;
+            }
+            i += 2;
         } else {
-            len += 1;
-        }
-        if c.is_ascii_digit() {
-            digits += 1;
-        }
-        if is_sentence_mark(c) {
-            sentence_marks += 1;
+            let Some(c) = par[i..].chars().next() else {
+                break;
+            };
+            if is_cjk(c) {
+                cjk += 1;
+                len += 2;
+            }
+            if is_sentence_mark(c) {
+                sentence_marks += 1;
+            }
+            i += c.len_utf8();
         }
     }
-    let spaced_words = folded.split(' ').filter(|w| !w.is_empty()).count();
-    let words = if cjk * 2 > par.chars().count() {
+    let spaced_words = words;
+    let words = if cjk * 2 > nchars {
         spaced_words.max(len / 6)
     } else {
         spaced_words
     };
     let stop = lang.map(|li| {
-        let s = hits.lists.iter().filter(|ls| ls.contains(&li)).count();
-        if hits.words == 0 {
+        let bit: LangSet = 1 << li;
+        let s = hits.iter().filter(|&&ls| ls & bit != 0).count();
+        if spaced_words == 0 {
             0.0
         } else {
-            s as f64 / hits.words as f64
+            s as f64 / spaced_words as f64
         }
     });
     let terminal = ends_terminal(par);
@@ -330,7 +417,7 @@ fn features(par: &str, folded: String, hits: &StopHits, lang: Option<u16>, opts:
             .rev()
             .find(|&c| !(is_sentence_mark(c) || c == ','))
             .is_some_and(is_quote);
-    let nchars = par.chars().count().max(1);
+    let nchars = nchars.max(1);
     Line {
         folded,
         len,
@@ -349,7 +436,7 @@ fn features(par: &str, folded: String, hits: &StopHits, lang: Option<u16>, opts:
 /// Stopword thresholds (low, high) for this page: the options' values, lowered
 /// for languages whose prose has few separate stopwords (Arabic attaches its
 /// particles to words), judged from the page's own long lines.
-fn stop_thresholds(lines: &[Line], opts: &Options) -> (f64, f64) {
+fn stop_thresholds(lines: &[Line<'_>], opts: &Options) -> (f64, f64) {
     let mut d: Vec<f64> = lines
         .iter()
         .filter(|l| l.hard.is_none() && l.len >= opts.length_high)
@@ -368,7 +455,7 @@ fn stop_thresholds(lines: &[Line], opts: &Options) -> (f64, f64) {
     )
 }
 
-fn initial_class(l: &Line, opts: &Options, th: (f64, f64)) -> Class {
+fn initial_class(l: &Line<'_>, opts: &Options, th: (f64, f64)) -> Class {
     if l.hard.is_some() {
         return Class::Bad;
     }
@@ -411,7 +498,7 @@ fn initial_class(l: &Line, opts: &Options, th: (f64, f64)) -> Class {
 /// jusText's context-sensitive pass: short lines take the class of their
 /// nearest non-short neighbours, near-good lines become good unless both
 /// neighbours are bad. Linear: neighbours come from two prefix scans.
-fn revise(classes: &mut [Class], lines: &[Line], opts: &Options) {
+fn revise(classes: &mut [Class], lines: &[Line<'_>], opts: &Options) {
     let n = classes.len();
     // Headings just before good text become near-good (jusText "good headings").
     let mut next_good_dist = vec![usize::MAX; n];
@@ -520,7 +607,11 @@ fn revise(classes: &mut [Class], lines: &[Line], opts: &Options) {
 
 /// Maximum-sum run of lines (Kadane): good lines weigh their length, bad
 /// lines cost a penalty. Returns (start, end inclusive, score) of the best run.
-fn best_block(classes: &[Class], lines: &[Line], opts: &Options) -> Option<(usize, usize, f64)> {
+fn best_block(
+    classes: &[Class],
+    lines: &[Line<'_>],
+    opts: &Options,
+) -> Option<(usize, usize, f64)> {
     let mut best: Option<(usize, usize, f64)> = None;
     let mut cur = 0.0f64;
     let mut cur_start = 0usize;
@@ -543,7 +634,7 @@ fn best_block(classes: &[Class], lines: &[Line], opts: &Options) -> Option<(usiz
 /// best = max over e of (P[e+1] - min P[s] for allowed s <= e).
 fn best_block_from(
     classes: &[Class],
-    lines: &[Line],
+    lines: &[Line<'_>],
     allowed: &[bool],
     opts: &Options,
 ) -> Option<(usize, usize, f64)> {
@@ -574,18 +665,18 @@ fn best_block_from(
 
 /// Lines that repeat the page's first line (the HTML `<title>` in most
 /// dumps) closely enough to be the on-page headline.
-fn headline_anchors(lines: &[Line]) -> Vec<usize> {
+fn headline_anchors(lines: &[Line<'_>]) -> Vec<usize> {
     let first = &lines[0];
     if first.hard.is_some() || first.words < 3 {
         return Vec::new();
     }
-    let first_set: HashSet<&str> = first.folded.split(' ').filter(|w| !w.is_empty()).collect();
+    let first_set: HashSet<&str> = phrases::words(first.folded).collect();
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate().skip(1) {
         if l.hard.is_some() || l.words < 3 || l.words > 40 || l.terminal {
             continue;
         }
-        let toks: Vec<&str> = l.folded.split(' ').filter(|w| !w.is_empty()).collect();
+        let toks: Vec<&str> = phrases::words(l.folded).collect();
         let common = toks.iter().filter(|w| first_set.contains(*w)).count();
         let cov_line = common as f64 / toks.len() as f64;
         let cov_first = common as f64 / first_set.len().max(1) as f64;
@@ -596,7 +687,7 @@ fn headline_anchors(lines: &[Line]) -> Vec<usize> {
     out
 }
 
-fn weight(c: Class, l: &Line, opts: &Options) -> f64 {
+fn weight(c: Class, l: &Line<'_>, opts: &Options) -> f64 {
     let base = opts.bad_line_cost + opts.bad_char_cost * l.len as f64;
     match (&l.hard, c) {
         (Some(Hard::Chrome(_)), _) if l.boundary => -opts.boundary_cost,
@@ -608,8 +699,8 @@ fn weight(c: Class, l: &Line, opts: &Options) -> f64 {
 
 /// Token set overlap of `a` with `b`, relative to `a`'s tokens.
 fn overlap(a: &str, b: &str) -> f64 {
-    let bt: HashSet<&str> = b.split(' ').filter(|w| !w.is_empty()).collect();
-    let at: Vec<&str> = a.split(' ').filter(|w| !w.is_empty()).collect();
+    let bt: HashSet<&str> = phrases::words(b).collect();
+    let at: Vec<&str> = phrases::words(a).collect();
     if at.is_empty() {
         return 0.0;
     }
@@ -627,30 +718,31 @@ pub fn extract(paragraphs: &[&str], matching: Option<&[&str]>, opts: &Options) -
     let folded: Vec<String> = (0..n)
         .map(|i| phrases::fold(matching.map_or(paragraphs[i], |m| m[i])))
         .collect();
-    extract_folded(paragraphs, folded, opts)
+    let folded: Vec<&str> = folded.iter().map(String::as_str).collect();
+    extract_folded(paragraphs, &folded, opts)
 }
 
 /// [`extract`] with each line's [`phrases::fold`] of its matching form
 /// already made (the plugin folds once for the site memory and for this).
-pub fn extract_folded(paragraphs: &[&str], folded: Vec<String>, opts: &Options) -> Extraction {
+pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> Extraction {
     let n = paragraphs.len();
     if n == 0 || folded.len() != n {
         return Extraction::default();
     }
-    let hits: Vec<StopHits> = folded.iter().map(|f| stop_hits(f)).collect();
+    let hits = StopHits::of_lines(folded);
     let lang = detect_language_from(&hits, opts);
-    let mut lines: Vec<Line> = folded
-        .into_iter()
+    let mut lines: Vec<Line<'_>> = folded
+        .iter()
         .enumerate()
-        .map(|(i, f)| features(paragraphs[i], f, &hits[i], lang, opts))
+        .map(|(i, f)| features(paragraphs[i], f, hits.words[i], hits.line(i), lang, opts))
         .collect();
 
     // Hard reasons: ad markers and chrome phrases.
     for (i, l) in lines.iter_mut().enumerate() {
         let p = paragraphs[i];
-        if AD_MARKER.is_match(p) {
+        if is_ad_marker(p) {
             l.hard = Some(Hard::Ad(p.to_string()));
-        } else if let Some(c) = phrases::classify(&l.folded, l.words, opts.max_chrome_words) {
+        } else if let Some(c) = phrases::classify(l.folded, l.words, opts.max_chrome_words) {
             l.hard = Some(Hard::Chrome(c));
         } else if l.words <= opts.max_chrome_words && p.contains('©') {
             l.hard = Some(Hard::Chrome(Chrome::Legal));
@@ -661,7 +753,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: Vec<String>, opts: &Options) 
     let mut occurrences: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, l) in lines.iter().enumerate() {
         if !l.folded.is_empty() {
-            occurrences.entry(l.folded.as_str()).or_default().push(i);
+            occurrences.entry(l.folded).or_default().push(i);
         }
     }
     let th = stop_thresholds(&lines, opts);
@@ -789,12 +881,12 @@ pub fn extract_folded(paragraphs: &[&str], folded: Vec<String>, opts: &Options) 
 
     // Duplicates among kept lines (and copies of the title).
     let mut first_kept: HashMap<&str, usize> = HashMap::new();
-    let title_folded = title.map(|t| lines[t].folded.as_str());
+    let title_folded = title.map(|t| lines[t].folded);
     for i in 0..n {
         if !in_body[i] {
             continue;
         }
-        let f = lines[i].folded.as_str();
+        let f = lines[i].folded;
         if Some(f) == title_folded {
             in_body[i] = false;
             extra_reason[i] = Some(format!(
@@ -855,7 +947,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: Vec<String>, opts: &Options) 
     ex
 }
 
-fn kind_of(l: &Line, initial: Class, par: &str) -> ParagraphKind {
+fn kind_of(l: &Line<'_>, initial: Class, par: &str) -> ParagraphKind {
     if l.quote_like {
         return ParagraphKind::Quote;
     }
@@ -869,7 +961,7 @@ fn kind_of(l: &Line, initial: Class, par: &str) -> ParagraphKind {
     ParagraphKind::Paragraph
 }
 
-fn reason_outside(l: &Line, _i: usize, _n: usize) -> String {
+fn reason_outside(l: &Line<'_>, _i: usize, _n: usize) -> String {
     match &l.hard {
         Some(Hard::Ad(m)) => format!("removed ad marker {m}"),
         Some(Hard::Chrome(c)) => c.reason().to_string(),
@@ -888,7 +980,7 @@ fn reason_outside(l: &Line, _i: usize, _n: usize) -> String {
 /// one that matches the page's first line (usually the HTML `<title>`) or is
 /// repeated nearby (some dumps print it twice).
 fn find_title(
-    lines: &[Line],
+    lines: &[Line<'_>],
     classes: &[Class],
     initial: &[Class],
     bs: usize,
@@ -903,7 +995,7 @@ fn find_title(
     let hi = (bs + opts.title_window).min(n);
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for i in lo..hi {
-        *seen.entry(lines[i].folded.as_str()).or_default() += 1;
+        *seen.entry(lines[i].folded).or_default() += 1;
     }
     // The headline may also open the block itself (a heading-like line
     // promoted by its good neighbours): look up to the first line that is
@@ -935,12 +1027,12 @@ fn find_title(
         }
         let mut score = 0.0;
         if i > 0 && first_usable {
-            let o = overlap(&l.folded, &first.folded);
+            let o = overlap(l.folded, first.folded);
             if o >= 0.6 {
                 score += 4.0 * o;
             }
         }
-        let copies = seen.get(l.folded.as_str()).copied().unwrap_or(0);
+        let copies = seen.get(l.folded).copied().unwrap_or(0);
         let adjacent_copy = (i > 0 && lines[i - 1].folded == l.folded)
             || (i + 1 < n && lines[i + 1].folded == l.folded);
         if copies >= 2 && !adjacent_copy {
@@ -969,12 +1061,12 @@ fn find_title(
 pub fn debug_lines(paragraphs: &[&str], opts: &Options) -> Vec<String> {
     let n = paragraphs.len();
     let folded: Vec<String> = paragraphs.iter().map(|p| phrases::fold(p)).collect();
-    let hits: Vec<StopHits> = folded.iter().map(|f| stop_hits(f)).collect();
+    let hits = StopHits::of_lines(&folded);
     let lang = detect_language_from(&hits, opts);
-    let lines: Vec<Line> = folded
-        .into_iter()
+    let lines: Vec<Line<'_>> = folded
+        .iter()
         .enumerate()
-        .map(|(i, f)| features(paragraphs[i], f, &hits[i], lang, opts))
+        .map(|(i, f)| features(paragraphs[i], f, hits.words[i], hits.line(i), lang, opts))
         .collect();
     let th = stop_thresholds(&lines, opts);
     let init: Vec<Class> = lines.iter().map(|l| initial_class(l, opts, th)).collect();
@@ -1029,6 +1121,129 @@ mod tests {
     const P1: &str = "The city council approved the new budget on Tuesday after a long debate that lasted well into the night, with members arguing over funding for schools and roads.";
     const P2: &str = "Supporters of the plan said it would help the city recover from the downturn, while critics warned that the spending was not sustainable in the long run.";
     const P3: &str = "The mayor is expected to sign the budget later this week, and the new spending will take effect at the start of the next fiscal year in July.";
+
+    #[test]
+    fn ad_markers_are_matched_as_the_regex_does() {
+        let cases = [
+            "[ad_1]",
+            "[AD]",
+            "[ ads - 12 ]",
+            "[Advertisement]",
+            "[advert_-_ 3\t]",
+            "[ad1]",
+            "[ad 1 2]",
+            "[ad_x]",
+            "[adx]",
+            "[]",
+            "[ ]",
+            "[ad",
+            "ad]",
+            "[[ad]]",
+            "[ad]]",
+            "[\u{b}ad\u{c}]",
+            "[ad\u{1c}]",
+            "[Advertisements]",
+            "[ad_١]",
+            "[\u{a0}ad]",
+            "[aſ]",
+            "[AdVeRt-- ]",
+            "[ad-]",
+            "[-ad]",
+            "[ad 1 ]",
+            "[ad1 1]",
+            "[ad\n7\r]",
+        ];
+        for line in cases {
+            assert_eq!(is_ad_marker(line), AD_MARKER.is_match(line), "{line:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ad_markers_agree_with_the_regex(line in "\\[[ \t\u{b}_\\-0-9adsvertimnADS١\u{a0}x]{0,16}\\]") {
+            proptest::prop_assert_eq!(is_ad_marker(&line), AD_MARKER.is_match(&line));
+        }
+    }
+
+    /// Length, sentence marks and digits counted by bytes, as the
+    /// character-by-character count (the first version) has them.
+    fn check_counts(par: &str) {
+        let (mut len, mut cjk, mut digits, mut marks) = (0, 0, 0, 0);
+        for c in par.chars() {
+            if is_cjk(c) {
+                cjk += 1;
+                len += 3;
+            } else {
+                len += 1;
+            }
+            if c.is_ascii_digit() {
+                digits += 1;
+            }
+            if is_sentence_mark(c) {
+                marks += 1;
+            }
+        }
+        let folded = phrases::fold(par);
+        let words = phrases::words(&folded).count();
+        let want_words = if cjk * 2 > par.chars().count() {
+            words.max(len / 6)
+        } else {
+            words
+        };
+        let l = features(par, &folded, words, &[], None, &Options::default());
+        assert_eq!(l.len, len, "{par:?}");
+        assert_eq!(l.sentence_marks, marks, "{par:?}");
+        assert_eq!(l.words, want_words, "{par:?}");
+        let share = digits as f64 / par.chars().count().max(1) as f64;
+        assert_eq!(l.digit_share.to_bits(), share.to_bits(), "{par:?}");
+    }
+
+    #[test]
+    fn counts_by_bytes_are_counts_by_characters() {
+        for par in [
+            "",
+            "Hello, world. 12 x!",
+            "قال الرئيس؟ نعم۔ ١٢",
+            "東京で会議が開かれた。３月！？",
+            "…और। ። 😀 ab",
+            P1,
+        ] {
+            check_counts(par);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn counts_agree_on_any_line(par in "\\PC{0,40}", mixed in "[a-z0-9 .!?؟۔。！？…।።東京で٠-٩😀]{0,40}") {
+            check_counts(&par);
+            check_counts(&mixed);
+        }
+    }
+
+    /// The table `build.rs` makes is what folding the lists here makes.
+    #[test]
+    fn the_built_stopword_table_is_the_folded_lists() {
+        let mut names = Vec::new();
+        let mut words: HashMap<String, LangSet> = HashMap::new();
+        for code in stop_words::available_languages() {
+            let Some(list) = stop_words::lookup(code) else {
+                continue;
+            };
+            let bit: LangSet = 1 << names.len();
+            names.push(*code);
+            for w in list {
+                let f = phrases::fold(w);
+                if !f.is_empty() && !f.contains(' ') {
+                    *words.entry(f).or_default() |= bit;
+                }
+            }
+        }
+        assert_eq!(STOPWORDS.names, names.as_slice());
+        assert_eq!(STOPWORDS.words.len(), words.len());
+        for (w, langs) in &words {
+            assert_eq!(STOPWORDS.words.get(w.as_str()), Some(langs), "{w}");
+        }
+    }
 
     #[test]
     fn empty_input_gives_empty_extraction() {

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod extract;
+mod fold;
 mod phrases;
 pub mod site_memory;
 
@@ -60,12 +61,24 @@ const MAX_REMOVALS_LISTED: usize = 500;
 /// At most this many characters of a removed line are quoted in provenance.
 const QUOTE_CHARS: usize = 60;
 
-fn quote(text: &str) -> String {
-    let mut quoted: String = text.chars().take(QUOTE_CHARS).collect();
-    if quoted.len() < text.len() {
-        quoted.push('…');
+/// A removed line as quoted in provenance: its first [`QUOTE_CHARS`]
+/// characters, and `…` when there were more.
+struct Quote<'a>(&'a str);
+
+impl std::fmt::Display for Quote<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.char_indices().nth(QUOTE_CHARS) {
+            Some((end, _)) => {
+                f.write_str(&self.0[..end])?;
+                f.write_str("…")
+            }
+            None => f.write_str(self.0),
+        }
     }
-    quoted
+}
+
+fn quote(text: &str) -> Quote<'_> {
+    Quote(text)
 }
 
 impl Normalizer for ScrapedPage {
@@ -99,8 +112,8 @@ impl Normalizer for ScrapedPage {
             }
             let rest: Vec<usize> = (0..texts.len()).filter(|&i| !is_learned[i]).collect();
             let rest_texts: Vec<&str> = rest.iter().map(|&i| texts[i]).collect();
-            let rest_folded: Vec<String> = rest.iter().map(|&i| folded[i].clone()).collect();
-            let mut extraction = extract::extract_folded(&rest_texts, rest_folded, &self.options);
+            let rest_folded: Vec<&str> = rest.iter().map(|&i| folded_refs[i]).collect();
+            let mut extraction = extract::extract_folded(&rest_texts, &rest_folded, &self.options);
             extraction.title = extraction.title.map(|i| rest[i]);
             for kept in &mut extraction.kept {
                 kept.index = rest[kept.index];

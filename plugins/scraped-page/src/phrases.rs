@@ -8,6 +8,7 @@
 //! ever matched (see the callers in `extract.rs`): a long prose paragraph that
 //! happens to say "subscribe" is never treated as chrome.
 
+pub use crate::fold::fold;
 use aho_corasick::AhoCorasick;
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::LazyLock;
@@ -918,74 +919,10 @@ const CONTAINS: &[(Chrome, &[&str])] = &[
     ),
 ];
 
-/// Fold a string for phrase matching: lowercase, Arabic diacritics and tatweel
-/// dropped, alef/yeh/teh-marbuta variants unified, every run of non-word
-/// characters collapsed to one space, trimmed. A line made of symbols only
-/// (×, ☰, ©, …) folds to its symbols, whitespace-collapsed.
-pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    let push = |out: &mut String, c: char, space: &mut bool| {
-        if *space && !out.is_empty() {
-            out.push(' ');
-        }
-        *space = false;
-        out.push(c);
-    };
-    for c in s.chars() {
-        // Fast paths for the common scripts: ASCII and the Arabic letters
-        // (which have no case); everything else takes the Unicode tables.
-        if c.is_ascii() {
-            if c.is_ascii_alphanumeric() {
-                push(&mut out, c.to_ascii_lowercase(), &mut space);
-            } else {
-                space = true;
-            }
-            continue;
-        }
-        let c = match c {
-            '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' | '\u{06D6}'..='\u{06ED}' => continue,
-            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
-            'ى' => 'ي',
-            'ة' => 'ه',
-            'ؤ' => 'و',
-            'ئ' => 'ي',
-            _ => c,
-        };
-        if matches!(c, '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' | '\u{0660}'..='\u{0669}')
-        {
-            push(&mut out, c, &mut space);
-        } else if matches!(
-            c,
-            '\u{2000}'
-                ..='\u{206F}'
-                    | '\u{00A0}'
-                    | '\u{00AB}'
-                    | '\u{00BB}'
-                    | '\u{060C}'
-                    | '\u{061B}'
-                    | '\u{061F}'
-        ) {
-            // Spaces, dashes, quotes and guillemets, Arabic punctuation:
-            // separators, known without the Unicode tables.
-            space = true;
-        } else if c.is_alphanumeric() {
-            for l in c.to_lowercase() {
-                push(&mut out, l, &mut space);
-            }
-        } else {
-            space = true;
-        }
-    }
-    if out.is_empty() {
-        // A line of symbols only ("×", "☰", "|"): keep its symbols.
-        return s.split_whitespace().collect::<Vec<_>>().join(" ");
-    }
-    out
-}
-
 struct Tables {
     exact: HashMap<String, Chrome>,
+    /// Byte length of the longest exact phrase: longer lines are not looked up.
+    max_exact_len: usize,
     prefix: HashMap<String, Chrome>,
     max_prefix_words: usize,
     /// Contains-phrases in list order (earlier ones win), and one automaton
@@ -1004,6 +941,7 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
             }
         }
     }
+    let max_exact_len = exact.keys().map(String::len).max().unwrap_or(0);
     let mut prefix = HashMap::new();
     let mut max_prefix_words = 0;
     for (cat, list) in PREFIX {
@@ -1028,6 +966,7 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
         .expect("the contains phrases build an automaton");
     Tables {
         exact,
+        max_exact_len,
         prefix,
         max_prefix_words,
         contains,
@@ -1043,7 +982,9 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
     if folded.is_empty() {
         return None;
     }
-    if let Some(c) = t.exact.get(folded) {
+    if folded.len() <= t.max_exact_len
+        && let Some(c) = t.exact.get(folded)
+    {
         return Some(*c);
     }
     if is_cookie_notice(folded) {
@@ -1060,8 +1001,8 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
     }
     // Prefixes: test the first 1..=max_prefix_words words, longest first.
     let mut ends = Vec::with_capacity(t.max_prefix_words);
-    for (i, ch) in folded.char_indices() {
-        if ch == ' ' {
+    for (i, &b) in folded.as_bytes().iter().enumerate() {
+        if b == b' ' {
             ends.push(i);
             if ends.len() >= t.max_prefix_words {
                 break;
@@ -1075,7 +1016,7 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
         if let Some(c) = t.prefix.get(&folded[..e]) {
             // A single-word prefix such as "by" or "source" must be followed by
             // little: "By Jane Doe", "Source: Reuters", not a sentence.
-            let rest_words = folded[e..].split(' ').filter(|w| !w.is_empty()).count();
+            let rest_words = self::words(&folded[e..]).count();
             let single = !folded[..e].contains(' ');
             if single && rest_words > 6 {
                 continue;
@@ -1096,9 +1037,32 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
         .map(|i| t.contains[i].1)
 }
 
+/// `s.split(' ')`, without its per-call cost (lines have short words).
+pub(crate) fn split_spaces(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|b| b == b' ') {
+            Some(p) => {
+                rest = Some(&r[p + 1..]);
+                Some(&r[..p])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
+}
+
+/// The words of a folded line: `folded.split(' ')` without empty ones.
+pub(crate) fn words(folded: &str) -> impl Iterator<Item = &str> {
+    split_spaces(folded).filter(|w| !w.is_empty())
+}
+
 /// "167 comments", "Top rated comments", "التعليقات (3)": comment widgets.
 fn is_comment_counter(folded: &str) -> bool {
-    folded.split(' ').any(|w| {
+    split_spaces(folded).any(|w| {
         matches!(
             w,
             "comments"
@@ -1303,7 +1267,7 @@ fn is_date_line(folded: &str) -> bool {
     let mut nums = 0;
     let mut date = 0;
     let mut other = 0;
-    for w in folded.split(' ') {
+    for w in split_spaces(folded) {
         n += 1;
         if w.chars()
             .all(|c| c.is_ascii_digit() || ('٠'..='٩').contains(&c))
@@ -1321,10 +1285,14 @@ fn is_date_line(folded: &str) -> bool {
 /// Cookie banners and consent panels are long, so they are recognised at any
 /// length: the word "cookies" together with website/browser vocabulary.
 fn is_cookie_notice(folded: &str) -> bool {
+    // Without the letters "cookie" no word is "cookie" or "cookies".
+    if !folded.contains("cookie") {
+        return false;
+    }
     let mut cookie = false;
     let mut site = false;
     let mut n = 0;
-    for w in folded.split(' ') {
+    for w in split_spaces(folded) {
         n += 1;
         match w {
             "cookies" | "cookie" => cookie = true,
@@ -1339,6 +1307,96 @@ fn is_cookie_notice(folded: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fold as first written, character by character through the
+    /// Unicode tables: the reference the fast paths must agree with.
+    fn fold_reference(s: &str) -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut space = false;
+        let push = |out: &mut String, c: char, space: &mut bool| {
+            if *space && !out.is_empty() {
+                out.push(' ');
+            }
+            *space = false;
+            out.push(c);
+        };
+        for c in s.chars() {
+            if c.is_ascii() {
+                if c.is_ascii_alphanumeric() {
+                    push(&mut out, c.to_ascii_lowercase(), &mut space);
+                } else {
+                    space = true;
+                }
+                continue;
+            }
+            let c = match c {
+                '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' | '\u{06D6}'..='\u{06ED}' => {
+                    continue;
+                }
+                'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+                'ى' => 'ي',
+                'ة' => 'ه',
+                'ؤ' => 'و',
+                'ئ' => 'ي',
+                _ => c,
+            };
+            if matches!(c, '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' | '\u{0660}'..='\u{0669}')
+            {
+                push(&mut out, c, &mut space);
+            } else if matches!(
+                c,
+                '\u{2000}'
+                    ..='\u{206F}'
+                        | '\u{00A0}'
+                        | '\u{00AB}'
+                        | '\u{00BB}'
+                        | '\u{060C}'
+                        | '\u{061B}'
+                        | '\u{061F}'
+            ) {
+                space = true;
+            } else if c.is_alphanumeric() {
+                for l in c.to_lowercase() {
+                    push(&mut out, l, &mut space);
+                }
+            } else {
+                space = true;
+            }
+        }
+        if out.is_empty() {
+            return s.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+        out
+    }
+
+    #[test]
+    fn fold_agrees_with_the_reference_on_every_character() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            for s in [
+                format!("{c}"),
+                format!("ab{c}Cd"),
+                format!("Ab {c}{c} x"),
+                format!("{c}1"),
+            ] {
+                assert_eq!(fold(&s), fold_reference(&s), "{:?} (U+{:04X})", s, c as u32);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fold_agrees_with_the_reference(s in "\\PC{0,40}", t in "[a-zA-Z0-9 .,'’À-ÿЀ-ӿ؀-ۿ]{0,60}") {
+            proptest::prop_assert_eq!(fold(&s), fold_reference(&s));
+            proptest::prop_assert_eq!(fold(&t), fold_reference(&t));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_spaces_is_split(s in "[ a-c\u{e9}\u{627}]{0,20}") {
+            proptest::prop_assert_eq!(split_spaces(&s).collect::<Vec<_>>(), s.split(' ').collect::<Vec<_>>());
+        }
+    }
 
     #[test]
     fn folds_arabic_and_case() {

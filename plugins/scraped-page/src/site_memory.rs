@@ -10,8 +10,8 @@
 //! - A document most of whose long lines are already known is a re-ingest or
 //!   a republished copy, not chrome: the memory leaves it alone.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 use crate::phrases::fold;
@@ -47,7 +47,7 @@ impl Default for LearnOptions {
 #[derive(Debug, Default)]
 struct Site {
     /// Line fingerprint → number of documents it appeared in.
-    lines: HashMap<u64, u32>,
+    lines: foldhash::HashMap<u64, u32>,
     last_used: u64,
 }
 
@@ -66,10 +66,8 @@ struct State {
 
 /// Fingerprint of a folded line.
 fn fingerprint(folded: &str) -> u64 {
-    // `DefaultHasher::new()` has fixed keys: fingerprints are stable.
-    let mut hasher = DefaultHasher::new();
-    folded.hash(&mut hasher);
-    hasher.finish()
+    // A fixed seed: fingerprints are stable.
+    foldhash::quality::FixedState::with_seed(0x5eed_c4a0_e1ec_7ed1).hash_one(folded)
 }
 
 /// A line the memory recognised as the site's chrome.
@@ -125,17 +123,19 @@ impl SiteMemory {
         memory.last_used = clock;
 
         let seen = |print: &u64| memory.lines.get(print).copied().unwrap_or(0);
-        let words = |i: usize| lines[i].split_whitespace().count();
-        let long: Vec<usize> = (0..lines.len())
-            .filter(|&i| words(i) > self.options.max_words)
+        // More than `max_words` words (counting stops past that).
+        let is_long: Vec<bool> = lines
+            .iter()
+            .map(|l| l.split_whitespace().nth(self.options.max_words).is_some())
             .collect();
+        let long: Vec<usize> = (0..lines.len()).filter(|&i| is_long[i]).collect();
         let known_long = long.iter().filter(|&&i| seen(&prints[i]) > 0).count();
         let republished = !long.is_empty() && known_long * 2 > long.len();
         let learned = if republished {
             Vec::new()
         } else {
             (0..lines.len())
-                .filter(|&i| words(i) <= self.options.max_words)
+                .filter(|&i| !is_long[i])
                 .filter_map(|i| {
                     let other_documents = seen(&prints[i]);
                     (other_documents >= self.options.min_other_documents).then_some(Learned {
@@ -147,7 +147,9 @@ impl SiteMemory {
         };
 
         // Count this document once per distinct line, after judging it.
-        let distinct: HashSet<u64> = prints.into_iter().collect();
+        let mut distinct = prints;
+        distinct.sort_unstable();
+        distinct.dedup();
         for print in distinct {
             *memory.lines.entry(print).or_insert(0) += 1;
         }
