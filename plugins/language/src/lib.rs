@@ -11,7 +11,7 @@
 //! `languages` restricts the candidates (empty: all of whatlang's).
 #![forbid(unsafe_code)]
 
-use akhbar_plugin_sdk::proto::{Article, Enrichment};
+use akhbar_plugin_sdk::proto::{Article, Enrichment, Paragraph};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
 use whatlang::{Detector, Lang};
 
@@ -160,6 +160,20 @@ fn script_of(c: char) -> Coarse {
     }
 }
 
+/// `c.is_alphabetic()`, with the common scripts (ASCII, Arabic letters,
+/// Latin-1, basic Cyrillic) and general punctuation known without the
+/// Unicode tables (tested to agree with them).
+fn is_letter(c: char) -> bool {
+    match c {
+        _ if c.is_ascii() => c.is_ascii_alphabetic(),
+        '\u{0621}'..='\u{064A}' => true,
+        '×' | '÷' => false,
+        'À'..='ÿ' | 'Ѐ'..='џ' => true,
+        '\u{2000}'..='\u{206F}' => false,
+        _ => c.is_alphabetic(),
+    }
+}
+
 /// Letters fewer than this lower the confidence proportionally.
 const FULL_CONFIDENCE_LETTERS: usize = 200;
 
@@ -171,17 +185,7 @@ pub fn detect(detector: &Detector, text: &str) -> Option<(&'static str, f32)> {
     let mut letters = 0usize;
     let mut main = 0usize;
     let wanted = coarse_script(info.script());
-    let is_letter = |c: &char| {
-        // ASCII and Arabic letters without the Unicode tables.
-        if c.is_ascii() {
-            c.is_ascii_alphabetic()
-        } else if ('\u{0621}'..='\u{064A}').contains(c) {
-            true
-        } else {
-            c.is_alphabetic()
-        }
-    };
-    for c in text.chars().filter(is_letter) {
+    for c in text.chars().filter(|&c| is_letter(c)) {
         letters += 1;
         if script_of(c) == wanted {
             main += 1;
@@ -226,21 +230,37 @@ impl Plugin for Language {
     }
 }
 
+/// What is looked at: the first `sample_chars` characters of the
+/// paragraphs, each paragraph's part followed by a newline.
+fn sample(paragraphs: &[Paragraph], sample_chars: usize) -> String {
+    let mut sample = String::with_capacity(sample_chars * 2);
+    let mut chars = 0;
+    for paragraph in paragraphs {
+        if chars >= sample_chars {
+            break;
+        }
+        // The paragraph's first `room` characters, copied as one slice.
+        let text = paragraph.text.as_str();
+        let room = sample_chars - chars;
+        match text.char_indices().nth(room) {
+            Some((end, _)) => {
+                sample.push_str(&text[..end]);
+                chars += room;
+            }
+            None => {
+                sample.push_str(text);
+                chars += text.chars().count();
+            }
+        }
+        sample.push('\n');
+    }
+    sample
+}
+
 impl Enricher for Language {
     fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
         let mut added = Enrichment::default();
-        let mut sample = String::with_capacity(self.sample_chars * 2);
-        let mut chars = 0;
-        for paragraph in &article.paragraphs {
-            if chars >= self.sample_chars {
-                break;
-            }
-            for c in paragraph.text.chars().take(self.sample_chars - chars) {
-                sample.push(c);
-                chars += 1;
-            }
-            sample.push('\n');
-        }
+        let sample = sample(&article.paragraphs, self.sample_chars);
         match detect(&self.detector, &sample) {
             Some((code, confidence)) => {
                 added.language = code.to_owned();
@@ -265,7 +285,6 @@ akhbar_plugin_sdk::export_plugin!(enricher: Language);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use akhbar_plugin_sdk::proto::Paragraph;
 
     fn enrich(config: &str, texts: &[&str]) -> Article {
         let plugin = Language::new(&Config::new(config.as_bytes())).unwrap();
@@ -285,6 +304,44 @@ mod tests {
     const ARABIC: &str = "أجرى سيرجي شويغو، أعلى مسؤول أمني روسي، محادثات مع زعيم كوريا الشمالية كيم جونغ أون خلال زيارته إلى بيونغ يانغ يوم الجمعة، وفقا لوكالات الأنباء الروسية. جاءت الزيارة في وقت حاسم في نزاع أوكرانيا، والذي تدعي الولايات المتحدة أن كوريا الشمالية زودت روسيا بالذخائر.";
     const PERSIAN: &str = "سرگئی شویگو، دبیر شورای امنیت روسیه، در سفر به پیونگ یانگ با کیم جونگ اون رهبر کره شمالی دیدار و گفتگو کرد. این دیدار در زمانی انجام می‌شود که آمریکا می‌گوید کره شمالی به روسیه موشک و مهمات داده است و روابط نظامی دو کشور گسترش یافته است.";
     const ENGLISH: &str = "Sergei Shoigu, Russia's top security official, held talks with North Korean leader Kim Jong Un during a visit to Pyongyang on Friday, Russian news agencies reported. The visit came at a critical time in the war in Ukraine, in which the United States says North Korea has supplied Russia with munitions.";
+
+    #[test]
+    fn is_letter_is_is_alphabetic() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(is_letter(c), c.is_alphabetic(), "U+{:04X}", c as u32);
+        }
+    }
+
+    /// The sample is the first `sample_chars` characters of the
+    /// paragraphs, each paragraph followed by a newline, as when it was
+    /// built character by character.
+    #[test]
+    fn the_sample_is_the_first_characters() {
+        let accents = "é".repeat(30);
+        let texts = ["ab", "", accents.as_str(), ARABIC, ENGLISH];
+        let paragraphs: Vec<Paragraph> = texts
+            .iter()
+            .map(|t| Paragraph {
+                text: (*t).into(),
+                ..Default::default()
+            })
+            .collect();
+        for limit in [0, 1, 2, 3, 31, 32, 33, 60, 200, 1000, 5000] {
+            let mut want = String::new();
+            let mut chars = 0;
+            for t in texts {
+                if chars >= limit {
+                    break;
+                }
+                for c in t.chars().take(limit - chars) {
+                    want.push(c);
+                    chars += 1;
+                }
+                want.push('\n');
+            }
+            assert_eq!(sample(&paragraphs, limit), want, "{limit}");
+        }
+    }
 
     #[test]
     fn arabic_persian_and_english_articles() {
