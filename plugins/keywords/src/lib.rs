@@ -11,31 +11,62 @@
 //! Config: `{"max_keywords": 10, "max_words": 3}`.
 #![forbid(unsafe_code)]
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A small multiplicative hasher (the FxHash idea): the maps here are
-/// private to one call, so SipHash's flood resistance buys nothing.
+/// private to one call, so SipHash's flood resistance buys nothing (and no
+/// output depends on their iteration order).
 #[derive(Debug, Default, Clone, Copy)]
 struct Fx(u64);
 
 impl Hasher for Fx {
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves the low bits (which pick the bucket) poor:
+        // bring high ones down (as rustc-hash does).
+        self.0.rotate_left(26)
     }
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
+        // Whole words of 8 bytes, then the last 8 (overlapping) or, for a
+        // short input, its first and last 4, 2 or 1 bytes.
+        let n = bytes.len();
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        let half = |at: usize| {
+            u64::from(u32::from_le_bytes(
+                bytes[at..at + 4].try_into().expect("4 bytes"),
+            ))
+        };
+        if n >= 8 {
+            let mut at = 0;
+            while at + 8 <= n {
+                self.write_u64(word(at));
+                at += 8;
+            }
+            if at < n {
+                self.write_u64(word(n - 8));
+            }
+        } else if n >= 4 {
+            self.write_u64(half(0) | half(n - 4) << 32);
+        } else if n > 0 {
+            let (a, b, c) = (bytes[0], bytes[n / 2], bytes[n - 1]);
+            self.write_u64(u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16);
         }
     }
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    #[inline]
     fn write_u64(&mut self, n: u64) {
         self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
+    #[inline]
     fn write_u32(&mut self, n: u32) {
         self.write_u64(u64::from(n));
     }
+    #[inline]
     fn write_usize(&mut self, n: usize) {
         self.write_u64(n as u64);
     }
@@ -43,7 +74,11 @@ impl Hasher for Fx {
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
-use akhbar_arabic_text::{is_stopword, is_word_char, matching, stem};
+fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
+    FastMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
+}
+
+use akhbar_arabic_text::{is_stopword, is_word_char, matching_cow, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
 
@@ -92,103 +127,256 @@ struct Word<'a> {
     upper: bool,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Copy)]
 struct TermStats {
-    tf: f64,
-    upper: f64,
-    sentences: Vec<u32>,
+    /// Occurrences (as a non-stopword).
+    tf: u32,
+    /// Occurrences capitalized, not first in their sentence.
+    upper: u32,
+    /// Sentences it occurs in.
+    sentences: u32,
+    /// The last of them (or `NONE`).
+    last: u32,
+    /// The median one: the `sentences / 2`-th (0-based) in order.
+    median: u32,
     /// Distinct words seen before and after it.
     left: u32,
     right: u32,
 }
 
-/// Splits a paragraph into sentences of words; punctuation ends a chunk.
-fn chunks(text: &str) -> Vec<Vec<&str>> {
-    let mut out = vec![Vec::new()];
-    let mut start: Option<usize> = None;
-    for (i, c) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
+/// How a character splits text: part of a word, a word's inner `'` or `-`,
+/// a space, or punctuation (which also ends a sentence chunk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Word,
+    Joiner,
+    Space,
+    Stop,
+}
+
+const fn ascii_classes() -> [Class; 128] {
+    let mut table = [Class::Stop; 128];
+    let mut i = 0;
+    while i < 128 {
+        let c = i as u8;
+        table[i] = if c.is_ascii_alphanumeric() {
+            Class::Word
+        } else if c == b'\'' || c == b'-' {
+            Class::Joiner
+        } else if matches!(c, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+            // `char::is_whitespace` of ASCII (with the vertical tab).
+            Class::Space
+        } else {
+            Class::Stop
+        };
+        i += 1;
+    }
+    table
+}
+
+static ASCII_CLASSES: [Class; 128] = ascii_classes();
+
+#[inline]
+fn class(c: char) -> Class {
+    if c.is_ascii() {
+        return ASCII_CLASSES[c as usize];
+    }
+    // Arabic letters, then Arabic and typographic punctuation (no letters
+    // or digits there), before the general lookup.
+    let word = if ('\u{0621}'..='\u{064A}').contains(&c) {
+        true
+    } else if ('\u{2000}'..='\u{206F}').contains(&c) || matches!(c, '،' | '؛' | '؟' | '«' | '»')
     {
-        let word =
-            i < text.len() && (is_word_char(c) || (start.is_some() && (c == '\'' || c == '-')));
-        if word {
+        false
+    } else {
+        is_word_char(c)
+    };
+    if word {
+        Class::Word
+    } else if c.is_whitespace() {
+        Class::Space
+    } else {
+        Class::Stop
+    }
+}
+
+/// Splits a paragraph into sentence chunks of words (punctuation ends a
+/// chunk; `'` and `-` inside a word belong to it): `event` gets each word,
+/// and `None` after each chunk that may have held words.
+#[inline]
+fn split<'a>(text: &'a str, mut event: impl FnMut(Option<&'a str>)) {
+    let mut start: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        let class = class(c);
+        if class == Class::Word || (class == Class::Joiner && start.is_some()) {
             start.get_or_insert(i);
             continue;
         }
         if let Some(s) = start.take() {
-            out.last_mut().expect("one chunk").push(&text[s..i]);
+            event(Some(&text[s..i]));
         }
-        if !c.is_whitespace() && i < text.len() {
-            out.push(Vec::new());
+        if class != Class::Space {
+            event(None);
         }
     }
-    out.retain(|c| !c.is_empty());
-    out
+    if let Some(s) = start {
+        event(Some(&text[s..]));
+    }
+    event(None);
+}
+
+/// The sentences of `words` ending at `ends`.
+fn sentences<'w, 'a>(
+    words: &'w [Word<'a>],
+    ends: &'w [u32],
+) -> impl Iterator<Item = &'w [Word<'a>]> + 'w {
+    ends.iter().enumerate().map(move |(si, &end)| {
+        let start = if si == 0 { 0 } else { ends[si - 1] };
+        &words[start as usize..end as usize]
+    })
 }
 
 const NONE: u32 = u32::MAX;
 
+/// The distinct words of an article, each with a value: open addressing
+/// on a hash of the word's bytes (equal hashes told apart by the words).
+struct WordTable<'a, V> {
+    slots: Vec<u32>,
+    entries: Vec<(u64, &'a str, V)>,
+}
+
+impl<'a, V: Copy> WordTable<'a, V> {
+    fn with_capacity(words: usize) -> Self {
+        WordTable {
+            slots: vec![NONE; (words * 2).next_power_of_two().max(64)],
+            entries: Vec::with_capacity(words),
+        }
+    }
+
+    #[inline]
+    fn hash(word: &str) -> u64 {
+        let mut h = Fx::default();
+        h.write(word.as_bytes());
+        h.write_usize(word.len());
+        h.finish()
+    }
+
+    #[inline]
+    fn slot(hash: u64, mask: usize) -> usize {
+        (hash >> 40) as usize & mask
+    }
+
+    #[inline]
+    fn get_or_insert_with(&mut self, word: &'a str, value: impl FnOnce() -> V) -> V {
+        let hash = Self::hash(word);
+        let mask = self.slots.len() - 1;
+        let mut i = Self::slot(hash, mask);
+        loop {
+            let at = self.slots[i];
+            if at == NONE {
+                break;
+            }
+            let (h, w, v) = self.entries[at as usize];
+            if h == hash && w == word {
+                return v;
+            }
+            i = (i + 1) & mask;
+        }
+        let v = value();
+        self.slots[i] = self.entries.len() as u32;
+        self.entries.push((hash, word, v));
+        if self.entries.len() * 2 > self.slots.len() {
+            let len = self.slots.len() * 2;
+            self.slots.clear();
+            self.slots.resize(len, NONE);
+            let mask = len - 1;
+            for (at, (hash, _, _)) in self.entries.iter().enumerate() {
+                let mut i = Self::slot(*hash, mask);
+                while self.slots[i] != NONE {
+                    i = (i + 1) & mask;
+                }
+                self.slots[i] = at as u32;
+            }
+        }
+        v
+    }
+}
+
 /// Scores key phrases of paragraphs; best first.
 pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(String, f64)> {
     let max_words = max_words.clamp(1, 4);
+    let bytes: usize = paragraphs.iter().map(|p| p.len()).sum();
     // Words: each written form is folded, stemmed and interned once.
-    let mut keys: Vec<String> = Vec::new();
-    let mut key_ids: FastMap<String, u32> = FastMap::default();
-    let mut seen: FastMap<&str, (u32, bool)> = FastMap::default();
-    let mut sentences: Vec<Vec<Word<'_>>> = Vec::new();
+    let mut key_ids: FastMap<Cow<'_, str>, u32> = fast_map(bytes / 8 + 16);
+    let mut seen: WordTable<'_, (u32, bool, bool)> = WordTable::with_capacity(bytes / 6 + 16);
+    let mut words: Vec<Word<'_>> = Vec::with_capacity(bytes / 5 + 16);
+    // Sentence `i` is `words[ends[i - 1]..ends[i]]` (from 0 for the first).
+    let mut ends: Vec<u32> = Vec::with_capacity(bytes / 40 + 16);
     for p in paragraphs {
-        for chunk in chunks(p) {
-            let mut sentence = Vec::with_capacity(chunk.len());
-            for surface in chunk {
-                let (key, stop) = *seen.entry(surface).or_insert_with(|| {
-                    let m = matching(surface);
+        split(p, |event| {
+            if let Some(surface) = event {
+                let (key, stop, upper) = seen.get_or_insert_with(surface, || {
+                    let m = matching_cow(surface);
                     let stop = is_stopword(&m)
-                        || m.chars().count() < 2
-                        || m.chars().all(|c| c.is_ascii_digit());
-                    let key = stem(&m).into_owned();
-                    let next = keys.len() as u32;
-                    let id = *key_ids.entry(key.clone()).or_insert(next);
-                    if id == next {
-                        keys.push(key);
-                    }
-                    (id, stop)
+                        || m.chars().nth(1).is_none()
+                        || m.bytes().all(|b| b.is_ascii_digit());
+                    let key: Cow<'_, str> = match m {
+                        Cow::Borrowed(m) => stem(m),
+                        Cow::Owned(m) => match stem(&m) {
+                            Cow::Borrowed(s) if s.len() == m.len() => Cow::Owned(m),
+                            s => Cow::Owned(s.into_owned()),
+                        },
+                    };
+                    let next = key_ids.len() as u32;
+                    let id = *key_ids.entry(key).or_insert(next);
+                    let upper = surface.chars().next().is_some_and(char::is_uppercase);
+                    (id, stop, upper)
                 });
-                sentence.push(Word {
+                words.push(Word {
                     surface,
                     key,
                     stop,
-                    upper: surface.chars().next().is_some_and(char::is_uppercase),
+                    upper,
                 });
+            } else {
+                let end = words.len() as u32;
+                if ends.last().copied().unwrap_or(0) < end {
+                    ends.push(end);
+                }
             }
-            sentences.push(sentence);
-        }
+        });
     }
     // A one-letter clitic (و ف ب ل ك) comes off when the rest of the word
     // is itself a word of this article: لكوريا meets كوريا, but بوتين stays.
-    let remap: Vec<u32> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, key)| {
-            let mut chars = key.chars();
-            match chars.next() {
-                Some('و' | 'ف' | 'ب' | 'ل' | 'ك') if chars.as_str().chars().count() >= 3 => {
-                    key_ids.get(chars.as_str()).copied().unwrap_or(i as u32)
-                }
-                _ => i as u32,
-            }
-        })
-        .collect();
-    for w in sentences.iter_mut().flatten() {
+    let mut remap: Vec<u32> = (0..key_ids.len() as u32).collect();
+    for (key, &i) in &key_ids {
+        let mut chars = key.chars();
+        if let Some('و' | 'ف' | 'ب' | 'ل' | 'ك') = chars.next()
+            && chars.as_str().chars().count() >= 3
+            && let Some(&to) = key_ids.get(chars.as_str())
+        {
+            remap[i as usize] = to;
+        }
+    }
+    for w in &mut words {
         w.key = remap[w.key as usize];
     }
 
-    let mut stats: Vec<TermStats> = vec![TermStats::default(); keys.len()];
-    let mut pairs: FastMap<(u32, u32), ()> = FastMap::default();
-    for (si, sentence) in sentences.iter().enumerate() {
+    let mut stats: Vec<TermStats> = vec![
+        TermStats {
+            last: NONE,
+            ..TermStats::default()
+        };
+        key_ids.len()
+    ];
+    let mut pairs: FastMap<u64, ()> = fast_map(words.len() + 16);
+    for (si, sentence) in sentences(&words, &ends).enumerate() {
+        let si = si as u32;
         for (wi, w) in sentence.iter().enumerate() {
             if let Some(next) = sentence.get(wi + 1)
-                && pairs.insert((w.key, next.key), ()).is_none()
+                && pairs
+                    .insert(u64::from(w.key) << 32 | u64::from(next.key), ())
+                    .is_none()
             {
                 stats[w.key as usize].right += 1;
                 stats[next.key as usize].left += 1;
@@ -197,96 +385,140 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
                 continue;
             }
             let t = &mut stats[w.key as usize];
-            t.tf += 1.0;
+            t.tf += 1;
             if w.upper && wi > 0 {
-                t.upper += 1.0;
+                t.upper += 1;
             }
-            if t.sentences.last() != Some(&(si as u32)) {
-                t.sentences.push(si as u32);
+            if t.last != si {
+                t.last = si;
+                t.sentences += 1;
             }
         }
     }
-    let used: Vec<&TermStats> = stats.iter().filter(|t| t.tf > 0.0).collect();
+    // The median sentence of each term: a second pass counts up to it.
+    let mut counted: Vec<(u32, u32)> = vec![(0, NONE); stats.len()];
+    for (si, sentence) in sentences(&words, &ends).enumerate() {
+        let si = si as u32;
+        for w in sentence.iter().filter(|w| !w.stop) {
+            let (count, last) = &mut counted[w.key as usize];
+            if *last != si {
+                *last = si;
+                let t = &mut stats[w.key as usize];
+                if *count == t.sentences / 2 {
+                    t.median = si;
+                }
+                *count += 1;
+            }
+        }
+    }
+    let used: Vec<f64> = stats
+        .iter()
+        .filter(|t| t.tf > 0)
+        .map(|t| f64::from(t.tf))
+        .collect();
     if used.is_empty() {
         return Vec::new();
     }
     let n = used.len() as f64;
-    let mean = used.iter().map(|t| t.tf).sum::<f64>() / n;
-    let sd = (used.iter().map(|t| (t.tf - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let max_tf = used.iter().map(|t| t.tf).fold(0.0, f64::max);
-    let total = sentences.len() as f64;
+    let mean = used.iter().sum::<f64>() / n;
+    let sd = (used.iter().map(|tf| (tf - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let max_tf = used.iter().copied().fold(0.0, f64::max);
+    let total = ends.len() as f64;
+    // Logarithms of small whole numbers, each computed once.
+    let mut ln_tf: Vec<f64> = Vec::new();
+    let mut ln_ln_pos: Vec<f64> = Vec::new();
+    let memo = |table: &mut Vec<f64>, n: u32, f: fn(f64) -> f64| {
+        let n = n as usize;
+        if table.len() <= n {
+            table.resize(n + 1, f64::NAN);
+        }
+        if table[n].is_nan() {
+            table[n] = f(n as f64);
+        }
+        table[n]
+    };
     let term_score: Vec<f64> = stats
         .iter()
         .map(|t| {
-            if t.tf == 0.0 {
+            if t.tf == 0 {
                 return 0.0;
             }
-            let case = t.upper / (1.0 + t.tf.ln());
-            let median = t.sentences[t.sentences.len() / 2] as f64;
-            let pos = (3.0 + median).ln().ln();
-            let freq = t.tf / (mean + sd);
-            let rel =
-                1.0 + (f64::from(t.left) + f64::from(t.right)) / (2.0 * t.tf) * (t.tf / max_tf);
-            let spread = t.sentences.len() as f64 / total;
+            let tf = f64::from(t.tf);
+            let case = f64::from(t.upper) / (1.0 + memo(&mut ln_tf, t.tf, f64::ln));
+            let pos = memo(&mut ln_ln_pos, t.median, |median| (3.0 + median).ln().ln());
+            let freq = tf / (mean + sd);
+            let rel = 1.0 + (f64::from(t.left) + f64::from(t.right)) / (2.0 * tf) * (tf / max_tf);
+            let spread = f64::from(t.sentences) / total;
             (rel * pos) / (case + freq / rel + spread / rel)
         })
         .collect();
 
-    // Candidates: 1..=max_words words, no stopword at either end.
-    let mut candidates: FastMap<[u32; 4], f64> = FastMap::default();
-    for sentence in &sentences {
+    // Candidates: 1..=max_words words, no stopword at either end; counted
+    // in a list (the map only finds each one's place in it), with the
+    // product and sum of their words' scores, taken in word order.
+    let mut candidate_at: FastMap<u128, u32> = fast_map(words.len() * 2 + 16);
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(words.len() * 2 + 16);
+    for sentence in sentences(&words, &ends) {
         for i in 0..sentence.len() {
             if sentence[i].stop {
                 continue;
             }
-            for len in 1..=max_words.min(sentence.len() - i) {
-                if sentence[i + len - 1].stop {
-                    continue;
-                }
-                let mut key = [NONE; 4];
-                for (k, w) in sentence[i..i + len].iter().enumerate() {
-                    key[k] = w.key;
-                }
-                *candidates.entry(key).or_default() += 1.0;
-            }
-        }
-    }
-    let mut scored: Vec<([u32; 4], f64)> = candidates
-        .into_iter()
-        .map(|(key, tf)| {
+            let mut key = [NONE; 4];
             let (mut product, mut sum) = (1.0, 0.0);
-            for &k in key.iter().take_while(|&&k| k != NONE) {
-                let s = term_score[k as usize];
+            for len in 1..=max_words.min(sentence.len() - i) {
+                let last = &sentence[i + len - 1];
+                key[len - 1] = last.key;
+                let s = term_score[last.key as usize];
                 if s > 0.0 {
                     product *= s;
                     sum += s;
                 }
+                if last.stop {
+                    continue;
+                }
+                let packed = pack(&key);
+                let next = candidates.len() as u32;
+                let at = *candidate_at.entry(packed).or_insert(next);
+                if at == next {
+                    candidates.push(Candidate {
+                        key: packed,
+                        tf: 1,
+                        product,
+                        sum,
+                    });
+                } else {
+                    candidates[at as usize].tf += 1;
+                }
             }
-            (key, product / (tf * (1.0 + sum)))
+        }
+    }
+    // Scores, lower is better, ties by words: as sortable integers.
+    let mut scored: Vec<(u64, u128, f64)> = candidates
+        .iter()
+        .map(|c| {
+            let score = c.product / (f64::from(c.tf) * (1.0 + c.sum));
+            (total_order_key(score), c.key, score)
         })
         .collect();
     // Only the best few can be chosen: sort those alone.
-    let order = |a: &([u32; 4], f64), b: &([u32; 4], f64)| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0));
     let head = (max * 8).max(32);
     if scored.len() > head {
-        scored.select_nth_unstable_by(head, order);
+        scored.select_nth_unstable_by_key(head, |c| (c.0, c.1));
         scored.truncate(head);
     }
-    scored.sort_by(order);
+    scored.sort_unstable_by_key(|c| (c.0, c.1));
+    let scored = scored
+        .into_iter()
+        .map(|(_, key, score)| (unpack(key), score));
     let mut chosen: Vec<([u32; 4], f64)> = Vec::new();
     for candidate in scored {
         if chosen.len() >= max {
             break;
         }
         // Skip a phrase that shares half its words with a better one.
-        let words: Vec<u32> = candidate
-            .0
-            .iter()
-            .copied()
-            .take_while(|&k| k != NONE)
-            .collect();
+        let words = phrase(&candidate.0);
         if chosen.iter().any(|c| {
-            let other: Vec<u32> = c.0.iter().copied().take_while(|&k| k != NONE).collect();
+            let other = phrase(&c.0);
             let shared = words.iter().filter(|w| other.contains(w)).count();
             2 * shared >= words.len().min(other.len())
         }) {
@@ -294,32 +526,91 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
         }
         chosen.push(candidate);
     }
-    // Each phrase as it is most often written.
+    // Each phrase as it is most often written: its occurrences start at
+    // occurrences of its first word, chained in `next_same` (with where
+    // the sentence of each word ends), so only those are looked at.
+    let mut sentence_end: Vec<u32> = Vec::with_capacity(words.len());
+    for &end in &ends {
+        sentence_end.resize(end as usize, end);
+    }
+    let mut first_at: Vec<u32> = vec![NONE; stats.len()];
+    let mut next_same: Vec<u32> = vec![NONE; words.len()];
+    for (i, w) in words.iter().enumerate().rev() {
+        next_same[i] = first_at[w.key as usize];
+        first_at[w.key as usize] = i as u32;
+    }
     chosen
         .into_iter()
         .map(|(key, score)| {
-            let len = key.iter().take_while(|&&k| k != NONE).count();
-            let mut forms: HashMap<String, usize> = HashMap::new();
-            for sentence in &sentences {
-                for window in sentence.windows(len) {
-                    if window.iter().zip(&key).all(|(w, k)| w.key == *k) {
-                        let form = window
-                            .iter()
-                            .map(|w| w.surface)
-                            .collect::<Vec<_>>()
-                            .join(" ");
-                        *forms.entry(form).or_default() += 1;
+            let key = phrase(&key);
+            let len = key.len();
+            // Distinct written forms (word by word) and how often each.
+            let mut forms: Vec<([&str; 4], usize)> = Vec::new();
+            let mut at = first_at[key[0] as usize];
+            while at != NONE {
+                let i = at as usize;
+                at = next_same[i];
+                if i + len > sentence_end[i] as usize {
+                    continue;
+                }
+                let window = &words[i..i + len];
+                if window.iter().zip(key).all(|(w, k)| w.key == *k) {
+                    let mut form = [""; 4];
+                    for (f, w) in form.iter_mut().zip(window) {
+                        *f = w.surface;
+                    }
+                    match forms.iter_mut().find(|(f, _)| *f == form) {
+                        Some((_, count)) => *count += 1,
+                        None => forms.push((form, 1)),
                     }
                 }
             }
             let surface = forms
                 .into_iter()
+                .map(|(form, count)| (form[..len].join(" "), count))
                 .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
                 .map(|(s, _)| s)
                 .unwrap_or_default();
             (surface, 1.0 / (1.0 + score))
         })
         .collect()
+}
+
+/// A candidate phrase: its words (packed), how often it occurs, and the
+/// product and sum of its words' (positive) scores.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    key: u128,
+    tf: u32,
+    product: f64,
+    sum: f64,
+}
+
+/// Word keys packed so that integer order is the order of the arrays.
+fn pack(key: &[u32; 4]) -> u128 {
+    key.iter().fold(0u128, |acc, &k| acc << 32 | u128::from(k))
+}
+
+fn unpack(packed: u128) -> [u32; 4] {
+    [
+        (packed >> 96) as u32,
+        (packed >> 64) as u32,
+        (packed >> 32) as u32,
+        packed as u32,
+    ]
+}
+
+/// An integer whose order is [`f64::total_cmp`]'s.
+fn total_order_key(x: f64) -> u64 {
+    let bits = x.to_bits() as i64;
+    let ordered = bits ^ (((bits >> 63) as u64) >> 1) as i64;
+    (ordered as u64) ^ (1 << 63)
+}
+
+/// The word keys of a candidate phrase.
+fn phrase(key: &[u32; 4]) -> &[u32] {
+    let len = key.iter().take_while(|&&k| k != NONE).count();
+    &key[..len]
 }
 
 impl Enricher for Keywords {

@@ -1,4 +1,5 @@
 use super::*;
+use akhbar_arabic_text::matching;
 
 const ARABIC: [&str; 4] = [
     "أجرى سيرغي شويغو، أمين مجلس الأمن الروسي، محادثات مع زعيم كوريا الشمالية كيم جونغ أون في بيونغ يانغ حول التعاون العسكري.",
@@ -88,4 +89,49 @@ fn the_enricher_fills_keywords_and_checks_its_config() {
     assert_eq!(out.keywords.len(), 3);
     assert!(Keywords::new(&Config::new(br#"{"max_words": 9}"#)).is_err());
     assert!(keywords(&["و في من"], 3, 10).is_empty());
+}
+
+#[test]
+fn character_classes_agree_with_the_shared_tokenizer() {
+    for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+        let expected = if is_word_char(c) {
+            Class::Word
+        } else if c == '\'' || c == '-' {
+            Class::Joiner
+        } else if c.is_whitespace() {
+            Class::Space
+        } else {
+            Class::Stop
+        };
+        assert_eq!(class(c), expected, "{c:?} U+{:04X}", c as u32);
+    }
+}
+
+#[test]
+fn sentences_split_at_punctuation_and_keep_inner_joiners() {
+    let mut got: Vec<Option<&str>> = Vec::new();
+    split(
+        "Kim's talks—in Pyongyang, on co-operation. -x' «نعم»",
+        |e| got.push(e),
+    );
+    assert_eq!(
+        got,
+        [
+            Some("Kim's"),
+            Some("talks"),
+            None,
+            Some("in"),
+            Some("Pyongyang"),
+            None,
+            Some("on"),
+            Some("co-operation"),
+            None,
+            None,
+            Some("x'"),
+            None,
+            Some("نعم"),
+            None,
+            None,
+        ]
+    );
 }

@@ -23,12 +23,13 @@
 //! whose scans are capped, so the cost per article stays flat.
 #![forbid(unsafe_code)]
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use foldhash::{HashMap, HashMapExt};
 use std::sync::Mutex;
 
-use akhbar_arabic_text::{is_stopword, matching, stem, word_ranges};
+use akhbar_arabic_text::{is_stopword, is_word_char, matching, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, entity::Label};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
 
@@ -74,6 +75,9 @@ struct Remembered {
 struct State {
     first_seq: u64,
     entries: VecDeque<Remembered>,
+    /// The latest remembered article of each (non-empty) id, kept in step
+    /// with `entries` as they are forgotten.
+    ids: HashMap<String, u64>,
     postings: HashMap<u64, Vec<u64>>,
     bands: HashMap<(u8, u16), Vec<u64>>,
 }
@@ -87,25 +91,31 @@ pub struct Stories {
 
 /// FNV-1a, 64 bits: stable across runs and platforms.
 fn fnv(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h: u64 = FNV_OFFSET;
     for b in bytes {
         h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        h = h.wrapping_mul(FNV_PRIME);
     }
     h
 }
 
-fn normalize(mut v: HashMap<u64, f32>, keep: usize) -> Vector {
-    let mut items: Vector = v.drain().collect();
-    items.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+/// The `keep` heaviest items (ties by key), scaled to unit length, in key
+/// order. Keys are distinct.
+fn normalize(mut items: Vector, keep: usize) -> Vector {
+    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if items.len() > keep && keep > 0 {
+        items.select_nth_unstable_by(keep - 1, order);
+    }
     items.truncate(keep);
+    // The norm is summed heaviest first.
+    items.sort_unstable_by(order);
     let norm = items.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
     if norm > 0.0 {
         for item in &mut items {
             item.1 /= norm;
         }
     }
-    items.sort_by_key(|(k, _)| *k);
+    items.sort_unstable_by_key(|(k, _)| *k);
     items
 }
 
@@ -125,6 +135,154 @@ fn dot(a: &Vector, b: &Vector) -> f32 {
     sum
 }
 
+/// Whether `c` is part of a word: [`is_word_char`], with the common cases
+/// (ASCII, Arabic letters, Arabic and typographic punctuation) first.
+#[inline]
+fn word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    if ('\u{0621}'..='\u{064A}').contains(&c) {
+        return true;
+    }
+    if ('\u{2000}'..='\u{206F}').contains(&c) || matches!(c, '،' | '؛' | '؟' | '«' | '»') {
+        return false;
+    }
+    is_word_char(c)
+}
+
+/// FNV-1a's starting value and multiplier (see [`fnv`]).
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// Calls `f` with each word (run of word characters) of `text` and its
+/// [`fnv`] hash.
+#[inline]
+fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, u64)) {
+    let bytes = text.as_bytes();
+    let (mut i, mut start, mut hash) = (0, None, FNV_OFFSET);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (word, len) = if b < 0x80 {
+            (b.is_ascii_alphanumeric(), 1)
+        } else if (0xC2..=0xDF).contains(&b) {
+            // Two bytes (Arabic among them): decoded here.
+            let c = u32::from(b & 0x1F) << 6 | u32::from(bytes[i + 1] & 0x3F);
+            (char::from_u32(c).is_some_and(word_char), 2)
+        } else {
+            let c = text[i..].chars().next().expect("a character");
+            (word_char(c), c.len_utf8())
+        };
+        if word {
+            if start.is_none() {
+                start = Some(i);
+                hash = FNV_OFFSET;
+            }
+            for &b in &bytes[i..i + len] {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(FNV_PRIME);
+            }
+        } else if let Some(s) = start.take() {
+            f(&text[s..i], hash);
+        }
+        i += len;
+    }
+    if let Some(s) = start {
+        f(&text[s..], hash);
+    }
+}
+
+/// Sixty-four counters side by side: bit `b` of `planes[j]` is bit `j` of
+/// counter `b`, so adding one to each counter whose bit is set in a word
+/// is a ripple of carries over the planes.
+struct BitCounters {
+    planes: [u64; 40],
+}
+
+impl BitCounters {
+    #[inline]
+    fn add(&mut self, mut carry: u64) {
+        for plane in &mut self.planes {
+            if carry == 0 {
+                break;
+            }
+            let next = *plane & carry;
+            *plane ^= carry;
+            carry = next;
+        }
+    }
+
+    fn count(&self, bit: usize) -> u64 {
+        self.planes
+            .iter()
+            .enumerate()
+            .map(|(j, plane)| (plane >> bit & 1) << j)
+            .sum()
+    }
+}
+
+/// A set of the distinct words of an article, each with a value, found by
+/// their FNV hash (open addressing; equal hashes are told apart by the
+/// words themselves).
+struct WordTable<'a> {
+    slots: Vec<u32>,
+    entries: Vec<(u64, &'a str, u32)>,
+}
+
+impl<'a> WordTable<'a> {
+    const EMPTY: u32 = u32::MAX;
+
+    fn with_capacity(words: usize) -> Self {
+        WordTable {
+            slots: vec![Self::EMPTY; (words * 2).next_power_of_two().max(64)],
+            entries: Vec::with_capacity(words),
+        }
+    }
+
+    #[inline]
+    fn slot(hash: u64, mask: usize) -> usize {
+        ((hash ^ hash >> 32).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask
+    }
+
+    #[inline]
+    fn get_or_insert_with(&mut self, hash: u64, word: &'a str, value: impl FnOnce() -> u32) -> u32 {
+        let mask = self.slots.len() - 1;
+        let mut i = Self::slot(hash, mask);
+        loop {
+            let at = self.slots[i];
+            if at == Self::EMPTY {
+                break;
+            }
+            let (h, w, v) = self.entries[at as usize];
+            if h == hash && w == word {
+                return v;
+            }
+            i = (i + 1) & mask;
+        }
+        let v = value();
+        self.slots[i] = self.entries.len() as u32;
+        self.entries.push((hash, word, v));
+        if self.entries.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        v
+    }
+
+    fn grow(&mut self) {
+        let len = self.slots.len() * 2;
+        self.slots.clear();
+        self.slots.resize(len, Self::EMPTY);
+        let mask = len - 1;
+        for (at, (hash, _, _)) in self.entries.iter().enumerate() {
+            let mut i = Self::slot(*hash, mask);
+            while self.slots[i] != Self::EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = at as u32;
+        }
+    }
+}
+
 /// The features of an article: people, words and SimHash.
 fn features(article: &Article) -> (Vector, Vector, u64) {
     let mut people: HashMap<u64, f32> = HashMap::new();
@@ -134,38 +292,77 @@ fn features(article: &Article) -> (Vector, Vector, u64) {
                 1.0 / (1.0 + 3.0 * e.paragraph as f32);
         }
     }
-    let mut counts: HashMap<u64, f32> = HashMap::new();
-    let mut bits = [0i32; 64];
-    for paragraph in &article.paragraphs {
-        let owned;
-        let text = if paragraph.matching.is_empty() {
-            owned = matching(&paragraph.text);
-            owned.as_str()
-        } else {
-            paragraph.matching.as_str()
-        };
-        let words: Vec<&str> = word_ranges(text).map(|(s, e)| &text[s..e]).collect();
-        for w in &words {
-            if w.chars().count() >= 3 && !is_stopword(w) && !w.chars().all(|c| c.is_ascii_digit()) {
-                *counts.entry(fnv(stem(w).as_bytes())).or_default() += 1.0;
+    let texts: Vec<Cow<'_, str>> = article
+        .paragraphs
+        .iter()
+        .map(|paragraph| {
+            if paragraph.matching.is_empty() {
+                Cow::Owned(matching(&paragraph.text))
+            } else {
+                Cow::Borrowed(paragraph.matching.as_str())
             }
-        }
-        let hashes: Vec<u64> = words.iter().map(|w| fnv(w.as_bytes())).collect();
-        for shingle in hashes.windows(3) {
-            let h = shingle.iter().fold(0u64, |acc, x| {
-                (acc.rotate_left(21) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        })
+        .collect();
+    let bytes: usize = texts.iter().map(|t| t.len()).sum();
+    // Each distinct word: the index of its stem's count, or NONE when it is
+    // not a content word; the stems' counts, found by their hashes.
+    const NONE: u32 = u32::MAX;
+    let mut words_seen = WordTable::with_capacity(bytes / 6 + 16);
+    let mut stem_at: HashMap<u64, u32> = HashMap::with_capacity(bytes / 8 + 16);
+    let mut counts: Vec<(u64, u32)> = Vec::with_capacity(bytes / 8 + 16);
+    let mut bits = BitCounters { planes: [0; 40] };
+    let mut shingles: u64 = 0;
+    for text in &texts {
+        // The hashes of the two words before, and how many there were.
+        let (mut before, mut last, mut seen) = (0u64, 0u64, 0usize);
+        for_each_word(text, |w, hash| {
+            let at = words_seen.get_or_insert_with(hash, w, || {
+                if w.chars().nth(2).is_some()
+                    && !is_stopword(w)
+                    && !w.bytes().all(|b| b.is_ascii_digit())
+                {
+                    let feature = fnv(stem(w).as_bytes());
+                    let next = counts.len() as u32;
+                    let at = *stem_at.entry(feature).or_insert(next);
+                    if at == next {
+                        counts.push((feature, 0));
+                    }
+                    at
+                } else {
+                    NONE
+                }
             });
-            for (bit, b) in bits.iter_mut().enumerate() {
-                *b += if h >> bit & 1 == 1 { 1 } else { -1 };
+            if at != NONE {
+                counts[at as usize].1 += 1;
             }
-        }
+            seen += 1;
+            if seen >= 3 {
+                let h = [before, last, hash].iter().fold(0u64, |acc, x| {
+                    (acc.rotate_left(21) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                });
+                bits.add(h);
+                shingles += 1;
+            }
+            (before, last) = (last, hash);
+        });
     }
-    let simhash = bits.iter().enumerate().fold(
-        0u64,
-        |acc, (bit, b)| if *b > 0 { acc | 1 << bit } else { acc },
-    );
-    let words = counts.into_iter().map(|(k, c)| (k, 1.0 + c.ln())).collect();
-    (normalize(people, 32), normalize(words, 64), simhash)
+    // A bit is set when more shingles have it than not.
+    let simhash = (0..64).fold(0u64, |acc, bit| {
+        if 2 * bits.count(bit) > shingles {
+            acc | 1 << bit
+        } else {
+            acc
+        }
+    });
+    let words = counts
+        .into_iter()
+        .map(|(k, c)| (k, 1.0 + (c as f32).ln()))
+        .collect();
+    (
+        normalize(people.into_iter().collect(), 32),
+        normalize(words, 64),
+        simhash,
+    )
 }
 
 /// How many recent postings of one feature are looked at.
@@ -196,9 +393,15 @@ impl State {
                 list.drain(..list.len() - POSTINGS_SCAN);
             }
         }
+        if !entry.id.is_empty() {
+            self.ids.insert(entry.id.clone(), seq);
+        }
         self.entries.push_back(entry);
         while self.entries.len() > max.max(1) {
-            self.entries.pop_front();
+            let forgotten = self.entries.pop_front().expect("more than one entry");
+            if self.ids.get(&forgotten.id) == Some(&self.first_seq) {
+                self.ids.remove(&forgotten.id);
+            }
             self.first_seq += 1;
         }
         // Drop postings of forgotten articles now and then.
@@ -339,12 +542,10 @@ impl Enricher for Stories {
             format!("story-{}", &seed[..seed.len().min(16)])
         };
         // The same document again keeps its story.
-        let story = state
-            .entries
-            .iter()
-            .rev()
-            .find(|e| !article.id.is_empty() && e.id == article.id)
-            .map_or(story, |e| e.story.clone());
+        let story = match state.ids.get(&article.id).and_then(|&seq| state.get(seq)) {
+            Some(e) if !article.id.is_empty() => e.story.clone(),
+            _ => story,
+        };
         added.story_id = story.clone();
         added.simhash = format!("{simhash:016x}");
         state.push(

@@ -187,3 +187,84 @@ fn config_is_checked() {
     assert!(Stories::new(&Config::new(br#"{"near_duplicate_bits": 9}"#)).is_err());
     assert!(Stories::new(&Config::new(br#"{"treshold": 0.5}"#)).is_err());
 }
+
+#[test]
+fn the_same_document_again_keeps_its_story_only_while_remembered() {
+    let p = plugin(r#"{"max_articles": 2}"#);
+    let x = p
+        .enriched(article("x", SHOIGU_A, &[("shoigu", 0), ("kim", 0)], 0))
+        .unwrap();
+    assert_eq!(x.story_id, "story-x");
+    let y = p
+        .enriched(article("y", PUTIN_A, &[("putin", 0)], 0))
+        .unwrap();
+    assert_eq!(y.story_id, "story-y");
+    // x again, now about y's event: it keeps its story. Its first copy is
+    // forgotten by this push, the second is still remembered.
+    for _ in 0..2 {
+        let again = p
+            .enriched(article("x", PUTIN_B, &[("putin", 0)], 1))
+            .unwrap();
+        assert_eq!(again.story_id, "story-x");
+    }
+    // Forget every copy of x: the same id is then a new document.
+    let r = p.enriched(article("r", OTHER, &[], 2)).unwrap();
+    p.enriched(article("s", SHOIGU_B, &[("kim", 0)], 2))
+        .unwrap();
+    {
+        let state = p.state.lock().unwrap();
+        assert!(state.entries.iter().all(|e| e.id != "x"));
+        assert!(!state.ids.contains_key("x"));
+        assert_eq!(state.ids.len(), state.entries.len());
+    }
+    let x = p.enriched(article("x", OTHER, &[], 3)).unwrap();
+    assert_eq!(x.near_duplicate_of, "r");
+    assert_eq!(x.story_id, r.story_id);
+}
+
+#[test]
+fn the_word_scan_agrees_with_the_shared_tokenizer() {
+    for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+        assert_eq!(word_char(c), is_word_char(c), "{c:?} U+{:04X}", c as u32);
+    }
+    let text = matching(&format!(
+        "{SHOIGU_A}، «{PUTIN_B}» — {OTHER}… ok’s 24٪ ü x²y ﷲ ä\u{00A0}ب"
+    ));
+    let mut got = Vec::new();
+    for_each_word(&text, |w, hash| got.push((w, hash)));
+    let expected: Vec<(&str, u64)> = akhbar_arabic_text::word_ranges(&text)
+        .map(|(s, e)| (&text[s..e], fnv(&text.as_bytes()[s..e])))
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn simhash_is_the_majority_of_shingle_bits() {
+    let long: String = (0..30)
+        .map(|i| format!("{SHOIGU_A} {i} {OTHER} {}", i * 3))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let a = article("x", &long, &[], 0);
+    let (_, _, simhash) = features(&a);
+    // The plain count: +1 or -1 per shingle and bit.
+    let mut bits = [0i64; 64];
+    for paragraph in &a.paragraphs {
+        let text = matching(&paragraph.text);
+        let hashes: Vec<u64> = akhbar_arabic_text::word_ranges(&text)
+            .map(|(s, e)| fnv(&text.as_bytes()[s..e]))
+            .collect();
+        for shingle in hashes.windows(3) {
+            let h = shingle.iter().fold(0u64, |acc, x| {
+                (acc.rotate_left(21) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            });
+            for (bit, b) in bits.iter_mut().enumerate() {
+                *b += if h >> bit & 1 == 1 { 1 } else { -1 };
+            }
+        }
+    }
+    let expected = bits.iter().enumerate().fold(
+        0u64,
+        |acc, (bit, b)| if *b > 0 { acc | 1 << bit } else { acc },
+    );
+    assert_eq!(simhash, expected);
+}

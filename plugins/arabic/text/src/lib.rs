@@ -325,6 +325,28 @@ pub fn matching(text: &str) -> String {
     out
 }
 
+/// [`matching`] of `text`, borrowed when folding would not change it (every
+/// character folds to itself: lower-case ASCII without whitespace, the
+/// common Arabic letters), so a word already in matching form costs no
+/// allocation. Always equal to `matching(text)`.
+pub fn matching_cow(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.is_ascii() {
+        // ASCII folds to lower case, whitespace to single spaces.
+        if !text
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace())
+        {
+            return std::borrow::Cow::Borrowed(text);
+        }
+        if !text.bytes().any(|b| b.is_ascii_whitespace()) {
+            return std::borrow::Cow::Owned(text.to_ascii_lowercase());
+        }
+    } else if text.chars().all(folds_to_itself) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(matching(text))
+}
+
 /// Whether [`fold_char`] emits `c` itself: the common Arabic letters and
 /// ASCII other than capitals and whitespace.
 fn folds_to_itself(c: char) -> bool {
@@ -637,6 +659,15 @@ mod tests {
                     prop_assert!(ds < de && de <= text.len());
                     prop_assert!(text.is_char_boundary(ds) && text.is_char_boundary(de));
                     prop_assert_eq!(matching(&text[ds..de]), map.text[s..e].to_owned());
+                }
+            }
+
+            #[test]
+            fn matching_cow_equals_matching(text in mixed()) {
+                prop_assert_eq!(matching_cow(&text).into_owned(), matching(&text));
+                for (s, e) in word_ranges(&text) {
+                    let word = &text[s..e];
+                    prop_assert_eq!(matching_cow(word).into_owned(), matching(word));
                 }
             }
         }
