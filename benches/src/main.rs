@@ -72,11 +72,6 @@ fn corpus(args: CorpusArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The same allocator as the workspace's plugins (see the SDK's `mimalloc`
-/// feature), so linked-in and loaded stages are measured alike.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

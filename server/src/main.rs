@@ -35,11 +35,6 @@ enum Command {
     Tail(cmd::tail::TailArgs),
 }
 
-/// The same allocator as the workspace's plugins (see the SDK's `mimalloc`
-/// feature), so linked-in and loaded stages are measured alike.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     settings::init_logging(&cli.common);

@@ -233,37 +233,10 @@ macro_rules! export_plugin {
     };
 }
 
-/// The allocator `export_plugin!` installs with the `mimalloc` feature.
-#[cfg(feature = "mimalloc")]
-pub use mimalloc::MiMalloc;
-
-/// With the `mimalloc` feature: the plugin library's global allocator.
-/// Sound across the boundary because every buffer a plugin allocates is
-/// freed by that plugin (`free_buffer`), never by the host.
-#[cfg(feature = "mimalloc")]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __plugin_allocator {
-    () => {
-        #[global_allocator]
-        static AKHBAR_PLUGIN_ALLOCATOR: $crate::__private::MiMalloc = $crate::__private::MiMalloc;
-    };
-}
-
-/// Without the `mimalloc` feature the plugin keeps its own allocator.
-#[cfg(not(feature = "mimalloc"))]
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __plugin_allocator {
-    () => {};
-}
-
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_plugin {
     ($ty:ty, $kind:ident, $process:ident) => {
-        $crate::__plugin_allocator!();
-
         /// The plugin's entry table (see `akhbar_plugin.h`).
         #[unsafe(no_mangle)]
         pub extern "C" fn akhbar_plugin_entry() -> *const $crate::__private::AkhbarPluginTable {
