@@ -71,32 +71,41 @@ impl Input {
     }
 }
 
-pub(crate) fn collect_inputs(args: &[String]) -> anyhow::Result<Vec<Input>> {
-    let mut inputs = Vec::new();
+/// The inputs named on the command line, in order: `-` is stdin, a folder
+/// is walked recursively in file-name order. Folders are walked lazily, so
+/// memory does not grow with the number of files (a million-file corpus
+/// would otherwise hold a million paths).
+pub(crate) fn inputs(args: &[String]) -> anyhow::Result<impl Iterator<Item = Input> + use<>> {
     for arg in args {
-        if arg == "-" {
-            inputs.push(Input::Stdin);
-            continue;
-        }
-        let path = Path::new(arg);
-        if !path.exists() {
+        if arg != "-" && !Path::new(arg).exists() {
             anyhow::bail!("{arg}: no such file or folder");
         }
-        if path.is_dir() {
-            let mut files: Vec<PathBuf> = walkdir::WalkDir::new(path)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_file())
-                .map(|e| e.into_path())
-                .collect();
-            files.sort();
-            inputs.extend(files.into_iter().map(Input::File));
-        } else {
-            inputs.push(Input::File(path.to_owned()));
-        }
     }
-    Ok(inputs)
+    Ok(args
+        .to_vec()
+        .into_iter()
+        .flat_map(|arg| -> Box<dyn Iterator<Item = Input>> {
+            if arg == "-" {
+                return Box::new(std::iter::once(Input::Stdin));
+            }
+            let path = PathBuf::from(arg);
+            if !path.is_dir() {
+                return Box::new(std::iter::once(Input::File(path)));
+            }
+            Box::new(
+                walkdir::WalkDir::new(path)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_type().is_file())
+                    .map(|e| Input::File(e.into_path())),
+            )
+        }))
+}
+
+/// [`inputs`], all at once (for commands that need the count).
+pub(crate) fn collect_inputs(args: &[String]) -> anyhow::Result<Vec<Input>> {
+    Ok(inputs(args)?.collect())
 }
 
 pub(crate) fn now() -> akhbar_proto::Timestamp {
@@ -178,7 +187,7 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = settings::pipeline_config(common)?;
     let mut catalog = settings::catalog(common, Some(&config));
     let pipeline = Pipeline::build(&config, &mut catalog).context("cannot build the pipeline")?;
-    let inputs = collect_inputs(&args.inputs)?;
+    let inputs = inputs(&args.inputs)?;
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -187,9 +196,9 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
         .build()?;
 
     let progress = if std::io::stderr().is_terminal() && !args.quiet {
-        let bar = ProgressBar::new(inputs.len() as u64);
+        let bar = ProgressBar::no_length();
         bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} documents {per_sec} eta {eta}")
+            ProgressStyle::with_template("{spinner} {pos} documents {per_sec}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
@@ -204,11 +213,29 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    // The dead-letter file may sit in a folder being walked: never read it
+    // back as an input.
+    let own_output = args
+        .dead_letters
+        .as_ref()
+        .and_then(|p| p.canonicalize().ok());
+    let mut inputs = inputs.filter(move |input| match (input, &own_output) {
+        (Input::File(path), Some(own)) => {
+            path.file_name() != own.file_name() || path.canonicalize().ok().as_ref() != Some(own)
+        }
+        _ => true,
+    });
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let (mut articles, mut dead) = (0usize, 0usize);
     let mut bytes = 0u64;
-    for chunk in inputs.chunks(CHUNK) {
+    let mut documents = 0usize;
+    loop {
+        let chunk: Vec<Input> = inputs.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        documents += chunk.len();
         let outcomes: Vec<Outcome> = pool.install(|| {
             chunk
                 .par_iter()
@@ -255,9 +282,9 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         eprintln!(
             "akhbar: {} documents in, {articles} articles out, {dead} dead letters, {:.2} s ({:.0} documents/s, {:.1} MB of article text){}",
-            inputs.len(),
+            documents,
             elapsed,
-            inputs.len() as f64 / elapsed.max(1e-9),
+            documents as f64 / elapsed.max(1e-9),
             bytes as f64 / 1e6,
             peak_memory_mb()
                 .map(|mb| format!(", peak memory {mb} MB"))
@@ -267,7 +294,7 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         eprintln!("akhbar: time per call: {}", stage_times(&pipeline));
     }
-    if inputs.is_empty() {
+    if documents == 0 {
         eprintln!("akhbar: no input files found");
         return Ok(ExitCode::from(1));
     }
