@@ -90,7 +90,7 @@ impl Plan {
 }
 
 /// A generated corpus on disk, reused when its stamp matches.
-fn ensure_corpus(
+pub(crate) fn ensure_corpus(
     work: &Path,
     bodies: &Bodies,
     seed: u64,
@@ -496,6 +496,7 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
     // 6. Criterion's last figures, the service and trafilatura sections
     // (measured by their own commands), the plot.
     report.service = crate::report::service_section(&repo);
+    report.memory = crate::report::memory_section(&repo);
     report.criterion = crate::report::criterion_estimates(&repo);
     report.trafilatura = crate::report::trafilatura_section(&repo);
     let svg = if args.tiny {

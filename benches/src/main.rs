@@ -4,12 +4,14 @@
 //! akhbar-bench corpus --count N --seed S --out DIR [--sizes mixed|seed|10M]
 //! akhbar-bench e2e [--tiny]
 //! akhbar-bench boundary [--docs 200 --rounds 7]
+//! akhbar-bench memory [--docs 1000000]
 //! ```
 //! The full run is `bash benches/run.sh` (it builds the plugins in the
 //! workspace's target dir and this binary with `--features static` in
 //! `target/bench-static`; see benches/README.md).
 
 mod e2e;
+mod memory;
 mod plot;
 mod report;
 
@@ -35,6 +37,8 @@ enum Command {
     E2e(e2e::E2eArgs),
     /// Only the plugin boundary: static vs dynamic pipeline, same run.
     Boundary(e2e::BoundaryArgs),
+    /// Memory of one long `akhbar run` (up to 10^6 documents), sampled as it goes.
+    Memory(memory::MemoryArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Corpus(args) => corpus(args),
         Command::E2e(args) => e2e::run(args),
         Command::Boundary(args) => e2e::boundary_only(args),
+        Command::Memory(args) => memory::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,11 @@ pub const TRAFILATURA_END: &str = "<!-- trafilatura:end -->";
 pub const SERVICE_BEGIN: &str = "<!-- service:begin -->";
 /// End mark.
 pub const SERVICE_END: &str = "<!-- service:end -->";
+/// Marks around the memory section (kept across harness runs, written by
+/// `akhbar-bench memory`).
+pub const MEMORY_BEGIN: &str = "<!-- memory:begin -->";
+/// End mark.
+pub const MEMORY_END: &str = "<!-- memory:end -->";
 
 /// One `akhbar run` measurement.
 #[derive(Debug, Clone)]
@@ -99,6 +104,8 @@ pub struct Report {
     pub corpus_scaling: Vec<Row>,
     /// The service section, kept from the last BENCHMARKS.md.
     pub service: String,
+    /// The memory section (see [`memory_section`]).
+    pub memory: String,
     pub criterion: Option<String>,
     pub trafilatura: String,
     pub svg: PathBuf,
@@ -134,6 +141,7 @@ impl Report {
             doc_scaling: Vec::new(),
             corpus_scaling: Vec::new(),
             service: String::new(),
+            memory: String::new(),
             criterion: None,
             trafilatura: String::new(),
             svg: PathBuf::new(),
@@ -455,6 +463,8 @@ impl Report {
             );
         }
 
+        let _ = writeln!(s, "\n{MEMORY_BEGIN}\n{}\n{MEMORY_END}", self.memory.trim());
+
         let _ = writeln!(
             s,
             "\n{SERVICE_BEGIN}\n{}\n{SERVICE_END}",
@@ -494,6 +504,18 @@ pub fn service_section(repo: &Path) -> String {
         return section.trim().to_owned();
     }
     "## Service (`akhbar serve`, issue 5)\n\nNot run yet: `cargo build --release --workspace && cargo bench -p akhbar-server --bench service`.".to_owned()
+}
+
+/// The memory section of the last BENCHMARKS.md (written by
+/// `akhbar-bench memory`, which takes longer than the rest of the run).
+pub fn memory_section(repo: &Path) -> String {
+    if let Ok(old) = std::fs::read_to_string(repo.join("BENCHMARKS.md"))
+        && let Some((_, rest)) = old.split_once(MEMORY_BEGIN)
+        && let Some((section, _)) = rest.split_once(MEMORY_END)
+    {
+        return section.trim().to_owned();
+    }
+    "## Memory over 10⁶ documents\n\nNot run yet: `cargo build --release --workspace && akhbar-bench memory --docs 1000000`.".to_owned()
 }
 
 /// The trafilatura section: from target/bench/trafilatura.md when the
