@@ -16,7 +16,7 @@ use crate::config::StageConfig;
 use crate::host::{
     AvailablePlugin, PluginCatalog, PluginInfo, PluginKind, PluginOrigin, StageImpl,
 };
-use crate::proto::{Article, DeadLetter, Enrichment, Provenance, RawDocument};
+use crate::proto::{Article, DeadLetter, Provenance, RawDocument};
 use crate::{Error, PipelineConfig, article, wire};
 
 /// Counters of one stage, safe to read while the pipeline runs.
@@ -466,12 +466,13 @@ fn run_stage<'a>(
     result
 }
 
-/// Checks that an enricher library's reply is an `Enrichment` and holds
-/// nothing else: appended to the article, any other field would change
-/// what the normalizers settled (its text, id or hash).
+/// Checks that an enricher library's reply holds only `Enrichment` fields,
+/// well framed: appended to the article, any other field would change what
+/// the normalizers settled (its text, id or hash). The fields' contents are
+/// checked where they are decoded next (the next library, or the host at
+/// the end), and a failure there is blamed on the stage that made them.
 fn check_enrichment(bytes: &[u8]) -> Result<(), String> {
     use prost::encoding::{DecodeContext, decode_key, skip_field};
-    Enrichment::decode(bytes).map_err(|e| e.to_string())?;
     let mut buf = bytes;
     while !buf.is_empty() {
         let (tag, wire_type) = decode_key(&mut buf).map_err(|e| e.to_string())?;
@@ -525,7 +526,7 @@ pub fn default_plugin_dir() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::{Dateline, Entity, Keyword, MentionedDate, Paragraph};
+    use crate::proto::{Dateline, Enrichment, Entity, Keyword, MentionedDate, Paragraph};
 
     fn tags(bytes: &[u8]) -> Vec<u32> {
         let mut buf = bytes;
