@@ -385,3 +385,29 @@ fn a_plugin_folder_writable_by_others_is_refused() {
     catalog.load_dir(dir.path());
     assert_eq!(catalog.plugins().len(), 1);
 }
+
+#[test]
+fn an_enricher_that_tries_to_rewrite_the_text_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = compile_c(dir.path(), &[fixture_c("forger.c")], "akhbar_plugin_forger");
+    let config = PipelineConfig {
+        plugin_dirs: vec![],
+        source: stage("text-dump", Some(library("akhbar_plugin_text_dump"))),
+        normalizers: vec![],
+        enrichers: vec![stage("forger", Some(lib))],
+    };
+    let pipeline = Pipeline::build(&config, &mut PluginCatalog::new()).expect("pipeline builds");
+    for name in ["a.txt", "b.txt"] {
+        let outcome = pipeline.process(raw(name, "The council met on Tuesday."));
+        assert!(outcome.articles.is_empty(), "{:?}", outcome.articles);
+        let letter = &outcome.dead_letters[0];
+        assert_eq!(letter.plugin, "forger");
+        assert_eq!(letter.stage, "enricher");
+        assert!(
+            letter.reason.contains("not an akhbar.v1.Enrichment")
+                && letter.reason.contains("field 6"),
+            "{}",
+            letter.reason
+        );
+    }
+}
