@@ -25,7 +25,7 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use akhbar_arabic_text::{MatchingMap, is_stopword, is_word_char, matching};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Entity, entity::Label};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
@@ -219,8 +219,11 @@ impl Entities {
             None
         } else {
             Some(
+                // A DFA: no failure transitions to follow per byte; the
+                // matches are the same as the default NFA's.
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&strings)
                     .map_err(|e| PluginError::failed(format!("cannot build the gazetteer: {e}")))?,
             )
@@ -325,6 +328,52 @@ fn word_start(text: &str, at: usize) -> usize {
 
 fn ends_word(text: &str, at: usize) -> bool {
     text[at..].chars().next().is_none_or(|c| !is_word_char(c))
+}
+
+/// `char::is_alphabetic`, without the Unicode tables for ASCII and the
+/// Arabic letters (U+0621..=U+064A, tatweel included, are all letters).
+fn is_alphabetic(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else {
+        ('\u{0621}'..='\u{064A}').contains(&c) || c.is_alphabetic()
+    }
+}
+
+/// `char::is_alphanumeric`, with the same fast paths.
+fn is_alphanumeric(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        ('\u{0621}'..='\u{064A}').contains(&c) || c.is_alphanumeric()
+    }
+}
+
+/// Words for the English rules: a letter not preceded by a letter, digit,
+/// `'` or `-` starts one, which goes on over letters, digits, `'` and `-`.
+/// Such words never overlap (no start can fall inside one), so one pass
+/// finds them all.
+fn english_words(display: &str) -> Vec<(usize, usize)> {
+    let inner = |c: char| is_alphanumeric(c) || c == '-' || c == '\'';
+    let mut words = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut prev: Option<char> = None;
+    for (i, c) in display.char_indices() {
+        if let Some(s) = start
+            && !inner(c)
+        {
+            words.push((s, i));
+            start = None;
+        }
+        if start.is_none() && prev.is_none_or(|p| !inner(p)) && is_alphabetic(c) {
+            start = Some(i);
+        }
+        prev = Some(c);
+    }
+    if let Some(s) = start {
+        words.push((s, display.len()));
+    }
+    words
 }
 
 /// Folds a name for a rule-made canonical id: غ and ج meet.
@@ -508,23 +557,7 @@ impl Entities {
         taken: &[(usize, usize)],
         out: &mut Vec<Found>,
     ) {
-        let words: Vec<(usize, usize)> = display
-            .char_indices()
-            .filter(|&(i, c)| {
-                c.is_alphabetic()
-                    && display[..i]
-                        .chars()
-                        .next_back()
-                        .is_none_or(|p| !p.is_alphanumeric() && p != '\'' && p != '-')
-            })
-            .map(|(i, _)| {
-                let end = display[i..]
-                    .char_indices()
-                    .find(|&(_, c)| !(c.is_alphanumeric() || c == '-' || c == '\''))
-                    .map_or(display.len(), |(j, _)| i + j);
-                (i, end)
-            })
-            .collect();
+        let words = english_words(display);
         let is_cap = |&(s, e): &(usize, usize)| {
             let w = &display[s..e];
             w.chars().next().is_some_and(char::is_uppercase)

@@ -197,3 +197,60 @@ fn labels_and_names_come_from_the_gazetteer() {
         ]
     );
 }
+
+mod english_words {
+    use super::*;
+
+    /// The word list before the one-pass `english_words`.
+    fn reference_words(display: &str) -> Vec<(usize, usize)> {
+        display
+            .char_indices()
+            .filter(|&(i, c)| {
+                c.is_alphabetic()
+                    && display[..i]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|p| !p.is_alphanumeric() && p != '\'' && p != '-')
+            })
+            .map(|(i, _)| {
+                let end = display[i..]
+                    .char_indices()
+                    .find(|&(_, c)| !(c.is_alphanumeric() || c == '-' || c == '\''))
+                    .map_or(display.len(), |(j, _)| i + j);
+                (i, end)
+            })
+            .collect()
+    }
+
+    /// Random strings over letters, digits, `'`, `-`, spaces, punctuation,
+    /// Arabic letters and marks, and other scripts (a fixed-seed generator:
+    /// no proptest in this crate).
+    #[test]
+    fn english_words_agree_with_the_reference() {
+        let alphabet: Vec<char> = "aZ9'- .,ـكيمأ٣é\u{0300}\u{064B}\u{00B2}\u{2160}\u{00A0}Ω中"
+            .chars()
+            .collect();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            assert_eq!(english_words(&text), reference_words(&text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn fast_letter_tests_agree_with_the_unicode_tables() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(is_alphabetic(c), c.is_alphabetic(), "{c:?}");
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
+}

@@ -13,6 +13,7 @@
 
 use akhbar_plugin_sdk::proto::{Article, Paragraph, RawDocument, paragraph::Kind};
 use akhbar_plugin_sdk::{Config, Plugin, PluginError, Source};
+use std::borrow::Cow;
 
 /// The `text-dump` source.
 #[derive(Debug, Clone, Default)]
@@ -51,7 +52,11 @@ impl Plugin for TextDump {
 }
 
 /// Decodes the bytes to text, saying how in `notes`.
-fn decode_text(bytes: &[u8], lossy: bool, notes: &mut Vec<String>) -> Result<String, PluginError> {
+fn decode_text<'a>(
+    bytes: &'a [u8],
+    lossy: bool,
+    notes: &mut Vec<String>,
+) -> Result<Cow<'a, str>, PluginError> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         notes.push("removed UTF-8 byte order mark".into());
         return decode_utf8(rest, lossy, notes);
@@ -88,26 +93,33 @@ fn decode_text(bytes: &[u8], lossy: bool, notes: &mut Vec<String>) -> Result<Str
             } else {
                 format!("decoded {name}")
             });
-            return Ok(text);
+            return Ok(Cow::Owned(text));
         }
     }
     decode_utf8(bytes, lossy, notes)
 }
 
-fn decode_utf8(bytes: &[u8], lossy: bool, notes: &mut Vec<String>) -> Result<String, PluginError> {
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+fn decode_utf8<'a>(
+    bytes: &'a [u8],
+    lossy: bool,
+    notes: &mut Vec<String>,
+) -> Result<Cow<'a, str>, PluginError> {
+    // `contains` on bytes is a memchr; the position only for the message.
+    if bytes.contains(&0)
+        && let Some(at) = bytes.iter().position(|&b| b == 0)
+    {
         return Err(PluginError::failed(format!(
             "binary content: NUL byte at offset {at}; this is not a text dump (UTF-16 needs a byte order mark)"
         )));
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_owned()),
+        Ok(text) => Ok(Cow::Borrowed(text)),
         Err(e) if lossy => {
             notes.push(format!(
                 "decoded lossily: invalid UTF-8 from byte {} replaced by U+FFFD",
                 e.valid_up_to()
             ));
-            Ok(String::from_utf8_lossy(bytes).into_owned())
+            Ok(String::from_utf8_lossy(bytes))
         }
         Err(e) => Err(PluginError::failed(format!(
             "invalid UTF-8 at byte {}; set `lossy = true` in the text-dump config to replace bad bytes",
@@ -144,11 +156,52 @@ fn is_hard_wrapped(lines: &[&str]) -> bool {
         && lines.iter().all(|l| seen.insert(*l))
 }
 
+/// The lines of `text`, ended by LF, CRLF or CR (as if CRLF and then CR
+/// were replaced by LF and the text split at LF), read byte by byte: both
+/// are ASCII, so never inside a multi-byte character.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut at = Some(0);
+    std::iter::from_fn(move || {
+        let start = at?;
+        match bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+        {
+            Some(n) => {
+                let end = start + n;
+                let crlf = bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n');
+                at = Some(end + if crlf { 2 } else { 1 });
+                Some(&text[start..end])
+            }
+            None => {
+                at = None;
+                Some(&text[start..])
+            }
+        }
+    })
+}
+
+/// `line.trim()`, returning at once when both ends are printable ASCII
+/// (every ASCII whitespace character is at most a space).
+fn trim(line: &str) -> &str {
+    match (line.as_bytes().first(), line.as_bytes().last()) {
+        (Some(&a), Some(&z)) if (b'!'..0x80).contains(&a) && (b'!'..0x80).contains(&z) => line,
+        _ => line.trim(),
+    }
+}
+
 /// Splits text into paragraphs (see the crate docs).
 pub fn paragraphs(text: &str) -> Vec<String> {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    paragraphs_limited(text, usize::MAX).unwrap_or_default()
+}
+
+/// [`paragraphs`], or, when the text has more than `max` non-empty lines,
+/// how many it has.
+fn paragraphs_limited(text: &str, max: usize) -> Result<Vec<String>, usize> {
     let mut out = Vec::new();
     let mut block: Vec<&str> = Vec::new();
+    let mut count = 0usize;
     let flush = |block: &mut Vec<&str>, out: &mut Vec<String>| {
         if is_hard_wrapped(block) {
             out.push(block.join(" "));
@@ -157,33 +210,39 @@ pub fn paragraphs(text: &str) -> Vec<String> {
         }
         block.clear();
     };
-    for line in text.split('\n') {
-        let line = line.trim();
+    for line in lines(text) {
+        let line = trim(line);
         if line.is_empty() {
-            flush(&mut block, &mut out);
+            if count <= max {
+                flush(&mut block, &mut out);
+            }
         } else {
-            block.push(line);
+            count += 1;
+            if count <= max {
+                block.push(line);
+            }
         }
     }
+    if count > max {
+        return Err(count);
+    }
     flush(&mut block, &mut out);
-    out
+    Ok(out)
 }
 
 impl Source for TextDump {
     fn decode(&self, raw: RawDocument) -> Result<Vec<Article>, PluginError> {
         let mut notes = Vec::new();
         let text = decode_text(&raw.content, self.config.lossy, &mut notes)?;
-        let lines = text
-            .split(['\n', '\r'])
-            .filter(|l| !l.trim().is_empty())
-            .count();
-        if lines > self.config.max_paragraphs {
-            return Err(PluginError::rejected(format!(
-                "the document has {lines} lines, over the limit of {} (text-dump `max_paragraphs`)",
-                self.config.max_paragraphs
-            )));
-        }
-        let paragraphs: Vec<Paragraph> = paragraphs(&text)
+        // The non-empty lines are counted while splitting; past the limit
+        // nothing more is kept.
+        let paragraphs: Vec<Paragraph> = paragraphs_limited(&text, self.config.max_paragraphs)
+            .map_err(|lines| {
+                PluginError::rejected(format!(
+                    "the document has {lines} lines, over the limit of {} (text-dump `max_paragraphs`)",
+                    self.config.max_paragraphs
+                ))
+            })?
             .into_iter()
             .map(|text| Paragraph {
                 kind: Kind::Paragraph as i32,
@@ -340,6 +399,39 @@ mod tests {
                     let text: usize = articles[0].paragraphs.iter().map(|p| p.text.len()).sum();
                     prop_assert!(text <= bytes.len() * 3);
                     prop_assert!(articles[0].paragraphs.iter().all(|p| !p.text.is_empty() && p.text.trim() == p.text));
+                }
+            }
+
+            /// The byte-level line splitting agrees with the replace-then-split
+            /// it replaced, and the limit counts the same lines.
+            #[test]
+            fn splitting_agrees_with_the_reference(text in "([a-z\u{0628}\u{00A0}\u{000B}\u{2028} \t]{0,70}[\n\r]{0,3}){0,12}|(\\PC{0,40}[\n\r]{0,3}){0,30}") {
+                let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+                let mut reference = Vec::new();
+                let mut block: Vec<&str> = Vec::new();
+                for line in normalized.split('\n') {
+                    let line = line.trim();
+                    if line.is_empty() {
+                        if is_hard_wrapped(&block) {
+                            reference.push(block.join(" "));
+                        } else {
+                            reference.extend(block.iter().map(|l| (*l).to_owned()));
+                        }
+                        block.clear();
+                    } else {
+                        block.push(line);
+                    }
+                }
+                if is_hard_wrapped(&block) {
+                    reference.push(block.join(" "));
+                } else {
+                    reference.extend(block.iter().map(|l| (*l).to_owned()));
+                }
+                prop_assert_eq!(paragraphs(&text), reference);
+                let count = text.split(['\n', '\r']).filter(|l| !l.trim().is_empty()).count();
+                if count > 0 {
+                    prop_assert_eq!(paragraphs_limited(&text, count - 1), Err(count));
+                    prop_assert!(paragraphs_limited(&text, count).is_ok());
                 }
             }
 

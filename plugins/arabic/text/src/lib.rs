@@ -150,6 +150,29 @@ fn nfkc_stable(c: char) -> bool {
             | '\u{2013}' | '\u{2014}' | '\u{2018}'..='\u{201F}' | '\u{2022}') // dashes, quotes, bullet
 }
 
+/// Whether `text` holds only [`nfkc_stable`] characters and harakat
+/// (U+064B..=U+0652) in canonical order: NFKC leaves such a text alone (the
+/// harakat have no decomposition, compose with nothing and are NFKC_QC=Yes;
+/// their combining classes 27..=34 rise with the code point, so a run of
+/// them is in canonical order when its code points do not decrease), which is
+/// exactly what `is_nfkc_quick` answers Yes to for it.
+fn nfkc_stable_with_harakat(text: &str) -> bool {
+    let mut last_mark = 0u32;
+    for c in text.chars() {
+        if nfkc_stable(c) {
+            last_mark = 0;
+        } else if ('\u{064B}'..='\u{0652}').contains(&c) {
+            if (c as u32) < last_mark {
+                return false;
+            }
+            last_mark = c as u32;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
 /// The display form of `text` (see the crate docs).
 pub fn display(text: &str) -> String {
     display_with_stats(text).0
@@ -160,7 +183,7 @@ pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
     let mut stats = DisplayStats::default();
     // Most lines hold only characters that no step but whitespace folding
     // touches (no invisible, no tatweel, nothing NFKC changes): one pass.
-    if text.chars().all(nfkc_stable) {
+    if nfkc_stable_with_harakat(text) {
         let folded = fold_whitespace(text);
         stats.whitespace = folded != text;
         return (folded, stats);
@@ -190,14 +213,50 @@ pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
     (folded, stats)
 }
 
-/// Runs of whitespace become one space; none at either end.
+/// Runs of whitespace (`char::is_whitespace`) become one space; none at
+/// either end.
 fn fold_whitespace(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut folded = String::with_capacity(text.len());
-    for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+    let mut word: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Only ASCII and the lead bytes C2 (U+0085, U+00A0), E1 (U+1680),
+        // E2 (U+2000..U+205F) and E3 (U+3000) start a whitespace character;
+        // any other byte (a continuation byte included) is inside a word.
+        let space = if b < 0x80 {
+            matches!(b, b'\t'..=b'\r' | b' ').then_some(1)
+        } else if matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
+            text[i..]
+                .chars()
+                .next()
+                .filter(|c| c.is_whitespace())
+                .map(char::len_utf8)
+        } else {
+            None
+        };
+        match space {
+            Some(n) => {
+                if let Some(start) = word.take() {
+                    if !folded.is_empty() {
+                        folded.push(' ');
+                    }
+                    folded.push_str(&text[start..i]);
+                }
+                i += n;
+            }
+            None => {
+                word.get_or_insert(i);
+                i += 1;
+            }
+        }
+    }
+    if let Some(start) = word {
         if !folded.is_empty() {
             folded.push(' ');
         }
-        folded.push_str(word);
+        folded.push_str(&text[start..]);
     }
     folded
 }
@@ -291,19 +350,28 @@ fn attaches(c: char) -> bool {
 
 /// The matching form of `text` (see the crate docs).
 pub fn matching(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
     let mut last_space = true;
-    // Runs of characters that fold to themselves are copied as one slice.
-    let mut run: Option<usize> = None;
-    for (at, c) in text.char_indices() {
-        if folds_to_itself(c) {
-            run.get_or_insert(at);
+    let mut at = 0;
+    while at < bytes.len() {
+        // Runs of characters that fold to themselves are copied as one slice.
+        let end = self_folding_run(bytes, at);
+        if end > at {
+            out.push_str(&text[at..end]);
+            last_space = false;
+            at = end;
             continue;
         }
-        if let Some(start) = run.take() {
-            out.push_str(&text[start..at]);
-            last_space = false;
+        if bytes[at] == b' ' {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+            at += 1;
+            continue;
         }
+        let c = text[at..].chars().next().expect("at is a char boundary");
         fold_char(c, &mut |o| {
             if o == ' ' {
                 if !last_space {
@@ -315,14 +383,39 @@ pub fn matching(text: &str) -> String {
                 last_space = false;
             }
         });
-    }
-    if let Some(start) = run {
-        out.push_str(&text[start..]);
+        at += c.len_utf8();
     }
     if out.ends_with(' ') {
         out.pop();
     }
     out
+}
+
+/// The end of the run of characters that [`folds_to_itself`] from `at` (a
+/// char boundary) on, read byte by byte: ASCII other than capitals and
+/// whitespace, and the two-byte common Arabic letters. Always a char
+/// boundary.
+fn self_folding_run(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(&b) = bytes.get(at) {
+        if b < 0x80 {
+            if b.is_ascii_uppercase() || b.is_ascii_whitespace() {
+                break;
+            }
+            at += 1;
+        } else if (b == 0xD8 || b == 0xD9)
+            && let Some(&next) = bytes.get(at + 1)
+        {
+            let c = (u32::from(b & 0x1F) << 6) | u32::from(next & 0x3F);
+            if !matches!(c, 0x0621 | 0x0624 | 0x0626..=0x0628 | 0x062A..=0x063A | 0x0641..=0x0648 | 0x064A)
+            {
+                break;
+            }
+            at += 2;
+        } else {
+            break;
+        }
+    }
+    at
 }
 
 /// [`matching`] of `text`, borrowed when folding would not change it (every
@@ -380,9 +473,41 @@ impl MatchingMap {
             src_start: Vec::with_capacity(source.len()),
             src_end: Vec::with_capacity(source.len()),
         };
+        let bytes = source.as_bytes();
         let mut last_space = true;
-        for (at, c) in source.char_indices() {
+        let mut at = 0;
+        while at < bytes.len() {
+            // A run of characters that fold to themselves: copied, each byte
+            // pointing at its own character.
+            let run_end = self_folding_run(bytes, at);
+            if run_end > at {
+                map.text.push_str(&source[at..run_end]);
+                let mut k = at;
+                while k < run_end {
+                    let n = if bytes[k] < 0x80 { 1 } else { 2 };
+                    for _ in 0..n {
+                        map.src_start.push(k as u32);
+                        map.src_end.push((k + n) as u32);
+                    }
+                    k += n;
+                }
+                last_space = false;
+                at = run_end;
+                continue;
+            }
+            let c = source[at..].chars().next().expect("at is a char boundary");
             let end = (at + c.len_utf8()) as u32;
+            let next = at + c.len_utf8();
+            if c == ' ' {
+                if !last_space {
+                    map.text.push(' ');
+                    map.src_start.push(at as u32);
+                    map.src_end.push(end);
+                    last_space = true;
+                }
+                at = next;
+                continue;
+            }
             let before = map.text.len();
             fold_char(c, &mut |o| {
                 if o == ' ' {
@@ -411,6 +536,7 @@ impl MatchingMap {
                     }
                 }
             }
+            at = next;
         }
         if map.text.ends_with(' ') {
             map.text.pop();
@@ -618,6 +744,141 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
+        /// The implementations before the byte-level fast paths.
+        mod reference {
+            use super::super::*;
+
+            pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
+                let mut stats = DisplayStats::default();
+                if text.chars().all(nfkc_stable) {
+                    let folded = fold_whitespace(text);
+                    stats.whitespace = folded != text;
+                    return (folded, stats);
+                }
+                let mut current = if text.chars().any(|c| c == TATWEEL || is_invisible(c)) {
+                    strip_invisible(text, &mut stats)
+                } else {
+                    text.to_owned()
+                };
+                for _ in 0..4 {
+                    if current.chars().all(nfkc_stable)
+                        || is_nfkc_quick(current.chars()) == IsNormalized::Yes
+                    {
+                        break;
+                    }
+                    let composed: String = current.nfkc().collect();
+                    if composed == current {
+                        break;
+                    }
+                    stats.nfkc = true;
+                    current = strip_invisible(&composed, &mut stats);
+                }
+                let folded = fold_whitespace(&current);
+                if folded != current {
+                    stats.whitespace = true;
+                }
+                (folded, stats)
+            }
+
+            pub fn fold_whitespace(text: &str) -> String {
+                let mut folded = String::with_capacity(text.len());
+                for word in text.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+                    if !folded.is_empty() {
+                        folded.push(' ');
+                    }
+                    folded.push_str(word);
+                }
+                folded
+            }
+
+            pub fn matching(text: &str) -> String {
+                let mut out = String::with_capacity(text.len());
+                let mut last_space = true;
+                let mut run: Option<usize> = None;
+                for (at, c) in text.char_indices() {
+                    if folds_to_itself(c) {
+                        run.get_or_insert(at);
+                        continue;
+                    }
+                    if let Some(start) = run.take() {
+                        out.push_str(&text[start..at]);
+                        last_space = false;
+                    }
+                    fold_char(c, &mut |o| {
+                        if o == ' ' {
+                            if !last_space {
+                                out.push(' ');
+                            }
+                            last_space = true;
+                        } else {
+                            out.push(o);
+                            last_space = false;
+                        }
+                    });
+                }
+                if let Some(start) = run {
+                    out.push_str(&text[start..]);
+                }
+                if out.ends_with(' ') {
+                    out.pop();
+                }
+                out
+            }
+
+            pub struct MatchingMap {
+                pub text: String,
+                pub src_start: Vec<u32>,
+                pub src_end: Vec<u32>,
+            }
+
+            impl MatchingMap {
+                pub fn new(source: &str) -> Self {
+                    let mut map = MatchingMap {
+                        text: String::new(),
+                        src_start: Vec::new(),
+                        src_end: Vec::new(),
+                    };
+                    let mut last_space = true;
+                    for (at, c) in source.char_indices() {
+                        let end = (at + c.len_utf8()) as u32;
+                        let before = map.text.len();
+                        fold_char(c, &mut |o| {
+                            if o == ' ' {
+                                if last_space {
+                                    return;
+                                }
+                                last_space = true;
+                            } else {
+                                last_space = false;
+                            }
+                            let n = o.len_utf8();
+                            map.text.push(o);
+                            for _ in 0..n {
+                                map.src_start.push(at as u32);
+                                map.src_end.push(end);
+                            }
+                        });
+                        if map.text.len() == before && attaches(c) && !last_space {
+                            let prev_start = map.src_start.last().copied();
+                            if let Some(prev_start) = prev_start {
+                                let mut i = map.src_end.len();
+                                while i > 0 && map.src_start[i - 1] == prev_start {
+                                    map.src_end[i - 1] = end;
+                                    i -= 1;
+                                }
+                            }
+                        }
+                    }
+                    if map.text.ends_with(' ') {
+                        map.text.pop();
+                        map.src_start.pop();
+                        map.src_end.pop();
+                    }
+                    map
+                }
+            }
+        }
+
         fn mixed() -> impl Strategy<Value = String> {
             proptest::collection::vec(
                 prop_oneof![
@@ -626,6 +887,9 @@ mod tests {
                         '\u{0654}', '\u{0655}', '\u{0653}', 'ﻻ', 'ﷲ', '\u{FE71}', '\u{FE70}', '\u{FE77}',
                         '٣', '۴', ' ', '\u{00A0}', '\t', '\u{200C}', '\u{200D}', '\u{200F}', '\u{061C}',
                         '\u{FEFF}', '\u{00AD}', '\u{202B}', 'a', 'A', 'É', 'e', '\u{0301}', 'İ', 'ß', 'ﬁ', 'Ａ', '①',
+                        '\u{064B}', '\u{064E}', '\u{0650}', '\u{0651}', '\u{0652}', '\n', '\r', '\u{000B}',
+                        '\u{0085}', '\u{1680}', '\u{2003}', '\u{2028}', '\u{205F}', '\u{3000}', '\u{00C2}',
+                        '\u{2022}', '\u{201C}', '،', 'ب', 'ش', 'ؤ', 'ئ', 'Z', '7', '.',
                     ]),
                     1 => any::<char>(),
                 ],
@@ -660,6 +924,19 @@ mod tests {
                     prop_assert!(text.is_char_boundary(ds) && text.is_char_boundary(de));
                     prop_assert_eq!(matching(&text[ds..de]), map.text[s..e].to_owned());
                 }
+            }
+
+            /// The byte-level rewrites agree with the char-by-char versions
+            /// they replaced.
+            #[test]
+            fn fast_paths_agree_with_the_reference(text in mixed()) {
+                prop_assert_eq!(display_with_stats(&text), reference::display_with_stats(&text));
+                prop_assert_eq!(fold_whitespace(&text), reference::fold_whitespace(&text));
+                prop_assert_eq!(matching(&text), reference::matching(&text));
+                let (map, old) = (MatchingMap::new(&text), reference::MatchingMap::new(&text));
+                prop_assert_eq!(&map.text, &old.text);
+                prop_assert_eq!(&map.src_start, &old.src_start);
+                prop_assert_eq!(&map.src_end, &old.src_end);
             }
 
             #[test]
