@@ -16,7 +16,7 @@
 //! matching form.
 #![forbid(unsafe_code)]
 
-use akhbar_arabic_text::{display_with_stats, matching};
+use akhbar_arabic_text::{display_owned_with_stats, matching};
 use akhbar_plugin_sdk::proto::Article;
 use akhbar_plugin_sdk::{Config, Normalizer, Plugin, PluginError};
 
@@ -50,7 +50,7 @@ impl Normalizer for Arabic {
         let paragraphs = std::mem::take(&mut article.paragraphs);
         for mut paragraph in paragraphs {
             if !self.config.matching_only {
-                let (text, stats) = display_with_stats(&paragraph.text);
+                let (text, stats) = display_owned_with_stats(std::mem::take(&mut paragraph.text));
                 tatweel += stats.tatweel;
                 invisible += stats.invisible;
                 nfkc += usize::from(stats.nfkc);
@@ -64,7 +64,7 @@ impl Normalizer for Arabic {
             article.paragraphs.push(paragraph);
         }
         if !article.title.is_empty() && !self.config.matching_only {
-            article.title = display_with_stats(&article.title).0;
+            article.title = display_owned_with_stats(std::mem::take(&mut article.title)).0;
         }
         let mut changes = Vec::new();
         if nfkc > 0 {

@@ -161,13 +161,19 @@ fn is_hard_wrapped(lines: &[&str]) -> bool {
 /// are ASCII, so never inside a multi-byte character.
 fn lines(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
+    // Without a CR (most texts) the next LF is found with memchr.
+    let has_cr = text.contains('\r');
     let mut at = Some(0);
     std::iter::from_fn(move || {
         let start = at?;
-        match bytes[start..]
-            .iter()
-            .position(|&b| b == b'\n' || b == b'\r')
-        {
+        let found = if has_cr {
+            bytes[start..]
+                .iter()
+                .position(|&b| b == b'\n' || b == b'\r')
+        } else {
+            text[start..].find('\n')
+        };
+        match found {
             Some(n) => {
                 let end = start + n;
                 let crlf = bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n');

@@ -150,27 +150,58 @@ fn nfkc_stable(c: char) -> bool {
             | '\u{2013}' | '\u{2014}' | '\u{2018}'..='\u{201F}' | '\u{2022}') // dashes, quotes, bullet
 }
 
-/// Whether `text` holds only [`nfkc_stable`] characters and harakat
-/// (U+064B..=U+0652) in canonical order: NFKC leaves such a text alone (the
-/// harakat have no decomposition, compose with nothing and are NFKC_QC=Yes;
-/// their combining classes 27..=34 rise with the code point, so a run of
-/// them is in canonical order when its code points do not decrease), which is
-/// exactly what `is_nfkc_quick` answers Yes to for it.
-fn nfkc_stable_with_harakat(text: &str) -> bool {
+/// `Some(folded)` when `text` holds only [`nfkc_stable`] characters and
+/// harakat (U+064B..=U+0652) in canonical order, `folded` saying whether
+/// whitespace folding leaves it as it is (no whitespace but single spaces
+/// between words). NFKC leaves such a text alone: the harakat have no
+/// decomposition, compose with nothing and are NFKC_QC=Yes, and their
+/// combining classes 27..=34 rise with the code point, so a run of them is
+/// in canonical order when its code points do not decrease; that is what
+/// `is_nfkc_quick` answers Yes to. `None` for any other text.
+fn stable_line(text: &str) -> Option<bool> {
+    let bytes = text.as_bytes();
     let mut last_mark = 0u32;
-    for c in text.chars() {
+    let mut folded = true;
+    let mut after_space = true;
+    let mut at = 0;
+    while let Some(&b) = bytes.get(at) {
+        if b < 0x80 {
+            last_mark = 0;
+            if b == b' ' || (b'\t'..=b'\r').contains(&b) {
+                folded &= b == b' ' && !after_space;
+                after_space = true;
+            } else {
+                after_space = false;
+            }
+            at += 1;
+            continue;
+        }
+        let c = text[at..].chars().next()?;
         if nfkc_stable(c) {
             last_mark = 0;
         } else if ('\u{064B}'..='\u{0652}').contains(&c) {
             if (c as u32) < last_mark {
-                return false;
+                return None;
             }
             last_mark = c as u32;
         } else {
-            return false;
+            return None;
         }
+        // No non-ASCII stable character is whitespace.
+        after_space = false;
+        at += c.len_utf8();
     }
-    true
+    // No trailing whitespace either.
+    Some(folded && (!after_space || bytes.is_empty()))
+}
+
+/// [`display_with_stats`] of an owned text, given back without a copy when
+/// it is already in display form (most lines).
+pub fn display_owned_with_stats(text: String) -> (String, DisplayStats) {
+    if stable_line(&text) == Some(true) {
+        return (text, DisplayStats::default());
+    }
+    display_with_stats(&text)
 }
 
 /// The display form of `text` (see the crate docs).
@@ -183,10 +214,14 @@ pub fn display_with_stats(text: &str) -> (String, DisplayStats) {
     let mut stats = DisplayStats::default();
     // Most lines hold only characters that no step but whitespace folding
     // touches (no invisible, no tatweel, nothing NFKC changes): one pass.
-    if nfkc_stable_with_harakat(text) {
-        let folded = fold_whitespace(text);
-        stats.whitespace = folded != text;
-        return (folded, stats);
+    match stable_line(text) {
+        Some(true) => return (text.to_owned(), stats),
+        Some(false) => {
+            let folded = fold_whitespace(text);
+            stats.whitespace = folded != text;
+            return (folded, stats);
+        }
+        None => {}
     }
     let mut current = if text.chars().any(|c| c == TATWEEL || is_invisible(c)) {
         strip_invisible(text, &mut stats)
@@ -270,6 +305,14 @@ pub fn is_word_char(c: char) -> bool {
     }
     if ('\u{0621}'..='\u{064A}').contains(&c) || ('\u{0660}'..='\u{0669}').contains(&c) {
         return true;
+    }
+    // Punctuation common in news text (، ؛ ؟ « », the General Punctuation
+    // block: dashes, curly quotes, ellipsis) holds no letter or digit.
+    if matches!(
+        c,
+        '\u{060C}' | '\u{061B}' | '\u{061F}' | '\u{00AB}' | '\u{00BB}' | '\u{2000}'..='\u{206F}'
+    ) {
+        return false;
     }
     c.is_alphanumeric()
 }
@@ -356,10 +399,9 @@ pub fn matching(text: &str) -> String {
     let mut at = 0;
     while at < bytes.len() {
         // Runs of characters that fold to themselves are copied as one slice.
-        let end = self_folding_run(bytes, at);
+        let end = self_folding_run(bytes, at, &mut last_space);
         if end > at {
             out.push_str(&text[at..end]);
-            last_space = false;
             at = end;
             continue;
         }
@@ -393,14 +435,24 @@ pub fn matching(text: &str) -> String {
 
 /// The end of the run of characters that [`folds_to_itself`] from `at` (a
 /// char boundary) on, read byte by byte: ASCII other than capitals and
-/// whitespace, and the two-byte common Arabic letters. Always a char
-/// boundary.
-fn self_folding_run(bytes: &[u8], mut at: usize) -> usize {
+/// whitespace, the two-byte common Arabic letters, and a space that follows
+/// no space (`last_space`: whether the output so far ends with one, updated
+/// to the run's end). Always a char boundary.
+fn self_folding_run(bytes: &[u8], mut at: usize, last_space: &mut bool) -> usize {
     while let Some(&b) = bytes.get(at) {
         if b < 0x80 {
+            if b == b' ' {
+                if *last_space {
+                    break;
+                }
+                *last_space = true;
+                at += 1;
+                continue;
+            }
             if b.is_ascii_uppercase() || b.is_ascii_whitespace() {
                 break;
             }
+            *last_space = false;
             at += 1;
         } else if (b == 0xD8 || b == 0xD9)
             && let Some(&next) = bytes.get(at + 1)
@@ -410,6 +462,7 @@ fn self_folding_run(bytes: &[u8], mut at: usize) -> usize {
             {
                 break;
             }
+            *last_space = false;
             at += 2;
         } else {
             break;
@@ -479,7 +532,7 @@ impl MatchingMap {
         while at < bytes.len() {
             // A run of characters that fold to themselves: copied, each byte
             // pointing at its own character.
-            let run_end = self_folding_run(bytes, at);
+            let run_end = self_folding_run(bytes, at, &mut last_space);
             if run_end > at {
                 map.text.push_str(&source[at..run_end]);
                 let mut k = at;
@@ -491,7 +544,6 @@ impl MatchingMap {
                     }
                     k += n;
                 }
-                last_space = false;
                 at = run_end;
                 continue;
             }
@@ -644,6 +696,14 @@ mod tests {
         }
     }
 
+    /// The fast paths of `is_word_char` agree with the Unicode tables.
+    #[test]
+    fn word_chars_are_the_alphanumeric_characters() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
+
     /// The slice-copy path of `matching` agrees with `fold_char`.
     #[test]
     fn characters_copied_as_they_are_fold_to_themselves() {
@@ -743,6 +803,35 @@ mod tests {
     mod properties {
         use super::*;
         use proptest::prelude::*;
+
+        /// Lines of the common kind (Arabic words with harakat, single
+        /// spaces) and their near misses.
+        fn plain() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                prop::sample::select(vec![
+                    'ك', 'ي', 'م', 'ا', 'ة', '،', ' ', ' ', ' ', '\t', '\u{000B}', '\u{00A0}', 'a',
+                    'Z', '.', '\u{064B}', '\u{064E}', '\u{0650}', '\u{0651}', '\u{0652}',
+                    '\u{0653}', '\u{0670}', '«', '“', '—', '\u{2003}',
+                ]),
+                0..30,
+            )
+            .prop_map(|cs| cs.into_iter().collect())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(3000))]
+
+            #[test]
+            fn plain_lines_agree_with_the_reference(text in plain()) {
+                prop_assert_eq!(display_with_stats(&text), reference::display_with_stats(&text));
+                prop_assert_eq!(display_owned_with_stats(text.clone()), reference::display_with_stats(&text));
+                prop_assert_eq!(matching(&text), reference::matching(&text));
+                let (map, old) = (MatchingMap::new(&text), reference::MatchingMap::new(&text));
+                prop_assert_eq!(&map.text, &old.text);
+                prop_assert_eq!(&map.src_start, &old.src_start);
+                prop_assert_eq!(&map.src_end, &old.src_end);
+            }
+        }
 
         /// The implementations before the byte-level fast paths.
         mod reference {
@@ -931,6 +1020,7 @@ mod tests {
             #[test]
             fn fast_paths_agree_with_the_reference(text in mixed()) {
                 prop_assert_eq!(display_with_stats(&text), reference::display_with_stats(&text));
+                prop_assert_eq!(display_owned_with_stats(text.clone()), reference::display_with_stats(&text));
                 prop_assert_eq!(fold_whitespace(&text), reference::fold_whitespace(&text));
                 prop_assert_eq!(matching(&text), reference::matching(&text));
                 let (map, old) = (MatchingMap::new(&text), reference::MatchingMap::new(&text));
