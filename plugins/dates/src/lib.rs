@@ -187,6 +187,8 @@ pub struct Dates {
     config: DatesConfig,
     months: HashMap<&'static str, Month>,
     weekdays: HashMap<&'static str, Weekday>,
+    /// Every word that can start a month name or be a weekday.
+    names: NameFilter,
     iso: Regex,
     dmy: Regex,
     dateline_en: Regex,
@@ -223,6 +225,14 @@ impl Plugin for Dates {
             config: config.parse()?,
             months,
             weekdays: WEEKDAYS.iter().copied().collect(),
+            names: NameFilter::new(
+                GREGORIAN
+                    .iter()
+                    .chain(HIJRI)
+                    .map(|(name, _)| *name)
+                    .chain(TWO_WORD_STARTS.iter().copied())
+                    .chain(WEEKDAYS.iter().map(|(name, _)| *name)),
+            ),
             iso: re(r"(?-u:\b)([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?-u:\b)")?,
             dmy: re(r"(?-u:\b)([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})(?-u:\b)")?,
             dateline_en: re(
@@ -232,6 +242,45 @@ impl Plugin for Dates {
                 r"^([\p{Arabic}]+(?: [\p{Arabic}]+){0,2})\s*(?:[،,]\s*([\p{Arabic}]+(?: [\p{Arabic}]+){0,2}))?\s*(?:\(([^)]{1,30})\))?\s*[–—-]{1,2}\s",
             )?,
         })
+    }
+}
+
+/// A bit set over a word's length and its first and last bytes: a word
+/// whose bit is clear is none of the names it was made from, so most words
+/// skip the hash tables. (Names with a space set the bit of their whole
+/// text, never looked up alone; their first words are added separately.)
+#[derive(Debug)]
+struct NameFilter([u64; 64]);
+
+impl NameFilter {
+    fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        let mut bits = [0u64; 64];
+        for name in names {
+            let bit = Self::bit(name);
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        NameFilter(bits)
+    }
+
+    fn bit(word: &str) -> usize {
+        let b = word.as_bytes();
+        let (first, last) = (
+            usize::from(b.first().copied().unwrap_or(0)),
+            usize::from(b.last().copied().unwrap_or(0)),
+        );
+        let second = usize::from(b.get(1).copied().unwrap_or(0));
+        (b.len()
+            .wrapping_mul(0x9E5)
+            .wrapping_add(first.wrapping_mul(0x2F))
+            .wrapping_add(second.wrapping_mul(0x1F3))
+            .wrapping_add(last.wrapping_mul(0x65)))
+            % 4096
+    }
+
+    /// Whether `word` may be one of the names.
+    fn may_hold(&self, word: &str) -> bool {
+        let bit = Self::bit(word);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
     }
 }
 
@@ -271,6 +320,9 @@ impl Dates {
     fn month_at(&self, text: &str, tokens: &[(usize, usize)], i: usize) -> Option<(Month, usize)> {
         let word = |k: usize| tokens.get(k).map(|&(s, e)| &text[s..e]);
         let single = |k: usize| -> Option<(Month, usize)> {
+            if !self.names.may_hold(word(k)?) {
+                return None;
+            }
             if let (Some(a), Some(_)) = (word(k), word(k + 1))
                 && TWO_WORD_STARTS.contains(&a)
                 && &text[tokens[k].1..tokens[k + 1].0] == " "
@@ -292,7 +344,8 @@ impl Dates {
     }
 
     fn scan(&self, paragraph: usize, text: &str, out: &mut Vec<Mention>) {
-        let tokens: Vec<(usize, usize)> = word_ranges(text).collect();
+        let mut tokens: Vec<(usize, usize)> = Vec::with_capacity(text.len() / 8 + 4);
+        tokens.extend(word_ranges(text));
         let word = |k: usize| tokens.get(k).map(|&(s, e)| &text[s..e]);
         let gap = |a: usize, b: usize| -> &str { &text[tokens[a].1..tokens[b].0] };
         let marked_before = |k: usize| {
@@ -387,7 +440,9 @@ impl Dates {
                 }
             }
             // Weekdays: يوم الجمعة, الجمعة الماضي/المقبل, English names.
-            if let Some(&weekday) = self.weekdays.get(w) {
+            if self.names.may_hold(w)
+                && let Some(&weekday) = self.weekdays.get(w)
+            {
                 let arabic = !w.is_ascii();
                 let after = word(i + 1).unwrap_or_default();
                 let future_after =

@@ -640,24 +640,41 @@ impl MatchingMap {
 
 /// Byte ranges of the words (runs of letters and digits) of a folded text.
 pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut chars = text.char_indices().peekable();
+    let mut at = 0;
     std::iter::from_fn(move || {
-        let (start, _) = loop {
-            let (i, c) = chars.next()?;
-            if is_word_char(c) {
-                break (i, c);
+        let start = loop {
+            let (word, n) = word_char_at(text, at)?;
+            if word {
+                break at;
             }
+            at += n;
         };
-        let mut end = text.len();
-        while let Some(&(i, c)) = chars.peek() {
-            if !is_word_char(c) {
-                end = i;
-                break;
-            }
-            chars.next();
+        while let Some((true, n)) = word_char_at(text, at) {
+            at += n;
         }
-        Some((start, end))
+        Some((start, at))
     })
+}
+
+/// Whether the character at byte `at` (a char boundary) is a word
+/// character, and its length; `None` at the end. ASCII and the two-byte
+/// Arabic letters and digits are read from the bytes.
+fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
+    let bytes = text.as_bytes();
+    let b = *bytes.get(at)?;
+    if b < 0x80 {
+        return Some((b.is_ascii_alphanumeric(), 1));
+    }
+    if (b == 0xD8 || b == 0xD9)
+        && let Some(&next) = bytes.get(at + 1)
+    {
+        let c = (u32::from(b & 0x1F) << 6) | u32::from(next & 0x3F);
+        if (0x0621..=0x064A).contains(&c) || (0x0660..=0x0669).contains(&c) {
+            return Some((true, 2));
+        }
+    }
+    let c = text[at..].chars().next()?;
+    Some((is_word_char(c), c.len_utf8()))
 }
 
 /// Whether the text is mostly in the Arabic script (by letters).
@@ -914,6 +931,27 @@ mod tests {
                 out
             }
 
+            pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+                let mut chars = text.char_indices().peekable();
+                std::iter::from_fn(move || {
+                    let (start, _) = loop {
+                        let (i, c) = chars.next()?;
+                        if c.is_alphanumeric() {
+                            break (i, c);
+                        }
+                    };
+                    let mut end = text.len();
+                    while let Some(&(i, c)) = chars.peek() {
+                        if !c.is_alphanumeric() {
+                            end = i;
+                            break;
+                        }
+                        chars.next();
+                    }
+                    Some((start, end))
+                })
+            }
+
             pub struct MatchingMap {
                 pub text: String,
                 pub src_start: Vec<u32>,
@@ -1027,6 +1065,10 @@ mod tests {
                 prop_assert_eq!(&map.text, &old.text);
                 prop_assert_eq!(&map.src_start, &old.src_start);
                 prop_assert_eq!(&map.src_end, &old.src_end);
+                prop_assert_eq!(
+                    word_ranges(&text).collect::<Vec<_>>(),
+                    reference::word_ranges(&text).collect::<Vec<_>>()
+                );
             }
 
             #[test]
