@@ -107,6 +107,9 @@ fn normalize(mut items: Vector, keep: usize) -> Vector {
         items.select_nth_unstable_by(keep - 1, order);
     }
     items.truncate(keep);
+    // Remembered for up to `max_articles` articles: without this, each
+    // would keep the capacity of every word it had (~10 KB, not ~1 KB).
+    items.shrink_to_fit();
     // The norm is summed heaviest first.
     items.sort_unstable_by(order);
     let norm = items.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
