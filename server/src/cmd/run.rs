@@ -75,15 +75,14 @@ impl Input {
 /// is walked recursively in file-name order. Folders are walked lazily, so
 /// memory does not grow with the number of files (a million-file corpus
 /// would otherwise hold a million paths).
-pub(crate) fn inputs(args: &[String]) -> anyhow::Result<impl Iterator<Item = Input> + use<>> {
+pub(crate) fn inputs(args: &[String]) -> anyhow::Result<impl Iterator<Item = Input> + '_> {
     for arg in args {
         if arg != "-" && !Path::new(arg).exists() {
             anyhow::bail!("{arg}: no such file or folder");
         }
     }
     Ok(args
-        .to_vec()
-        .into_iter()
+        .iter()
         .flat_map(|arg| -> Box<dyn Iterator<Item = Input>> {
             if arg == "-" {
                 return Box::new(std::iter::once(Input::Stdin));
