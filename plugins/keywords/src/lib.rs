@@ -78,7 +78,7 @@ fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
     FastMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
 }
 
-use akhbar_arabic_text::{is_stopword, is_word_char, matching_cow, stem};
+use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_cow, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
 
@@ -236,70 +236,16 @@ fn sentences<'w, 'a>(
     })
 }
 
+/// "No such index" in the index arrays below.
 const NONE: u32 = u32::MAX;
 
-/// The distinct words of an article, each with a value: open addressing
-/// on a hash of the word's bytes (equal hashes told apart by the words).
-struct WordTable<'a, V> {
-    slots: Vec<u32>,
-    entries: Vec<(u64, &'a str, V)>,
-}
-
-impl<'a, V: Copy> WordTable<'a, V> {
-    fn with_capacity(words: usize) -> Self {
-        WordTable {
-            slots: vec![NONE; (words * 2).next_power_of_two().max(64)],
-            entries: Vec::with_capacity(words),
-        }
-    }
-
-    #[inline]
-    fn hash(word: &str) -> u64 {
-        let mut h = Fx::default();
-        h.write(word.as_bytes());
-        h.write_usize(word.len());
-        h.finish()
-    }
-
-    #[inline]
-    fn slot(hash: u64, mask: usize) -> usize {
-        (hash >> 40) as usize & mask
-    }
-
-    #[inline]
-    fn get_or_insert_with(&mut self, word: &'a str, value: impl FnOnce() -> V) -> V {
-        let hash = Self::hash(word);
-        let mask = self.slots.len() - 1;
-        let mut i = Self::slot(hash, mask);
-        loop {
-            let at = self.slots[i];
-            if at == NONE {
-                break;
-            }
-            let (h, w, v) = self.entries[at as usize];
-            if h == hash && w == word {
-                return v;
-            }
-            i = (i + 1) & mask;
-        }
-        let v = value();
-        self.slots[i] = self.entries.len() as u32;
-        self.entries.push((hash, word, v));
-        if self.entries.len() * 2 > self.slots.len() {
-            let len = self.slots.len() * 2;
-            self.slots.clear();
-            self.slots.resize(len, NONE);
-            let mask = len - 1;
-            for (at, (hash, _, _)) in self.entries.iter().enumerate() {
-                let mut i = Self::slot(*hash, mask);
-                while self.slots[i] != NONE {
-                    i = (i + 1) & mask;
-                }
-                self.slots[i] = at as u32;
-            }
-        }
-        v
-    }
+/// The hash keywords keys its word table with.
+#[inline]
+fn word_hash(word: &str) -> u64 {
+    let mut h = Fx::default();
+    h.write(word.as_bytes());
+    h.write_usize(word.len());
+    h.finish()
 }
 
 /// Scores key phrases of paragraphs; best first.
@@ -315,23 +261,24 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
     for p in paragraphs {
         split(p, |event| {
             if let Some(surface) = event {
-                let (key, stop, upper) = seen.get_or_insert_with(surface, || {
-                    let m = matching_cow(surface);
-                    let stop = is_stopword(&m)
-                        || m.chars().nth(1).is_none()
-                        || m.bytes().all(|b| b.is_ascii_digit());
-                    let key: Cow<'_, str> = match m {
-                        Cow::Borrowed(m) => stem(m),
-                        Cow::Owned(m) => match stem(&m) {
-                            Cow::Borrowed(s) if s.len() == m.len() => Cow::Owned(m),
-                            s => Cow::Owned(s.into_owned()),
-                        },
-                    };
-                    let next = key_ids.len() as u32;
-                    let id = *key_ids.entry(key).or_insert(next);
-                    let upper = surface.chars().next().is_some_and(char::is_uppercase);
-                    (id, stop, upper)
-                });
+                let (key, stop, upper) =
+                    seen.get_or_insert_with(word_hash(surface), surface, || {
+                        let m = matching_cow(surface);
+                        let stop = is_stopword(&m)
+                            || m.chars().nth(1).is_none()
+                            || m.bytes().all(|b| b.is_ascii_digit());
+                        let key: Cow<'_, str> = match m {
+                            Cow::Borrowed(m) => stem(m),
+                            Cow::Owned(m) => match stem(&m) {
+                                Cow::Borrowed(s) if s.len() == m.len() => Cow::Owned(m),
+                                s => Cow::Owned(s.into_owned()),
+                            },
+                        };
+                        let next = key_ids.len() as u32;
+                        let id = *key_ids.entry(key).or_insert(next);
+                        let upper = surface.chars().next().is_some_and(char::is_uppercase);
+                        (id, stop, upper)
+                    });
                 words.push(Word {
                     surface,
                     key,

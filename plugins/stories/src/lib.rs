@@ -29,7 +29,7 @@ use std::collections::VecDeque;
 use foldhash::{HashMap, HashMapExt};
 use std::sync::Mutex;
 
-use akhbar_arabic_text::{is_stopword, is_word_char, matching, stem};
+use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, entity::Label};
 use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
 
@@ -221,68 +221,6 @@ impl BitCounters {
             .enumerate()
             .map(|(j, plane)| (plane >> bit & 1) << j)
             .sum()
-    }
-}
-
-/// A set of the distinct words of an article, each with a value, found by
-/// their FNV hash (open addressing; equal hashes are told apart by the
-/// words themselves).
-struct WordTable<'a> {
-    slots: Vec<u32>,
-    entries: Vec<(u64, &'a str, u32)>,
-}
-
-impl<'a> WordTable<'a> {
-    const EMPTY: u32 = u32::MAX;
-
-    fn with_capacity(words: usize) -> Self {
-        WordTable {
-            slots: vec![Self::EMPTY; (words * 2).next_power_of_two().max(64)],
-            entries: Vec::with_capacity(words),
-        }
-    }
-
-    #[inline]
-    fn slot(hash: u64, mask: usize) -> usize {
-        ((hash ^ hash >> 32).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & mask
-    }
-
-    #[inline]
-    fn get_or_insert_with(&mut self, hash: u64, word: &'a str, value: impl FnOnce() -> u32) -> u32 {
-        let mask = self.slots.len() - 1;
-        let mut i = Self::slot(hash, mask);
-        loop {
-            let at = self.slots[i];
-            if at == Self::EMPTY {
-                break;
-            }
-            let (h, w, v) = self.entries[at as usize];
-            if h == hash && w == word {
-                return v;
-            }
-            i = (i + 1) & mask;
-        }
-        let v = value();
-        self.slots[i] = self.entries.len() as u32;
-        self.entries.push((hash, word, v));
-        if self.entries.len() * 2 > self.slots.len() {
-            self.grow();
-        }
-        v
-    }
-
-    fn grow(&mut self) {
-        let len = self.slots.len() * 2;
-        self.slots.clear();
-        self.slots.resize(len, Self::EMPTY);
-        let mask = len - 1;
-        for (at, (hash, _, _)) in self.entries.iter().enumerate() {
-            let mut i = Self::slot(*hash, mask);
-            while self.slots[i] != Self::EMPTY {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = at as u32;
-        }
     }
 }
 

@@ -22,9 +22,11 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 mod stem;
 mod stopwords;
+mod word_table;
 
 pub use stem::stem;
 pub use stopwords::is_stopword;
+pub use word_table::WordTable;
 
 /// ARABIC TATWEEL (kashida): stretches a word, carries no meaning.
 pub const TATWEEL: char = '\u{0640}';
