@@ -166,8 +166,9 @@ pub fn run(args: MemoryArgs) -> anyhow::Result<()> {
          every {every} articles. {articles} articles in {wall:.0} s ({rate:.0}/s).\n\n\
          **Bar: memory bounded** ({docs} documents) — from {half_n} to {last_n} articles VmRSS goes {half_rss:.1} → {last_rss:.1} MiB \
          ({growth:+.1} MiB): **{verdict}** (bounded = the second half adds at most 10 %). What grows by design and where it stops: \
-         the scraped-page site memory (at most 1,024 sites × 4,096 line fingerprints; here one new site per 1,000 documents) and the \
-         stories memory (the last 5,000 articles); inputs are read a chunk at a time.\n\n{table}",
+         the scraped-page site memory (16 MiB by default, least recently seen sites forgotten first; here one new site per 1,000 \
+         documents, each learning up to 4,096 line fingerprints) and the stories memory (the last 5,000 articles); inputs are read a \
+         chunk at a time.\n\n{table}",
         docs = args.docs,
         commit = machine.commit,
         date = machine.date,
