@@ -334,6 +334,86 @@ mod in_process {
         assert_eq!(err.code(), Code::OutOfRange);
     }
 
+    /// Articles are stored zstd-compressed; a client that accepts zstd gets
+    /// the stored frames (and decompresses them to the same messages), live
+    /// too, filtered too.
+    #[tokio::test]
+    async fn a_client_that_accepts_zstd_gets_the_same_articles_compressed() {
+        use tonic::codec::CompressionEncoding;
+        let h = Harness::start(quick_config()).await;
+        push_all(&mut h.ingest(), seed_requests()[..4].to_vec())
+            .await
+            .unwrap();
+        let mut plain = h.articles();
+        let mut zstd = h.articles().accept_compressed(CompressionEncoding::Zstd);
+        let response = zstd
+            .subscribe(subscribe_from(Some(0), ArticleFilter::default(), true))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.metadata().get("grpc-encoding").unwrap(),
+            "zstd",
+            "the compressed path answered"
+        );
+        let mut stream = response.into_inner();
+        let mut compressed = Vec::new();
+        while let Some(message) = stream.next().await {
+            compressed.push(message.unwrap());
+        }
+        let expected = replay(&mut plain, 0, ArticleFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(offsets(&expected), [0, 1, 2, 3]);
+        assert_eq!(compressed, expected);
+        let stored: Vec<_> = h.engine.read_encoded(0, 10).await.unwrap();
+        assert!(
+            stored
+                .iter()
+                .all(|(_, a)| matches!(a, akhbar_core::store::StoredArticle::Zstd(_))),
+            "seed articles are stored compressed"
+        );
+
+        // A filter and a resume.
+        let language = ArticleFilter {
+            languages: vec!["ar".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            replay(&mut zstd, 2, language.clone()).await.unwrap(),
+            replay(&mut plain, 2, language).await.unwrap()
+        );
+
+        // Live.
+        let mut live = zstd
+            .subscribe(subscribe_from(None, ArticleFilter::default(), false))
+            .await
+            .unwrap()
+            .into_inner();
+        push_all(&mut h.ingest(), seed_requests()[4..].to_vec())
+            .await
+            .unwrap();
+        let message = tokio::time::timeout(Duration::from_secs(5), live.next())
+            .await
+            .expect("the live article arrives")
+            .unwrap()
+            .unwrap();
+        assert_eq!(message.offset, 4);
+        assert_eq!(
+            Some(message),
+            replay(&mut plain, 4, ArticleFilter::default())
+                .await
+                .unwrap()
+                .pop()
+        );
+
+        // Errors still come as statuses.
+        let err = zstd
+            .subscribe(subscribe_from(Some(99), ArticleFilter::default(), true))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::OutOfRange);
+    }
+
     #[tokio::test]
     async fn a_cursor_older_than_retention_is_out_of_range() {
         let h = Harness::start(quick_config()).await;

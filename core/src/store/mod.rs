@@ -13,14 +13,111 @@
 //! - the **dead letters**, keyed by an increasing number;
 //! - **retention** drops the oldest articles by age or total size; a cursor
 //!   older than [`LogBounds::first`] is then out of range.
+//!
+//! A store may keep an article compressed ([`StoredArticle::Zstd`]); readers
+//! that want it as it is kept (a Subscribe stream to a client that accepts
+//! zstd) get those bytes, the others decompress.
 
 mod redb_store;
 
 use std::time::{Duration, SystemTime};
 
+use prost::Message as _;
+use prost::bytes::Bytes;
+
 use crate::proto::{Article, DeadLetter};
 
-pub use redb_store::RedbStore;
+pub use redb_store::{RedbOptions, RedbStore};
+
+/// An article as a store keeps it: its protobuf encoding, as it is or in one
+/// zstd frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredArticle {
+    /// The protobuf encoding of an `akhbar.v1.Article`.
+    Plain(Bytes),
+    /// One zstd frame of that encoding, whose header gives its size.
+    Zstd(Bytes),
+}
+
+/// zstd's magic number, the first bytes of every frame. No `Article`
+/// encoding starts with it: 0x28 would be field 5 (`body`, a string) as a
+/// varint.
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Largest article a stored zstd frame may claim to hold.
+const MAX_PLAIN_BYTES: u64 = 1 << 30;
+
+thread_local! {
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl StoredArticle {
+    /// The stored bytes, told apart by zstd's magic number.
+    pub fn from_stored(bytes: Bytes) -> Self {
+        if bytes.starts_with(&ZSTD_MAGIC) {
+            StoredArticle::Zstd(bytes)
+        } else {
+            StoredArticle::Plain(bytes)
+        }
+    }
+
+    /// The bytes as kept.
+    pub fn stored(&self) -> &Bytes {
+        match self {
+            StoredArticle::Plain(bytes) | StoredArticle::Zstd(bytes) => bytes,
+        }
+    }
+
+    /// Size of the protobuf encoding (from the frame header when compressed).
+    pub fn plain_len(&self, key: u64) -> Result<u64, StoreError> {
+        match self {
+            StoredArticle::Plain(bytes) => Ok(bytes.len() as u64),
+            StoredArticle::Zstd(frame) => match zstd::zstd_safe::get_frame_content_size(frame) {
+                Ok(Some(len)) if len <= MAX_PLAIN_BYTES => Ok(len),
+                Ok(Some(len)) => Err(corrupt(key, format!("zstd frame claims {len} bytes"))),
+                Ok(None) => Err(corrupt(key, "zstd frame without its content size".into())),
+                Err(_) => Err(corrupt(key, "not a zstd frame".into())),
+            },
+        }
+    }
+
+    /// The protobuf encoding.
+    pub fn plain(&self, key: u64) -> Result<Bytes, StoreError> {
+        let frame = match self {
+            StoredArticle::Plain(bytes) => return Ok(bytes.clone()),
+            StoredArticle::Zstd(frame) => frame,
+        };
+        let len = self.plain_len(key)? as usize;
+        DECOMPRESSOR.with_borrow_mut(|decompressor| {
+            let decompressor = match decompressor {
+                Some(d) => d,
+                None => decompressor.insert(
+                    zstd::bulk::Decompressor::new().map_err(|e| corrupt(key, e.to_string()))?,
+                ),
+            };
+            let plain = decompressor
+                .decompress(frame, len)
+                .map_err(|e| corrupt(key, format!("zstd: {e}")))?;
+            if plain.len() != len {
+                return Err(corrupt(
+                    key,
+                    "zstd frame shorter than its header says".into(),
+                ));
+            }
+            Ok(Bytes::from(plain))
+        })
+    }
+
+    /// The article.
+    pub fn decode(&self, key: u64) -> Result<Article, StoreError> {
+        Article::decode(self.plain(key)?).map_err(|e| corrupt(key, e.to_string()))
+    }
+}
+
+fn corrupt(key: u64, reason: String) -> StoreError {
+    StoreError::Corrupt { key, reason }
+}
 
 /// Errors of a store.
 #[derive(Debug, thiserror::Error)]
@@ -82,11 +179,11 @@ pub struct Written {
     pub articles: Vec<Appended>,
     /// The keys the dead letters got.
     pub dead_letter_keys: Vec<u64>,
-    /// The protobuf encoding of each article appended (duplicates left
-    /// out), with its offset, when the store has it at hand (the embedded
-    /// store does; others may leave this empty). A server hands these bytes
-    /// to live subscribers without encoding each article again.
-    pub encoded: Vec<(u64, prost::bytes::Bytes)>,
+    /// Each article appended (duplicates left out) as stored, with its
+    /// offset, when the store has it at hand (the embedded store does;
+    /// others may leave this empty). A server hands these bytes to live
+    /// subscribers without encoding each article again.
+    pub encoded: Vec<(u64, StoredArticle)>,
 }
 
 /// The offsets a reader may ask for: `first..next`.
@@ -105,7 +202,8 @@ pub struct StoreStats {
     pub bounds: LogBounds,
     /// Articles kept.
     pub articles: u64,
-    /// Bytes of encoded articles kept.
+    /// Bytes of articles kept, as stored (compressed when the store
+    /// compresses).
     pub bytes: u64,
     /// Dead letters kept.
     pub dead_letters: u64,
@@ -116,7 +214,8 @@ pub struct StoreStats {
 pub struct Retention {
     /// Drop articles stored longer ago than this.
     pub max_age: Option<Duration>,
-    /// Drop the oldest articles while the encoded articles take more than this.
+    /// Drop the oldest articles while the articles take more than this, as
+    /// stored (compressed when the store compresses).
     pub max_bytes: Option<u64>,
 }
 
@@ -131,15 +230,19 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// [`StoreError::OutOfRange`].
     fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, StoreError>;
 
-    /// Like [`Store::read`], with each article as its protobuf encoding (what
-    /// a Subscribe stream sends), not decoded. The default decodes and
-    /// re-encodes; a store that keeps the encoding returns it as it is.
-    fn read_encoded(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
-        use prost::Message as _;
+    /// Like [`Store::read`], with each article as stored (what a Subscribe
+    /// stream sends), not decoded. The default encodes what `read` gives; a
+    /// store that keeps the encoding returns it as it is.
+    fn read_encoded(&self, from: u64, max: usize) -> Result<Vec<(u64, StoredArticle)>, StoreError> {
         Ok(self
             .read(from, max)?
             .into_iter()
-            .map(|(offset, article)| (offset, article.encode_to_vec()))
+            .map(|(offset, article)| {
+                (
+                    offset,
+                    StoredArticle::Plain(Bytes::from(article.encode_to_vec())),
+                )
+            })
             .collect())
     }
 
@@ -172,7 +275,7 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     fn read(&self, from: u64, max: usize) -> Result<Vec<(u64, Article)>, StoreError> {
         (**self).read(from, max)
     }
-    fn read_encoded(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    fn read_encoded(&self, from: u64, max: usize) -> Result<Vec<(u64, StoredArticle)>, StoreError> {
         (**self).read_encoded(from, max)
     }
     fn get(&self, id: &str) -> Result<Option<(u64, Article)>, StoreError> {

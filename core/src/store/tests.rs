@@ -44,14 +44,7 @@ fn appends_with_increasing_offsets_and_stores_an_id_once() {
     let encoded: Vec<_> = written
         .encoded
         .iter()
-        .map(|(offset, bytes)| {
-            (
-                *offset,
-                <Article as prost::Message>::decode(bytes.as_ref())
-                    .unwrap()
-                    .id,
-            )
-        })
+        .map(|(offset, stored)| (*offset, stored.decode(*offset).unwrap().id))
         .collect();
     assert_eq!(encoded, [(0, "a".to_owned()), (1, "b".to_owned())]);
     let again = store
@@ -76,12 +69,9 @@ fn appends_with_increasing_offsets_and_stores_an_id_once() {
     let encoded = store.read_encoded(0, 10).unwrap();
     let decoded = store.read(0, 10).unwrap();
     assert_eq!(encoded.len(), 3);
-    for ((o1, bytes), (o2, article)) in encoded.iter().zip(&decoded) {
+    for ((o1, stored), (o2, article)) in encoded.iter().zip(&decoded) {
         assert_eq!(o1, o2);
-        assert_eq!(
-            <Article as prost::Message>::decode(bytes.as_slice()).unwrap(),
-            *article
-        );
+        assert_eq!(stored.decode(*o1).unwrap(), *article);
     }
     assert!(matches!(
         store.read_encoded(4, 10),
@@ -113,7 +103,12 @@ fn survives_reopen() {
 #[test]
 fn retention_by_size_and_age_moves_the_first_offset() {
     let dir = tempfile::tempdir().unwrap();
-    let store = RedbStore::open(dir.path()).unwrap();
+    // Uncompressed, so that each article takes a known ~1 KB.
+    let options = RedbOptions {
+        zstd_level: None,
+        ..RedbOptions::default()
+    };
+    let store = RedbStore::open_with(dir.path(), options).unwrap();
     let big = "x".repeat(1000);
     for i in 0..10 {
         store
@@ -206,4 +201,102 @@ fn dead_letters_are_kept_listed_updated_and_resolved() {
         store.update_dead_letter(1, &changed),
         Err(StoreError::NoSuchDeadLetter(1))
     ));
+}
+
+/// An article the size of a real one: paragraphs that repeat words, as text
+/// does.
+fn long_article(id: &str) -> Article {
+    let paragraph = "قال وزير الدفاع الروسي سيرغي شويغو في بيونغ يانغ إن التعاون العسكري سيتوسع. ";
+    article(id, &paragraph.repeat(200))
+}
+
+#[test]
+fn articles_are_stored_compressed_and_read_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RedbStore::open(dir.path()).unwrap();
+    let big = long_article("big");
+    let small = article("small", "نص");
+    let written = store
+        .write(&batch(vec![big.clone(), small.clone()]))
+        .unwrap();
+    let plain_len = prost::Message::encoded_len(&big) as u64;
+
+    // What a subscriber gets: the big article as one zstd frame, the small
+    // one as it is (compressing it would not make it smaller).
+    let read = store.read_encoded(0, 10).unwrap();
+    assert_eq!(read.len(), 2);
+    assert!(
+        matches!(read[0].1, StoredArticle::Zstd(_)),
+        "{:?}",
+        read[0].1
+    );
+    assert!(matches!(read[1].1, StoredArticle::Plain(_)));
+    assert_eq!(read[0].1.plain_len(0).unwrap(), plain_len);
+    assert!((read[0].1.stored().len() as u64) * 10 < plain_len);
+    assert_eq!(read[0].1.decode(0).unwrap(), big);
+    assert_eq!(read[1].1.decode(1).unwrap(), small);
+    assert_eq!(written.encoded.len(), 2);
+    assert_eq!(written.encoded[0].1, read[0].1);
+
+    // Every other way of reading decompresses.
+    assert_eq!(store.get("big").unwrap().unwrap().1, big);
+    let articles: Vec<_> = store
+        .read(0, 10)
+        .unwrap()
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    assert_eq!(articles, [big, small]);
+    // Size accounting (and so retention by size) counts what is stored.
+    assert!(store.stats().unwrap().bytes < plain_len / 10 + 200);
+}
+
+#[test]
+fn a_store_reads_what_it_stored_with_or_without_compression() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain_options = RedbOptions {
+        zstd_level: None,
+        ..RedbOptions::default()
+    };
+    {
+        let store = RedbStore::open_with(dir.path(), plain_options).unwrap();
+        store.write(&batch(vec![long_article("old")])).unwrap();
+        assert!(matches!(
+            store.read_encoded(0, 1).unwrap()[0].1,
+            StoredArticle::Plain(_)
+        ));
+    }
+    {
+        let store = RedbStore::open(dir.path()).unwrap();
+        store.write(&batch(vec![long_article("new")])).unwrap();
+    }
+    let store = RedbStore::open_with(dir.path(), plain_options).unwrap();
+    let read = store.read_encoded(0, 10).unwrap();
+    assert!(matches!(read[0].1, StoredArticle::Plain(_)));
+    assert!(matches!(read[1].1, StoredArticle::Zstd(_)));
+    let ids: Vec<_> = store
+        .read(0, 10)
+        .unwrap()
+        .into_iter()
+        .map(|(_, a)| a.id)
+        .collect();
+    assert_eq!(ids, ["old", "new"]);
+}
+
+#[test]
+fn a_damaged_compressed_article_is_an_error_naming_its_offset() {
+    let big = long_article("big");
+    let dir = tempfile::tempdir().unwrap();
+    let store = RedbStore::open(dir.path()).unwrap();
+    store.write(&batch(vec![big])).unwrap();
+    let StoredArticle::Zstd(frame) = store.read_encoded(0, 1).unwrap().remove(0).1 else {
+        panic!("compressed");
+    };
+    let mut damaged = frame.to_vec();
+    damaged.truncate(damaged.len() / 2);
+    let error = StoredArticle::Zstd(damaged.into()).decode(7).unwrap_err();
+    assert!(
+        matches!(error, StoreError::Corrupt { key: 7, .. }),
+        "{error}"
+    );
 }

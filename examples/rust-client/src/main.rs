@@ -14,6 +14,7 @@ use akhbar_proto::v1::ingest_client::IngestClient;
 use akhbar_proto::v1::subscribe_request::Start;
 use akhbar_proto::v1::{PushRequest, RawDocument, SubscribeRequest};
 use tokio_stream::StreamExt;
+use tonic::codec::CompressionEncoding;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Request, Status};
@@ -77,7 +78,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Every message carries its offset: after a disconnect, resubscribe with
     // `resume_from = last + 1` to miss nothing and see nothing twice.
-    let mut articles = ArticlesClient::new(channel);
+    // The server stores articles zstd-compressed and sends them as they are
+    // to a client that accepts zstd (tonic's `zstd` feature).
+    let mut articles = ArticlesClient::new(channel).accept_compressed(CompressionEncoding::Zstd);
     let mut stream = articles
         .subscribe(SubscribeRequest {
             start: Some(Start::ResumeFrom(0)),

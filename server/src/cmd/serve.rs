@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use akhbar_core::store::RedbStore;
+use akhbar_core::store::{RedbOptions, RedbStore};
 use akhbar_core::{Pipeline, PipelineConfig};
 use anyhow::Context;
 use tonic::transport::server::TcpIncoming;
@@ -80,8 +80,14 @@ pub fn run(common: &CommonArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!("plugin library refused: {}: {reason}", path.display());
     }
     let refused_plugins = catalog.refused().to_vec();
-    let store = RedbStore::open_with_cache(&config.store.path, config.store.cache_mb << 20)
-        .with_context(|| format!("cannot open the store in {}", config.store.path.display()))?;
+    let store = RedbStore::open_with(
+        &config.store.path,
+        RedbOptions {
+            cache_bytes: config.store.cache_mb << 20,
+            zstd_level: (config.store.zstd_level != 0).then_some(config.store.zstd_level),
+        },
+    )
+    .with_context(|| format!("cannot open the store in {}", config.store.path.display()))?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

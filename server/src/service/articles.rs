@@ -10,17 +10,20 @@
 //!
 //! Articles travel as the bytes the store keeps (or the live cache holds,
 //! encoded once per article): a subscriber without a filter never decodes
-//! or re-encodes one. The stream's messages are [`EncodedResponse`]s, which
-//! encode exactly as `SubscribeResponse`s, served by [`ArticlesRoutes`]; a
-//! filtered subscriber decodes each article to match it and still sends the
-//! stored bytes.
+//! or re-encodes one. The store keeps articles zstd-compressed; a client
+//! that accepts zstd (`grpc-accept-encoding`) gets each stored frame as it
+//! is, as a compressed gRPC message ([`zstd_message`]); the others get the
+//! decompressed encoding through tonic, as [`EncodedResponse`]s, which
+//! encode exactly as `SubscribeResponse`s. Both are served by
+//! [`ArticlesRoutes`]. A filtered subscriber decodes each article to match
+//! it and still sends the stored bytes.
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use akhbar_core::Article;
-use akhbar_core::store::StoreError;
+use akhbar_core::store::{StoreError, StoredArticle};
 use akhbar_proto::v1::articles_server::{Articles, ArticlesServer};
 use akhbar_proto::v1::subscribe_request::Start;
 use akhbar_proto::v1::{
@@ -28,7 +31,7 @@ use akhbar_proto::v1::{
 };
 use futures_util::{Stream, StreamExt};
 use prost::Message as _;
-use prost::bytes::{Buf, BufMut, Bytes};
+use prost::bytes::{Buf, BufMut, Bytes, BytesMut};
 use prost::encoding::{DecodeContext, WireType};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -199,12 +202,23 @@ impl Filter {
 type ArticleStream = Pin<Box<dyn Stream<Item = Result<SubscribeResponse, Status>> + Send>>;
 type EncodedStream = Pin<Box<dyn Stream<Item = Result<EncodedResponse, Status>> + Send>>;
 
+/// One message of a Subscribe stream with its article as stored.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    /// The article's offset.
+    pub offset: u64,
+    /// The article, compressed or not.
+    pub article: StoredArticle,
+}
+
+type StoredStream = ReceiverStream<Result<StoredResponse, Status>>;
+
 /// Sends `item`, unless the client left or the server drains first.
 /// Returns false when the stream is over.
 async fn send(
-    tx: &mpsc::Sender<Result<EncodedResponse, Status>>,
+    tx: &mpsc::Sender<Result<StoredResponse, Status>>,
     draining: &mut tokio::sync::watch::Receiver<bool>,
-    item: Result<EncodedResponse, Status>,
+    item: Result<StoredResponse, Status>,
 ) -> bool {
     tokio::select! {
         sent = tx.send(item) => sent.is_ok(),
@@ -218,14 +232,27 @@ fn shutting_down(cursor: u64) -> Status {
     ))
 }
 
-async fn run_subscriber(
+/// What a subscriber's task does: read from the cursor, filter, send.
+struct SubscriberTask {
     engine: Engine,
-    mut cursor: u64,
+    cursor: u64,
     filter: Filter,
     until_caught_up: bool,
     poll: std::time::Duration,
-    tx: mpsc::Sender<Result<EncodedResponse, Status>>,
-) {
+    /// The client takes zstd frames as they are stored; otherwise the task
+    /// decompresses (here, not on the connection's task).
+    zstd: bool,
+}
+
+async fn run_subscriber(task: SubscriberTask, tx: mpsc::Sender<Result<StoredResponse, Status>>) {
+    let SubscriberTask {
+        engine,
+        mut cursor,
+        filter,
+        until_caught_up,
+        poll,
+        zstd,
+    } = task;
     let _guard = engine.subscriber();
     let mut latest = engine.latest();
     let mut draining = engine.draining();
@@ -272,19 +299,26 @@ async fn run_subscriber(
             for (offset, article) in batch {
                 cursor = offset + 1;
                 if !everything {
-                    match Article::decode(article.as_ref()) {
+                    match article.decode(offset) {
                         Ok(decoded) if filter.matches(&decoded) => {}
                         Ok(_) => continue,
                         Err(e) => {
-                            let status = Status::internal(format!(
-                                "stored article {offset} is corrupt: {e}"
-                            ));
-                            let _ = tx.send(Err(status)).await;
+                            let _ = tx.send(Err(ServiceError::Store(e).into())).await;
                             return;
                         }
                     }
                 }
-                let item = Ok(EncodedResponse { offset, article });
+                let article = match (&article, zstd) {
+                    (StoredArticle::Zstd(_), false) => match article.plain(offset) {
+                        Ok(plain) => StoredArticle::Plain(plain),
+                        Err(e) => {
+                            let _ = tx.send(Err(ServiceError::Store(e).into())).await;
+                            return;
+                        }
+                    },
+                    _ => article,
+                };
+                let item = Ok(StoredResponse { offset, article });
                 if !send(&tx, &mut draining, item).await {
                     if *draining.borrow() {
                         let _ = tx.try_send(Err(shutting_down(cursor)));
@@ -307,11 +341,26 @@ async fn run_subscriber(
 }
 
 impl ArticlesService {
-    /// Opens a Subscribe stream of encoded articles.
+    /// Opens a Subscribe stream of decompressed encoded articles.
     pub async fn subscribe_encoded(
         &self,
         request: Request<SubscribeRequest>,
     ) -> Result<Response<EncodedStream>, Status> {
+        let stream = self.subscribe_stored(request, false).await?.into_inner();
+        Ok(Response::new(Box::pin(stream.map(|item| {
+            let StoredResponse { offset, article } = item?;
+            let article = article.plain(offset).map_err(ServiceError::Store)?;
+            Ok(EncodedResponse { offset, article })
+        }))))
+    }
+
+    /// Opens a Subscribe stream of articles as stored (`zstd`: left
+    /// compressed when stored so).
+    pub async fn subscribe_stored(
+        &self,
+        request: Request<SubscribeRequest>,
+        zstd: bool,
+    ) -> Result<Response<StoredStream>, Status> {
         if self.engine.is_draining() {
             return Err(ServiceError::ShuttingDown.into());
         }
@@ -333,15 +382,16 @@ impl ArticlesService {
             }
         };
         let (tx, rx) = mpsc::channel(self.buffer);
-        tokio::spawn(run_subscriber(
-            self.engine.clone(),
-            start,
-            Filter::new(request.filter),
-            request.until_caught_up,
-            self.poll,
-            tx,
-        ));
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        let task = SubscriberTask {
+            engine: self.engine.clone(),
+            cursor: start,
+            filter: Filter::new(request.filter),
+            until_caught_up: request.until_caught_up,
+            poll: self.poll,
+            zstd,
+        };
+        tokio::spawn(run_subscriber(task, tx));
+        Ok(Response::new(ReceiverStream::new(rx)))
     }
 }
 
@@ -423,9 +473,40 @@ impl tonic::server::ServerStreamingService<SubscribeRequest> for EncodedSubscrib
     }
 }
 
+/// Subscribe's codec: prost, with bigger chunks than tonic's default when
+/// articles are ready faster than they are sent (a replay). Tonic hands the
+/// HTTP/2 layer one chunk of encoded messages at a time and the HTTP/2 layer
+/// writes each DATA frame with its own `writev`: at the default 32 KiB a
+/// replay of ~20 KB articles costs a system call per article or two, most of
+/// the server's CPU. A live article is still sent at once: a chunk ends
+/// whenever no further message is ready.
+#[derive(Debug, Clone, Copy)]
+struct SubscribeCodec;
+
+/// A chunk of a Subscribe stream ends past this many bytes.
+const SUBSCRIBE_CHUNK_BYTES: usize = 256 * 1024;
+
+impl tonic::codec::Codec for SubscribeCodec {
+    type Encode = EncodedResponse;
+    type Decode = SubscribeRequest;
+    type Encoder = <tonic_prost::ProstCodec<EncodedResponse, SubscribeRequest> as tonic::codec::Codec>::Encoder;
+    type Decoder = <tonic_prost::ProstCodec<EncodedResponse, SubscribeRequest> as tonic::codec::Codec>::Decoder;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        tonic_prost::ProstCodec::<EncodedResponse, SubscribeRequest>::raw_encoder(
+            tonic::codec::BufferSettings::new(64 * 1024, SUBSCRIBE_CHUNK_BYTES),
+        )
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        tonic_prost::ProstCodec::<EncodedResponse, SubscribeRequest>::default().decoder()
+    }
+}
+
 impl<B> Service<http::Request<B>> for ArticlesRoutes
 where
     B: Body + Send + 'static,
+    B::Data: Send,
     B::Error: Into<StdError> + Send + 'static,
 {
     type Response = http::Response<tonic::body::Body>;
@@ -442,15 +523,222 @@ where
         }
         let service = Arc::clone(&self.service);
         let limit = self.max_message_bytes;
+        if takes_zstd(request.headers()) {
+            return Box::pin(async move { Ok(subscribe_zstd(service, request, limit).await) });
+        }
         Box::pin(async move {
-            let codec = tonic_prost::ProstCodec::<EncodedResponse, SubscribeRequest>::default();
-            let mut grpc = tonic::server::Grpc::new(codec)
+            let mut grpc = tonic::server::Grpc::new(SubscribeCodec)
                 .apply_max_message_size_config(Some(limit), Some(limit));
             Ok(grpc
                 .server_streaming(EncodedSubscribe(service), request)
                 .await)
         })
     }
+}
+
+/// The client accepts zstd-compressed messages and sends its request
+/// uncompressed (what tonic clients with `accept_compressed(Zstd)` do).
+fn takes_zstd(headers: &http::HeaderMap) -> bool {
+    !headers.contains_key("grpc-encoding")
+        && headers
+            .get_all("grpc-accept-encoding")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|encoding| encoding.trim() == "zstd")
+}
+
+/// Subscribe for a client that accepts zstd: the stored frames go out as
+/// they are, as compressed gRPC messages. Tonic compresses messages itself
+/// and has no way to send bytes compressed already, so this path frames the
+/// response itself: the gRPC wire format is small (a flag, a length, the
+/// message; trailers with the status) and the request is one plain message.
+async fn subscribe_zstd<B>(
+    service: Arc<ArticlesService>,
+    request: http::Request<B>,
+    limit: usize,
+) -> http::Response<tonic::body::Body>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    use http_body_util::BodyExt as _;
+    let (parts, body) = request.into_parts();
+    let bytes = match http_body_util::Limited::new(body, limit.saturating_add(5))
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            return Status::invalid_argument(format!("cannot read the request: {e}")).into_http();
+        }
+    };
+    let request = match unary_message(&bytes).and_then(|message| {
+        SubscribeRequest::decode(message)
+            .map_err(|e| Status::invalid_argument(format!("not a SubscribeRequest: {e}")))
+    }) {
+        Ok(request) => request,
+        Err(status) => return status.into_http(),
+    };
+    let request = Request::from_parts(
+        tonic::metadata::MetadataMap::from_headers(parts.headers),
+        parts.extensions,
+        request,
+    );
+    let stream = match service.subscribe_stored(request, true).await {
+        Ok(response) => response.into_inner(),
+        Err(status) => return status.into_http(),
+    };
+    let mut response = http::Response::new(tonic::body::Body::new(ZstdBody {
+        stream,
+        limit,
+        ending: None,
+        done: false,
+    }));
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/grpc"),
+    );
+    headers.insert("grpc-encoding", http::HeaderValue::from_static("zstd"));
+    response
+}
+
+/// The one uncompressed message of a unary gRPC request body.
+fn unary_message(body: &[u8]) -> Result<&[u8], Status> {
+    let invalid = |what: &str| Err(Status::invalid_argument(what.to_owned()));
+    let Some((header, message)) = body.split_at_checked(5) else {
+        return invalid("the request holds no message");
+    };
+    if header[0] != 0 {
+        return invalid("a compressed request without grpc-encoding");
+    }
+    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+    if message.len() != len {
+        return invalid("the request is not one message");
+    }
+    Ok(message)
+}
+
+/// A Subscribe response body for a zstd client: messages as they come,
+/// several to a chunk while they are ready (like tonic's encoder), then the
+/// status in trailers.
+struct ZstdBody {
+    stream: StoredStream,
+    limit: usize,
+    /// The status to end with, once the data before it went out.
+    ending: Option<Status>,
+    done: bool,
+}
+
+impl Body for ZstdBody {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Status>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if let Some(status) = this.ending.take() {
+            this.done = true;
+            let mut trailers = http::HeaderMap::new();
+            if let Err(status) = status.add_header(&mut trailers) {
+                return Poll::Ready(Some(Err(status)));
+            }
+            return Poll::Ready(Some(Ok(http_body::Frame::trailers(trailers))));
+        }
+        let mut chunk = BytesMut::new();
+        while chunk.len() < SUBSCRIBE_CHUNK_BYTES {
+            match this.stream.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(item))) => {
+                    if let Err(status) = zstd_message(&mut chunk, &item, this.limit) {
+                        this.ending = Some(status);
+                        break;
+                    }
+                }
+                Poll::Ready(Some(Err(status))) => {
+                    this.ending = Some(status);
+                    break;
+                }
+                Poll::Ready(None) => {
+                    this.ending = Some(Status::ok(""));
+                    break;
+                }
+                Poll::Pending if chunk.is_empty() => return Poll::Pending,
+                Poll::Pending => break,
+            }
+        }
+        if chunk.is_empty() {
+            // Nothing to send before the status: end now.
+            return Pin::new(this).poll_frame(cx);
+        }
+        Poll::Ready(Some(Ok(http_body::Frame::data(chunk.freeze()))))
+    }
+}
+
+/// Appends one Subscribe message to `out`: a zstd-compressed message when
+/// the article is stored compressed (a small raw zstd frame with the
+/// message's first fields, then the stored frame: concatenated frames
+/// decompress to the concatenation), else a plain one.
+fn zstd_message(out: &mut BytesMut, item: &StoredResponse, limit: usize) -> Result<(), Status> {
+    let StoredArticle::Zstd(frame) = &item.article else {
+        let message = EncodedResponse {
+            offset: item.offset,
+            article: item.article.stored().clone(),
+        };
+        let len = message.encoded_len();
+        check_size(len, limit)?;
+        out.put_u8(0);
+        out.put_u32(len as u32);
+        message.encode_raw(out);
+        return Ok(());
+    };
+    let article_len = item
+        .article
+        .plain_len(item.offset)
+        .map_err(ServiceError::Store)?;
+    let mut head = Vec::with_capacity(24);
+    if item.offset != 0 {
+        prost::encoding::uint64::encode(1, &item.offset, &mut head);
+    }
+    prost::encoding::encode_key(2, WireType::LengthDelimited, &mut head);
+    prost::encoding::encode_varint(article_len, &mut head);
+    check_size(head.len() + article_len as usize, limit)?;
+    let len = RAW_FRAME_OVERHEAD + head.len() + frame.len();
+    out.put_u8(1);
+    out.put_u32(len as u32);
+    raw_zstd_frame(out, &head);
+    out.put_slice(frame);
+    Ok(())
+}
+
+fn check_size(len: usize, limit: usize) -> Result<(), Status> {
+    if len > limit {
+        return Err(Status::out_of_range(format!(
+            "an article of {len} bytes is over the server's message limit ({limit})"
+        )));
+    }
+    Ok(())
+}
+
+/// Bytes a [`raw_zstd_frame`] adds to its content.
+const RAW_FRAME_OVERHEAD: usize = 9;
+
+/// A zstd frame holding `content` (at most 255 bytes) uncompressed, per
+/// RFC 8878: the magic number; a frame header descriptor with only
+/// Single_Segment set, so one byte of content size follows and no window
+/// descriptor; one block header (last block, raw, its size); the bytes.
+fn raw_zstd_frame(out: &mut BytesMut, content: &[u8]) {
+    debug_assert!(content.len() <= 255);
+    out.put_slice(&[0x28, 0xb5, 0x2f, 0xfd, 0x20, content.len() as u8]);
+    let block_header = 1 | (content.len() as u32) << 3;
+    out.put_slice(&block_header.to_le_bytes()[..3]);
+    out.put_slice(content);
 }
 
 #[cfg(test)]
@@ -486,6 +774,56 @@ mod tests {
                 encoded
             );
         }
+    }
+
+    /// The message a zstd client gets decompresses to exactly the
+    /// `SubscribeResponse` a plain client gets, for any offset (the raw
+    /// frame's head holds a varint of one to ten bytes).
+    #[test]
+    fn a_zstd_message_decompresses_to_the_plain_message() {
+        let article = Article {
+            id: "a".into(),
+            body: "قال الوزير إن التعاون سيتوسع. ".repeat(100),
+            ..Default::default()
+        };
+        let plain = Bytes::from(article.encode_to_vec());
+        let frame = Bytes::from(zstd::bulk::compress(&plain, 1).unwrap());
+        for offset in [0, 1, 300, u64::MAX] {
+            let expected = EncodedResponse {
+                offset,
+                article: plain.clone(),
+            }
+            .encode_to_vec();
+            let mut out = BytesMut::new();
+            let item = StoredResponse {
+                offset,
+                article: StoredArticle::Zstd(frame.clone()),
+            };
+            zstd_message(&mut out, &item, 1 << 20).unwrap();
+            assert_eq!(out[0], 1, "flagged compressed");
+            let len = u32::from_be_bytes(out[1..5].try_into().unwrap()) as usize;
+            assert_eq!(out.len(), 5 + len);
+            assert!(len < plain.len() / 5, "sent compressed: {len} bytes");
+            let message = zstd::stream::decode_all(&out[5..]).unwrap();
+            assert_eq!(message, expected, "offset {offset}");
+
+            // Stored plain: sent plain.
+            let mut out = BytesMut::new();
+            let item = StoredResponse {
+                offset,
+                article: StoredArticle::Plain(plain.clone()),
+            };
+            zstd_message(&mut out, &item, 1 << 20).unwrap();
+            assert_eq!(out[0], 0);
+            assert_eq!(&out[5..], &expected[..]);
+        }
+        // Over the message limit: a status, not a message.
+        let item = StoredResponse {
+            offset: 1,
+            article: StoredArticle::Zstd(frame),
+        };
+        let status = zstd_message(&mut BytesMut::new(), &item, 100).unwrap_err();
+        assert_eq!(status.code(), tonic::Code::OutOfRange);
     }
 
     #[test]

@@ -24,9 +24,10 @@
 //! [store]
 //! path = "akhbar-data"            # data folder (relative to the working folder)
 //! max_age_secs = 0                # drop articles stored longer ago (0 = keep forever)
-//! max_bytes = 0                   # drop the oldest while the log is larger (0 = no limit)
+//! max_bytes = 0                   # drop the oldest while the log (as stored, compressed) is larger (0 = no limit)
 //! retention_interval_secs = 60    # how often retention runs
 //! cache_mb = 64                   # the store's page cache (bounds its memory)
+//! zstd_level = 1                  # articles are stored zstd-compressed at this level (0 = not compressed)
 //! ```
 
 use std::net::SocketAddr;
@@ -132,6 +133,9 @@ pub struct StoreConfig {
     pub retention_interval_secs: u64,
     /// The store's page cache, in MiB.
     pub cache_mb: usize,
+    /// zstd level articles are stored with (0 = uncompressed). Subscribers
+    /// whose client accepts zstd get the stored frames as they are.
+    pub zstd_level: i32,
 }
 
 impl Default for StoreConfig {
@@ -142,6 +146,7 @@ impl Default for StoreConfig {
             max_bytes: 0,
             retention_interval_secs: 60,
             cache_mb: 64,
+            zstd_level: akhbar_core::store::RedbStore::DEFAULT_ZSTD_LEVEL,
         }
     }
 }

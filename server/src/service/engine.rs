@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use akhbar_core::store::{LogBounds, Store, StoreError, WriteBatch, Written};
+use akhbar_core::store::{LogBounds, Store, StoreError, StoredArticle, WriteBatch, Written};
 use akhbar_core::{DeadLetter, Outcome, Pipeline, PluginInfo, RawDocument};
 use prost::Message as _;
 use prost::bytes::Bytes;
@@ -56,11 +56,11 @@ impl Default for EngineOptions {
 #[derive(Debug)]
 struct LiveCache {
     capacity: usize,
-    entries: RwLock<VecDeque<(u64, Bytes)>>,
+    entries: RwLock<VecDeque<(u64, StoredArticle)>>,
 }
 
 impl LiveCache {
-    fn push(&self, items: Vec<(u64, Bytes)>) {
+    fn push(&self, items: Vec<(u64, StoredArticle)>) {
         if self.capacity == 0 || items.is_empty() {
             return;
         }
@@ -77,7 +77,7 @@ impl LiveCache {
     }
 
     /// Consecutive articles from `from`, or nothing if `from` is not cached.
-    fn read(&self, from: u64, max: usize) -> Vec<(u64, Bytes)> {
+    fn read(&self, from: u64, max: usize) -> Vec<(u64, StoredArticle)> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         let start = entries.partition_point(|(offset, _)| *offset < from);
         (from..)
@@ -307,17 +307,12 @@ impl Engine {
         &self,
         from: u64,
         max: usize,
-    ) -> Result<Vec<(u64, Bytes)>, ServiceError> {
+    ) -> Result<Vec<(u64, StoredArticle)>, ServiceError> {
         let cached = self.inner.live.read(from, max);
         if !cached.is_empty() {
             return Ok(cached);
         }
-        Ok(self
-            .with_store(move |s| s.read_encoded(from, max))
-            .await?
-            .into_iter()
-            .map(|(offset, bytes)| (offset, Bytes::from(bytes)))
-            .collect())
+        self.with_store(move |s| s.read_encoded(from, max)).await
     }
 }
 
@@ -361,7 +356,8 @@ fn writer(
                             .zip(&written.articles)
                             .filter(|(_, appended)| !appended.duplicate)
                             .map(|(article, appended)| {
-                                (appended.offset, Bytes::from(article.encode_to_vec()))
+                                let encoded = Bytes::from(article.encode_to_vec());
+                                (appended.offset, StoredArticle::Plain(encoded))
                             })
                             .collect()
                     } else {
@@ -424,20 +420,24 @@ mod tests {
         }
     }
 
-    fn offsets(items: &[(u64, Bytes)]) -> Vec<u64> {
+    fn offsets(items: &[(u64, StoredArticle)]) -> Vec<u64> {
         items.iter().map(|(o, _)| *o).collect()
     }
 
     #[test]
     fn the_live_cache_serves_consecutive_offsets_only() {
         let live = cache(4);
-        live.push((0..6).map(|o| (o, Bytes::new())).collect());
+        live.push(
+            (0..6)
+                .map(|o| (o, StoredArticle::Plain(Bytes::new())))
+                .collect(),
+        );
         assert_eq!(offsets(&live.read(0, 10)), Vec::<u64>::new(), "evicted");
         assert_eq!(offsets(&live.read(3, 10)), [3, 4, 5]);
         assert_eq!(offsets(&live.read(2, 2)), [2, 3]);
         assert!(live.read(6, 10).is_empty());
         // Another writer took 6 and 7: the gap is read from the store.
-        live.push(vec![(8, Bytes::new())]);
+        live.push(vec![(8, StoredArticle::Plain(Bytes::new()))]);
         assert_eq!(offsets(&live.read(4, 10)), [4, 5]);
         assert!(live.read(6, 10).is_empty());
         assert_eq!(offsets(&live.read(8, 10)), [8]);
