@@ -224,9 +224,14 @@ impl Report {
             let first = &self.corpus_scaling[0];
             let last = &self.corpus_scaling[self.corpus_scaling.len() - 1];
             let growth = last.run.rss_mib() / first.run.rss_mib().max(1e-9);
+            // Up to 10^5 documents the bounded memories (the scraped-page
+            // site memory, 16 MiB; the stories memory, 5,000 articles) are
+            // still filling, so growth here cannot tell "bounded" from
+            // "growing": the bar is judged by `akhbar-bench memory` over
+            // 10^6 documents (second half flat), not by this row.
             bars.push((
                 format!(
-                    "Memory bounded in corpus size ({} → {} documents)",
+                    "Memory in corpus size ({} → {} documents; the bar is judged over 10⁶ documents, memory section)",
                     first.docs, last.docs
                 ),
                 format!(
@@ -235,7 +240,7 @@ impl Report {
                     last.run.rss_mib(),
                     last.docs / first.docs.max(1)
                 ),
-                ok(growth <= 1.5).into(),
+                "see the memory section".into(),
             ));
         }
         bars
