@@ -73,46 +73,65 @@ impl StoredArticle {
     pub fn plain_len(&self, key: u64) -> Result<u64, StoreError> {
         match self {
             StoredArticle::Plain(bytes) => Ok(bytes.len() as u64),
-            StoredArticle::Zstd(frame) => match zstd::zstd_safe::get_frame_content_size(frame) {
-                Ok(Some(len)) if len <= MAX_PLAIN_BYTES => Ok(len),
-                Ok(Some(len)) => Err(corrupt(key, format!("zstd frame claims {len} bytes"))),
-                Ok(None) => Err(corrupt(key, "zstd frame without its content size".into())),
-                Err(_) => Err(corrupt(key, "not a zstd frame".into())),
-            },
+            StoredArticle::Zstd(frame) => frame_content_len(key, frame),
         }
     }
 
     /// The protobuf encoding.
     pub fn plain(&self, key: u64) -> Result<Bytes, StoreError> {
-        let frame = match self {
-            StoredArticle::Plain(bytes) => return Ok(bytes.clone()),
-            StoredArticle::Zstd(frame) => frame,
-        };
-        let len = self.plain_len(key)? as usize;
-        DECOMPRESSOR.with_borrow_mut(|decompressor| {
-            let decompressor = match decompressor {
-                Some(d) => d,
-                None => decompressor.insert(
-                    zstd::bulk::Decompressor::new().map_err(|e| corrupt(key, e.to_string()))?,
-                ),
-            };
-            let plain = decompressor
-                .decompress(frame, len)
-                .map_err(|e| corrupt(key, format!("zstd: {e}")))?;
-            if plain.len() != len {
-                return Err(corrupt(
-                    key,
-                    "zstd frame shorter than its header says".into(),
-                ));
-            }
-            Ok(Bytes::from(plain))
-        })
+        match self {
+            StoredArticle::Plain(bytes) => Ok(bytes.clone()),
+            StoredArticle::Zstd(frame) => decompress(key, frame).map(Bytes::from),
+        }
     }
 
     /// The article.
     pub fn decode(&self, key: u64) -> Result<Article, StoreError> {
-        Article::decode(self.plain(key)?).map_err(|e| corrupt(key, e.to_string()))
+        decode_stored(key, self.stored())
     }
+}
+
+/// Decodes an article from its stored bytes (a zstd frame or the plain
+/// encoding, told apart by zstd's magic number), without copying them.
+pub fn decode_stored(key: u64, stored: &[u8]) -> Result<Article, StoreError> {
+    let decoded = if stored.starts_with(&ZSTD_MAGIC) {
+        Article::decode(decompress(key, stored)?.as_slice())
+    } else {
+        Article::decode(stored)
+    };
+    decoded.map_err(|e| corrupt(key, e.to_string()))
+}
+
+/// The content size a zstd frame's header gives.
+fn frame_content_len(key: u64, frame: &[u8]) -> Result<u64, StoreError> {
+    match zstd::zstd_safe::get_frame_content_size(frame) {
+        Ok(Some(len)) if len <= MAX_PLAIN_BYTES => Ok(len),
+        Ok(Some(len)) => Err(corrupt(key, format!("zstd frame claims {len} bytes"))),
+        Ok(None) => Err(corrupt(key, "zstd frame without its content size".into())),
+        Err(_) => Err(corrupt(key, "not a zstd frame".into())),
+    }
+}
+
+/// Decompresses one stored frame, with this thread's zstd context.
+fn decompress(key: u64, frame: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let len = frame_content_len(key, frame)? as usize;
+    DECOMPRESSOR.with_borrow_mut(|decompressor| {
+        let decompressor = match decompressor {
+            Some(d) => d,
+            None => decompressor
+                .insert(zstd::bulk::Decompressor::new().map_err(|e| corrupt(key, e.to_string()))?),
+        };
+        let plain = decompressor
+            .decompress(frame, len)
+            .map_err(|e| corrupt(key, format!("zstd: {e}")))?;
+        if plain.len() != len {
+            return Err(corrupt(
+                key,
+                "zstd frame shorter than its header says".into(),
+            ));
+        }
+        Ok(plain)
+    })
 }
 
 fn corrupt(key: u64, reason: String) -> StoreError {

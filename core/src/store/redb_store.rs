@@ -90,14 +90,7 @@ fn split_record(key: u64, record: &[u8]) -> Result<(u64, &str, &[u8]), StoreErro
 }
 
 fn decode_article(key: u64, record: &[u8]) -> Result<Article, StoreError> {
-    let (_, _, bytes) = split_record(key, record)?;
-    match stored_article(bytes) {
-        StoredArticle::Plain(_) => Article::decode(bytes).map_err(|e| StoreError::Corrupt {
-            key,
-            reason: e.to_string(),
-        }),
-        compressed => compressed.decode(key),
-    }
+    super::decode_stored(key, split_record(key, record)?.2)
 }
 
 /// The article part of a record, as stored.

@@ -16,6 +16,13 @@ fn article(id: &str, body: &str) -> Article {
     }
 }
 
+fn uncompressed() -> RedbOptions {
+    RedbOptions {
+        zstd_level: None,
+        ..RedbOptions::default()
+    }
+}
+
 fn batch(articles: Vec<Article>) -> WriteBatch {
     WriteBatch {
         articles,
@@ -104,11 +111,7 @@ fn survives_reopen() {
 fn retention_by_size_and_age_moves_the_first_offset() {
     let dir = tempfile::tempdir().unwrap();
     // Uncompressed, so that each article takes a known ~1 KB.
-    let options = RedbOptions {
-        zstd_level: None,
-        ..RedbOptions::default()
-    };
-    let store = RedbStore::open_with(dir.path(), options).unwrap();
+    let store = RedbStore::open_with(dir.path(), uncompressed()).unwrap();
     let big = "x".repeat(1000);
     for i in 0..10 {
         store
@@ -254,12 +257,8 @@ fn articles_are_stored_compressed_and_read_back_whole() {
 #[test]
 fn a_store_reads_what_it_stored_with_or_without_compression() {
     let dir = tempfile::tempdir().unwrap();
-    let plain_options = RedbOptions {
-        zstd_level: None,
-        ..RedbOptions::default()
-    };
     {
-        let store = RedbStore::open_with(dir.path(), plain_options).unwrap();
+        let store = RedbStore::open_with(dir.path(), uncompressed()).unwrap();
         store.write(&batch(vec![long_article("old")])).unwrap();
         assert!(matches!(
             store.read_encoded(0, 1).unwrap()[0].1,
@@ -270,7 +269,7 @@ fn a_store_reads_what_it_stored_with_or_without_compression() {
         let store = RedbStore::open(dir.path()).unwrap();
         store.write(&batch(vec![long_article("new")])).unwrap();
     }
-    let store = RedbStore::open_with(dir.path(), plain_options).unwrap();
+    let store = RedbStore::open_with(dir.path(), uncompressed()).unwrap();
     let read = store.read_encoded(0, 10).unwrap();
     assert!(matches!(read[0].1, StoredArticle::Plain(_)));
     assert!(matches!(read[1].1, StoredArticle::Zstd(_)));

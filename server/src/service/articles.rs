@@ -23,7 +23,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use akhbar_core::Article;
-use akhbar_core::store::{StoreError, StoredArticle};
+use akhbar_core::store::{StoreError, StoredArticle, decode_stored};
 use akhbar_proto::v1::articles_server::{Articles, ArticlesServer};
 use akhbar_proto::v1::subscribe_request::Start;
 use akhbar_proto::v1::{
@@ -298,24 +298,27 @@ async fn run_subscriber(task: SubscriberTask, tx: mpsc::Sender<Result<StoredResp
             let everything = filter.is_empty();
             for (offset, article) in batch {
                 cursor = offset + 1;
-                if !everything {
-                    match article.decode(offset) {
-                        Ok(decoded) if filter.matches(&decoded) => {}
-                        Ok(_) => continue,
+                // Decompressed at most once: for the filter, for a client
+                // without zstd, or both.
+                let compressed = matches!(article, StoredArticle::Zstd(_));
+                let plain = if !everything || (compressed && !zstd) {
+                    let matched = article.plain(offset).and_then(|plain| {
+                        let keep = everything || filter.matches(&decode_stored(offset, &plain)?);
+                        Ok(keep.then_some(plain))
+                    });
+                    match matched {
+                        Ok(Some(plain)) => Some(plain),
+                        Ok(None) => continue,
                         Err(e) => {
                             let _ = tx.send(Err(ServiceError::Store(e).into())).await;
                             return;
                         }
                     }
-                }
-                let article = match (&article, zstd) {
-                    (StoredArticle::Zstd(_), false) => match article.plain(offset) {
-                        Ok(plain) => StoredArticle::Plain(plain),
-                        Err(e) => {
-                            let _ = tx.send(Err(ServiceError::Store(e).into())).await;
-                            return;
-                        }
-                    },
+                } else {
+                    None
+                };
+                let article = match plain {
+                    Some(plain) if !zstd => StoredArticle::Plain(plain),
                     _ => article,
                 };
                 let item = Ok(StoredResponse { offset, article });
@@ -477,9 +480,9 @@ impl tonic::server::ServerStreamingService<SubscribeRequest> for EncodedSubscrib
 /// articles are ready faster than they are sent (a replay). Tonic hands the
 /// HTTP/2 layer one chunk of encoded messages at a time and the HTTP/2 layer
 /// writes each DATA frame with its own `writev`: at the default 32 KiB a
-/// replay of ~20 KB articles costs a system call per article or two, most of
-/// the server's CPU. A live article is still sent at once: a chunk ends
-/// whenever no further message is ready.
+/// replay of ~20 KB articles costs a system call per article or two. A live
+/// article is still sent at once: a chunk ends whenever no further message
+/// is ready. (The zstd path, [`ZstdBody`], chunks the same way.)
 #[derive(Debug, Clone, Copy)]
 struct SubscribeCodec;
 
@@ -506,7 +509,6 @@ impl tonic::codec::Codec for SubscribeCodec {
 impl<B> Service<http::Request<B>> for ArticlesRoutes
 where
     B: Body + Send + 'static,
-    B::Data: Send,
     B::Error: Into<StdError> + Send + 'static,
 {
     type Response = http::Response<tonic::body::Body>;
@@ -560,25 +562,16 @@ async fn subscribe_zstd<B>(
 ) -> http::Response<tonic::body::Body>
 where
     B: Body + Send + 'static,
-    B::Data: Send,
     B::Error: Into<StdError> + Send + 'static,
 {
-    use http_body_util::BodyExt as _;
+    use tonic::codec::Codec as _;
     let (parts, body) = request.into_parts();
-    let bytes = match http_body_util::Limited::new(body, limit.saturating_add(5))
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => {
-            return Status::invalid_argument(format!("cannot read the request: {e}")).into_http();
-        }
-    };
-    let request = match unary_message(&bytes).and_then(|message| {
-        SubscribeRequest::decode(message)
-            .map_err(|e| Status::invalid_argument(format!("not a SubscribeRequest: {e}")))
-    }) {
-        Ok(request) => request,
+    // The request is read by tonic's own decoder (framing, size limit).
+    let mut messages =
+        tonic::codec::Streaming::new_request(SubscribeCodec.decoder(), body, None, Some(limit));
+    let request = match messages.message().await {
+        Ok(Some(request)) => request,
+        Ok(None) => return Status::invalid_argument("the request holds no message").into_http(),
         Err(status) => return status.into_http(),
     };
     let request = Request::from_parts(
@@ -603,22 +596,6 @@ where
     );
     headers.insert("grpc-encoding", http::HeaderValue::from_static("zstd"));
     response
-}
-
-/// The one uncompressed message of a unary gRPC request body.
-fn unary_message(body: &[u8]) -> Result<&[u8], Status> {
-    let invalid = |what: &str| Err(Status::invalid_argument(what.to_owned()));
-    let Some((header, message)) = body.split_at_checked(5) else {
-        return invalid("the request holds no message");
-    };
-    if header[0] != 0 {
-        return invalid("a compressed request without grpc-encoding");
-    }
-    let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-    if message.len() != len {
-        return invalid("the request is not one message");
-    }
-    Ok(message)
 }
 
 /// A Subscribe response body for a zstd client: messages as they come,
