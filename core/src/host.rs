@@ -24,6 +24,7 @@ use akhbar_plugin_sdk::ffi::{
 };
 use akhbar_plugin_sdk::proto::{Article, ArticleBatch, Enrichment, RawDocument};
 use akhbar_plugin_sdk::{Config, Enricher, Normalizer, Plugin, PluginError, Source};
+use akhbar_proto::text_decode;
 use prost::Message;
 
 use crate::Error;
@@ -411,7 +412,12 @@ impl Source for LibraryInstance {
 impl Normalizer for LibraryInstance {
     fn normalize(&self, article: Article) -> Result<Article, PluginError> {
         let out = self.call(&article.encode_to_vec())?;
-        LibraryInstance::decode(self, &out, "Article")
+        text_decode::article(&out).map_err(|e| {
+            PluginError::failed(format!(
+                "plugin {} returned bytes that are not an akhbar.v1.Article ({e})",
+                self.name
+            ))
+        })
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use akhbar_plugin_sdk::PluginError;
+use akhbar_proto::text_decode;
 use prost::Message;
 
 use crate::config::StageConfig;
@@ -292,7 +293,7 @@ impl Pipeline {
         }
         let enriched = doc.into_bytes();
         let finished = wire::reassemble(&split.history, &enriched, &split.body);
-        match Article::decode(finished.as_slice()) {
+        match text_decode::article(&finished) {
             Ok(article) => Ok(article),
             // The history came from the normalizers and was never decoded
             // on the way; anything else from the last stage.
@@ -349,7 +350,7 @@ fn decode_output<'a>(
     producer: &'a Stage,
     bytes: &[u8],
 ) -> Result<Article, (&'a Stage, PluginError)> {
-    Article::decode(bytes).map_err(|e| {
+    text_decode::article(bytes).map_err(|e| {
         producer.stats.documents_out.fetch_sub(1, Ordering::Relaxed);
         producer.stats.errors.fetch_add(1, Ordering::Relaxed);
         let error = PluginError::failed(format!(

@@ -14,6 +14,8 @@ use std::ops::Range;
 use prost::encoding::{self, DecodeContext, WireType, decode_key, skip_field};
 use prost::{DecodeError, Message};
 
+use akhbar_proto::text_decode;
+
 use crate::article;
 use crate::proto::{Paragraph, RawDocument};
 
@@ -23,6 +25,7 @@ mod field {
     pub const SOURCE_URI: u32 = 2;
     pub const SITE: u32 = 3;
     pub const BODY: u32 = 5;
+    pub const PARAGRAPHS: u32 = 6;
     pub const CONTENT_HASH: u32 = 13;
     pub const WORD_COUNT: u32 = 15;
     pub const READING_TIME_SECONDS: u32 = 16;
@@ -119,6 +122,28 @@ struct FinishView {
     paragraphs: Vec<Paragraph>,
 }
 
+/// Decodes the [`FinishView`] of an article whose top-level `fields` are
+/// known, the paragraphs' text checked for UTF-8 with SIMD
+/// (`text_decode`); anything unusual gets prost's answer.
+fn finish_view(bytes: &[u8], fields: &[Field]) -> Result<FinishView, DecodeError> {
+    let mut view = FinishView::default();
+    for f in fields {
+        let payload = || f.payload.clone().map(|range| &bytes[range]);
+        match (f.tag, payload()) {
+            (field::SOURCE_URI, Some(uri)) => match std::str::from_utf8(uri) {
+                Ok(uri) => uri.clone_into(&mut view.source_uri),
+                Err(_) => return FinishView::decode(bytes),
+            },
+            (field::PARAGRAPHS, Some(paragraph)) => {
+                view.paragraphs.push(text_decode::paragraph(paragraph)?);
+            }
+            (field::SOURCE_URI | field::PARAGRAPHS, None) => return FinishView::decode(bytes),
+            _ => {}
+        }
+    }
+    Ok(view)
+}
+
 /// A normalized article, finished and split for the enrichers.
 #[derive(Debug)]
 pub(crate) struct Split {
@@ -133,14 +158,15 @@ pub(crate) struct Split {
 /// Finishes a normalized article on the wire (see [`article::finish`]) and
 /// sets its history and body aside. `None` when no text is left.
 pub(crate) fn finish(bytes: &[u8]) -> Result<Option<Split>, DecodeError> {
-    let view = FinishView::decode(bytes)?;
+    let fields = fields(bytes)?;
+    let view = finish_view(bytes, &fields)?;
     if view.paragraphs.iter().all(|p| p.text.trim().is_empty()) {
         return Ok(None);
     }
     let done = article::finished(&view.source_uri, &view.paragraphs);
     let mut for_enrichers = Vec::with_capacity(bytes.len() + 128);
     let mut history = Vec::new();
-    for f in fields(bytes)? {
+    for f in fields {
         match f.tag {
             field::PROVENANCE => history.extend_from_slice(&bytes[f.whole]),
             field::ID

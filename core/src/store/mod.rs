@@ -26,6 +26,7 @@ use prost::Message as _;
 use prost::bytes::Bytes;
 
 use crate::proto::{Article, DeadLetter};
+use akhbar_proto::text_decode;
 
 pub use redb_store::{RedbOptions, RedbStore};
 
@@ -95,9 +96,9 @@ impl StoredArticle {
 /// encoding, told apart by zstd's magic number), without copying them.
 pub fn decode_stored(key: u64, stored: &[u8]) -> Result<Article, StoreError> {
     let decoded = if stored.starts_with(&ZSTD_MAGIC) {
-        Article::decode(decompress(key, stored)?.as_slice())
+        text_decode::article(&decompress(key, stored)?)
     } else {
-        Article::decode(stored)
+        text_decode::article(stored)
     };
     decoded.map_err(|e| corrupt(key, e.to_string()))
 }

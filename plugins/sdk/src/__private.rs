@@ -126,6 +126,13 @@ fn decode<M: Message + Default>(input: &[u8], what: &str) -> Result<M, PluginErr
     M::decode(input).map_err(|e| PluginError::failed(format!("cannot decode {what}: {e}")))
 }
 
+/// The article a stage is given: most of its bytes are text, checked for
+/// UTF-8 with SIMD (`akhbar_proto::text_decode`, same result as prost's).
+fn decode_article(input: &[u8]) -> Result<Article, PluginError> {
+    akhbar_proto::text_decode::article(input)
+        .map_err(|e| PluginError::failed(format!("cannot decode Article: {e}")))
+}
+
 /// # Safety
 /// The pointers must follow `akhbar_plugin.h`; `instance` from `create::<T>`.
 unsafe fn process_with<T, F>(
@@ -187,7 +194,7 @@ pub unsafe extern "C" fn process_normalizer<T: Plugin + Normalizer>(
     // SAFETY: forwarded contract.
     unsafe {
         process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
-            let article: Article = decode(input, "Article")?;
+            let article = decode_article(input)?;
             Ok(plugin.normalize(article)?.encode_to_vec())
         })
     }
@@ -206,7 +213,7 @@ pub unsafe extern "C" fn process_enricher<T: Plugin + Enricher>(
     // SAFETY: forwarded contract.
     unsafe {
         process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
-            let article: Article = decode(input, "Article")?;
+            let article = decode_article(input)?;
             Ok(plugin.enrich(&article)?.encode_to_vec())
         })
     }
