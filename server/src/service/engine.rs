@@ -1,9 +1,13 @@
 //! What every RPC and input shares: the pipeline, the store, the writer that
 //! commits in groups, the latest offset, and the draining flag.
 //!
-//! CPU work (the pipeline) and store calls run on tokio's blocking pool,
-//! never on the runtime's threads. At most `workers` documents are in the
-//! pipeline at once, whoever sent them.
+//! CPU work (the pipeline) runs on `workers` threads of its own
+//! (`akhbar-worker-N`), store calls on tokio's blocking pool, never on the
+//! runtime's threads. At most `workers` documents are in the pipeline at
+//! once, whoever sent them. Fixed threads, as `akhbar run` has: on tokio's
+//! blocking pool the documents spread over every idle thread (seven or more
+//! under Push), each with its own cold caches, malloc arena and plugin
+//! thread-locals.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -14,7 +18,7 @@ use akhbar_core::store::{LogBounds, Store, StoreError, StoredArticle, WriteBatch
 use akhbar_core::{DeadLetter, Outcome, Pipeline, PluginInfo, RawDocument};
 use prost::Message as _;
 use prost::bytes::Bytes;
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::error::ServiceError;
 
@@ -89,6 +93,40 @@ impl LiveCache {
     }
 }
 
+/// A document for a pipeline worker, and where its outcome goes.
+struct PipelineJob {
+    raw: RawDocument,
+    reply: oneshot::Sender<Result<Outcome, ServiceError>>,
+}
+
+/// A pipeline worker: takes the next document whenever it is free, until
+/// the engine is gone.
+fn pipeline_worker(
+    pipeline: Arc<Pipeline>,
+    jobs: Arc<std::sync::Mutex<mpsc::Receiver<PipelineJob>>>,
+) {
+    loop {
+        // One worker waits for the next job while the others process theirs.
+        let job = jobs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .blocking_recv();
+        let Some(PipelineJob { raw, reply }) = job else {
+            return;
+        };
+        if reply.is_closed() {
+            // Its client is gone: no work for nobody.
+            continue;
+        }
+        // The pipeline catches plugin panics; this catches its own, so that
+        // a bug fails one document and the worker lives on.
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pipeline.process(raw)))
+                .map_err(|_| ServiceError::Internal("the pipeline panicked".into()));
+        let _ = reply.send(outcome);
+    }
+}
+
 struct WriteJob {
     batch: WriteBatch,
     reply: oneshot::Sender<Result<Written, StoreError>>,
@@ -110,7 +148,9 @@ struct Inner {
     writes: mpsc::Sender<WriteJob>,
     latest: watch::Receiver<u64>,
     draining: watch::Sender<bool>,
-    workers: Arc<Semaphore>,
+    /// Documents for the pipeline workers (bounded: a sender waits while
+    /// every worker is busy and the queue is full).
+    pipeline_jobs: mpsc::Sender<PipelineJob>,
     live: Arc<LiveCache>,
     subscribers: AtomicU32,
     options: EngineOptions,
@@ -163,16 +203,26 @@ impl Engine {
             .name("akhbar-writer".into())
             .spawn(move || writer(writer_store, jobs, latest_tx, writer_live, batch_max))
             .map_err(|e| ServiceError::Internal(format!("cannot start the writer: {e}")))?;
-        let workers = Arc::new(Semaphore::new(options.workers.max(1)));
+        let pipeline = Arc::new(pipeline);
+        let workers = options.workers.max(1);
+        let (pipeline_jobs, queue) = mpsc::channel(workers);
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..workers {
+            let (pipeline, queue) = (Arc::clone(&pipeline), Arc::clone(&queue));
+            std::thread::Builder::new()
+                .name(format!("akhbar-worker-{n}"))
+                .spawn(move || pipeline_worker(pipeline, queue))
+                .map_err(|e| ServiceError::Internal(format!("cannot start a worker: {e}")))?;
+        }
         Ok(Engine {
             inner: Arc::new(Inner {
-                pipeline: Arc::new(pipeline),
+                pipeline,
                 store,
                 plugins,
                 writes,
                 latest,
                 draining: watch::Sender::new(false),
-                workers,
+                pipeline_jobs,
                 live,
                 subscribers: AtomicU32::new(0),
                 options,
@@ -209,8 +259,8 @@ impl Engine {
         self.with_store(|s| s.bounds()).await
     }
 
-    /// Runs the pipeline on one document (on the blocking pool, within the
-    /// worker limit).
+    /// Runs the pipeline on one document (on a pipeline worker, waiting
+    /// while all are busy).
     pub async fn process(&self, mut raw: RawDocument) -> Result<Outcome, ServiceError> {
         if raw.content.len() > self.inner.options.max_document_bytes {
             return Err(ServiceError::TooLarge {
@@ -221,12 +271,13 @@ impl Engine {
         if raw.received_at.is_none() {
             raw.received_at = Some(now());
         }
-        let _permit = Arc::clone(&self.inner.workers)
-            .acquire_owned()
+        let (reply, outcome) = oneshot::channel();
+        self.inner
+            .pipeline_jobs
+            .send(PipelineJob { raw, reply })
             .await
             .map_err(|_| ServiceError::ShuttingDown)?;
-        let pipeline = Arc::clone(&self.inner.pipeline);
-        Ok(tokio::task::spawn_blocking(move || pipeline.process(raw)).await?)
+        outcome.await.map_err(|_| ServiceError::ShuttingDown)?
     }
 
     /// Stores a batch; returns once it is durable.
