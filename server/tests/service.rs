@@ -285,6 +285,29 @@ mod in_process {
         assert_eq!(missing.unwrap_err().code(), Code::NotFound);
     }
 
+    /// The writer waits for more documents only while some are in the
+    /// pipeline: a document that comes alone is committed (and acknowledged)
+    /// at once, whatever the commit delay.
+    #[tokio::test]
+    async fn a_lone_document_does_not_wait_for_the_commit_delay() {
+        let h = Harness::start(ServerConfig {
+            commit_delay_us: 20_000_000,
+            ..quick_config()
+        })
+        .await;
+        let started = std::time::Instant::now();
+        let acks = tokio::time::timeout(
+            Duration::from_secs(10),
+            push_all(&mut h.ingest(), seed_requests()[..1].to_vec()),
+        )
+        .await
+        .expect("acknowledged before the 20 s commit delay")
+        .unwrap();
+        assert_eq!(acks[0].articles.len(), 1, "{:?}", acks[0]);
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(h.engine.bounds().await.unwrap().next, 1);
+    }
+
     #[tokio::test]
     async fn subscribe_replays_resumes_then_goes_live() {
         let h = Harness::start(quick_config()).await;

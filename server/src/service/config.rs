@@ -16,6 +16,7 @@
 //! live_cache = 1024               # newest articles kept decoded for live subscribers
 //! write_batch = 256               # most documents committed in one transaction
 //! write_queue = 1024              # documents waiting for the writer
+//! commit_delay_us = 2000          # while documents are in the pipeline, the writer waits this long for more before a commit (0 = commit at once)
 //! poll_interval_ms = 500          # subscribers re-check the store this often (other writers)
 //! drop_folder = ""                # folder watched for files to ingest ("" = none)
 //! shutdown_grace_ms = 500         # NOT_SERVING is reported this long before streams close
@@ -64,6 +65,12 @@ pub struct ServerConfig {
     pub write_batch: usize,
     /// Documents waiting for the writer.
     pub write_queue: usize,
+    /// While documents are still in the pipeline, how long the writer waits
+    /// after the first document of a group for more before it commits:
+    /// fewer, larger transactions (each writes its B-tree pages and syncs
+    /// the file), at the price of at most this much on an acknowledgement.
+    /// A lone document is committed at once.
+    pub commit_delay_us: u64,
     /// How often a waiting subscriber re-reads the store even without news
     /// from this process (another process may write the same store).
     pub poll_interval_ms: u64,
@@ -90,6 +97,7 @@ impl Default for ServerConfig {
             live_cache: 1024,
             write_batch: 256,
             write_queue: 1024,
+            commit_delay_us: 2000,
             poll_interval_ms: 500,
             drop_folder: None,
             shutdown_grace_ms: 500,

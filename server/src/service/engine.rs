@@ -10,9 +10,9 @@
 //! thread-locals.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use akhbar_core::store::{LogBounds, Store, StoreError, StoredArticle, WriteBatch, Written};
 use akhbar_core::{DeadLetter, Outcome, Pipeline, PluginInfo, RawDocument};
@@ -31,6 +31,9 @@ pub struct EngineOptions {
     pub write_batch: usize,
     /// Documents waiting for the writer.
     pub write_queue: usize,
+    /// How long the writer waits for more documents before a commit while
+    /// others are in the pipeline (`[server] commit_delay_us`).
+    pub commit_delay: Duration,
     /// Largest raw document accepted.
     pub max_document_bytes: usize,
     /// Newest articles kept decoded for live subscribers.
@@ -46,6 +49,7 @@ impl Default for EngineOptions {
             workers: 2,
             write_batch: 256,
             write_queue: 1024,
+            commit_delay: Duration::from_millis(2),
             max_document_bytes: 16 * 1024 * 1024,
             live_cache: 1024,
             refused_plugins: Vec::new(),
@@ -90,6 +94,22 @@ impl LiveCache {
             .take_while(|(expected, (offset, _))| offset == expected)
             .map(|(_, (offset, article))| (*offset, article.clone()))
             .collect()
+    }
+}
+
+/// Counts one document in the pipeline while it lives.
+struct InPipeline<'a>(&'a AtomicUsize);
+
+impl<'a> InPipeline<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        InPipeline(count)
+    }
+}
+
+impl Drop for InPipeline<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -151,6 +171,9 @@ struct Inner {
     /// Documents for the pipeline workers (bounded: a sender waits while
     /// every worker is busy and the queue is full).
     pipeline_jobs: mpsc::Sender<PipelineJob>,
+    /// Documents sent to the pipeline workers and not yet back: the writer
+    /// waits for more only while this is not zero.
+    in_pipeline: Arc<AtomicUsize>,
     live: Arc<LiveCache>,
     subscribers: AtomicU32,
     options: EngineOptions,
@@ -199,9 +222,15 @@ impl Engine {
             entries: RwLock::new(VecDeque::new()),
         });
         let writer_live = Arc::clone(&live);
+        let in_pipeline = Arc::new(AtomicUsize::new(0));
+        let grouping = Grouping {
+            batch_max,
+            delay: options.commit_delay,
+            in_pipeline: Arc::clone(&in_pipeline),
+        };
         std::thread::Builder::new()
             .name("akhbar-writer".into())
-            .spawn(move || writer(writer_store, jobs, latest_tx, writer_live, batch_max))
+            .spawn(move || writer(writer_store, jobs, latest_tx, writer_live, grouping))
             .map_err(|e| ServiceError::Internal(format!("cannot start the writer: {e}")))?;
         let pipeline = Arc::new(pipeline);
         let workers = options.workers.max(1);
@@ -223,6 +252,7 @@ impl Engine {
                 latest,
                 draining: watch::Sender::new(false),
                 pipeline_jobs,
+                in_pipeline,
                 live,
                 subscribers: AtomicU32::new(0),
                 options,
@@ -272,6 +302,9 @@ impl Engine {
             raw.received_at = Some(now());
         }
         let (reply, outcome) = oneshot::channel();
+        // Counted until its outcome is back (or this call is dropped): the
+        // writer waits for company only while documents are in flight.
+        let _in_pipeline = InPipeline::enter(&self.inner.in_pipeline);
         self.inner
             .pipeline_jobs
             .send(PipelineJob { raw, reply })
@@ -367,6 +400,16 @@ impl Engine {
     }
 }
 
+/// How the writer groups documents into commits.
+struct Grouping {
+    /// Most documents in one commit.
+    batch_max: usize,
+    /// How long to wait for more while `in_pipeline` is not zero.
+    delay: Duration,
+    /// Documents in the pipeline (see [`Engine::process`]).
+    in_pipeline: Arc<AtomicUsize>,
+}
+
 /// Group commit: takes every job waiting (up to `batch_max` documents),
 /// commits them in one durable transaction, then answers each.
 fn writer(
@@ -374,9 +417,19 @@ fn writer(
     mut jobs: mpsc::Receiver<WriteJob>,
     latest: watch::Sender<u64>,
     live: Arc<LiveCache>,
-    batch_max: usize,
+    grouping: Grouping,
 ) {
+    let Grouping {
+        batch_max,
+        delay,
+        in_pipeline,
+    } = grouping;
     while let Some(first) = jobs.blocking_recv() {
+        // More documents are on their way: let them join this commit (a
+        // lone document is committed at once).
+        if !delay.is_zero() && in_pipeline.load(Ordering::Relaxed) > 0 {
+            std::thread::sleep(delay);
+        }
         let mut group = vec![first];
         while group.len() < batch_max {
             match jobs.try_recv() {
