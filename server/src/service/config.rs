@@ -16,6 +16,7 @@
 //! live_cache = 1024               # newest articles kept decoded for live subscribers
 //! write_batch = 256               # most documents committed in one transaction
 //! write_queue = 1024              # documents waiting for the writer
+//! store_threads = 1               # threads that read the store (subscribers, Get, Admin); more: faster fan-out, more memory
 //! commit_delay_us = 2000          # while documents are in the pipeline, the writer waits this long for more before a commit (0 = commit at once)
 //! poll_interval_ms = 500          # subscribers re-check the store this often (other writers)
 //! drop_folder = ""                # folder watched for files to ingest ("" = none)
@@ -71,6 +72,11 @@ pub struct ServerConfig {
     /// the file), at the price of at most this much on an acknowledgement.
     /// A lone document is committed at once.
     pub commit_delay_us: u64,
+    /// Threads that run store calls (reads for subscribers, Get, Admin,
+    /// retention). Each thread that reads the store comes to hold a share
+    /// of its page cache in its own malloc arena, so more threads serve
+    /// more subscribers at once at the price of memory.
+    pub store_threads: usize,
     /// How often a waiting subscriber re-reads the store even without news
     /// from this process (another process may write the same store).
     pub poll_interval_ms: u64,
@@ -98,6 +104,7 @@ impl Default for ServerConfig {
             write_batch: 256,
             write_queue: 1024,
             commit_delay_us: 2000,
+            store_threads: 1,
             poll_interval_ms: 500,
             drop_folder: None,
             shutdown_grace_ms: 500,

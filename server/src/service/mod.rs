@@ -34,6 +34,7 @@ impl EngineOptions {
             write_batch: config.write_batch,
             write_queue: config.write_queue,
             commit_delay: std::time::Duration::from_micros(config.commit_delay_us),
+            store_threads: config.store_threads,
             max_document_bytes: config.max_document_bytes,
             live_cache: config.live_cache,
             refused_plugins: Vec::new(),
