@@ -19,7 +19,7 @@
 //! cargo bench -p akhbar-server --bench service
 //! ```
 //! Sizes (environment): AKHBAR_BENCH_DOCS (push, default 2000),
-//! AKHBAR_BENCH_ROUNDS (run/push alternations, default 3),
+//! AKHBAR_BENCH_ROUNDS (run/push alternations, default 5),
 //! AKHBAR_BENCH_REPLAY (default 100000), AKHBAR_BENCH_RATE (live docs/s,
 //! default 1000), AKHBAR_BENCH_SECONDS (live, default 10),
 //! AKHBAR_BENCH_MEMORY (default 2000000). AKHBAR_BENCH_OUT: the markdown
@@ -435,7 +435,7 @@ fn us_per(d: Duration, n: usize) -> f64 {
 async fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
     let docs = env_usize("AKHBAR_BENCH_DOCS", 2000);
-    let rounds = env_usize("AKHBAR_BENCH_ROUNDS", 3).max(1);
+    let rounds = env_usize("AKHBAR_BENCH_ROUNDS", 5).max(1);
     let replay_n = env_usize("AKHBAR_BENCH_REPLAY", 100_000);
     let rate = env_usize("AKHBAR_BENCH_RATE", 1000);
     let seconds = env_usize("AKHBAR_BENCH_SECONDS", 10);
@@ -1021,7 +1021,7 @@ fn command_line(
     let mut env = String::new();
     for (name, value, default) in [
         ("AKHBAR_BENCH_DOCS", docs, 2000),
-        ("AKHBAR_BENCH_ROUNDS", rounds, 3),
+        ("AKHBAR_BENCH_ROUNDS", rounds, 5),
         ("AKHBAR_BENCH_REPLAY", replay, 100_000),
         ("AKHBAR_BENCH_RATE", rate, 1000),
         ("AKHBAR_BENCH_SECONDS", seconds, 10),
