@@ -3,15 +3,16 @@
 //!
 //! CPU work (the pipeline) runs on `workers` threads of its own
 //! (`akhbar-worker-N`), store calls on `store_threads` threads of their own
-//! (`akhbar-store-N`, one by default), never on the runtime's threads. At most `workers` documents are in the pipeline at
-//! once, whoever sent them. Fixed threads, as `akhbar run` has: on tokio's
-//! blocking pool the documents spread over every idle thread (seven or more
-//! under Push), each with its own cold caches, malloc arena and plugin
-//! thread-locals. The store's page cache is allocated by the threads that
-//! read it: spread over tokio's blocking pool, each thread's malloc arena
-//! came to hold its own cache-sized share, and the server's memory crept up
-//! long after the cache was full (108 MiB for a 64 MiB cache over 2,000,000
-//! articles streamed; 90 MiB with one store thread).
+//! (`akhbar-store-N`, one by default), never on the runtime's threads. At
+//! most `workers` documents are in the pipeline at once, whoever sent them.
+//!
+//! Why threads of their own, not tokio's blocking pool: there the documents
+//! spread over every idle thread (seven or more under Push), each with its
+//! own cold caches, malloc arena and plugin thread-locals; and the store's
+//! page cache, allocated by whichever thread reads it, came to be held in
+//! each thread's arena, so the server's memory crept up long after the cache
+//! was full (108 MiB for a 64 MiB cache over 2,000,000 articles streamed;
+//! 89 MiB with one store thread).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -164,7 +165,7 @@ fn pipeline_worker(
             return;
         };
         if reply.is_closed() {
-            // Its client is gone: no work for nobody.
+            // Its client is gone: nobody waits for this work.
             continue;
         }
         // The pipeline catches plugin panics; this catches its own, so that
@@ -237,7 +238,8 @@ impl Drop for SubscriberGuard {
 }
 
 impl Engine {
-    /// Starts the writer thread. `plugins` is what the catalog found.
+    /// Starts the writer, the pipeline workers and the store threads.
+    /// `plugins` is what the catalog found.
     pub fn start(
         pipeline: Pipeline,
         store: Arc<dyn Store>,
