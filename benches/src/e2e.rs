@@ -53,6 +53,8 @@ struct Plan {
     min_cpu_per_size: Duration,
     corpus_sizes: Vec<u64>,
     repeats: usize,
+    /// Documents of the callgrind count of the boundary (0: not counted).
+    instruction_docs: usize,
 }
 
 impl Plan {
@@ -69,6 +71,7 @@ impl Plan {
                 min_cpu_per_size: Duration::from_millis(20),
                 corpus_sizes: vec![10, 30],
                 repeats: 1,
+                instruction_docs: 0,
             }
         } else {
             let mut doc_sizes = vec![1_000, 10_000, 100_000, 1_000_000, 10_000_000];
@@ -84,6 +87,7 @@ impl Plan {
                 min_cpu_per_size: Duration::from_millis(1500),
                 corpus_sizes,
                 repeats: 3,
+                instruction_docs: 100,
             }
         })
     }
@@ -244,6 +248,10 @@ pub struct BoundaryArgs {
     /// akhbar-bench boundary --only dynamic`.
     #[arg(long, value_parser = ["static", "dynamic"])]
     only: Option<String>,
+    /// Also count both pipelines' instructions under callgrind (valgrind
+    /// must be installed; about a minute).
+    #[arg(long)]
+    instructions: bool,
 }
 
 /// Only the static-vs-dynamic measurement of the e2e run, printed as the
@@ -263,6 +271,11 @@ pub fn boundary_only(args: BoundaryArgs) -> anyhow::Result<()> {
         min_cpu_per_size: Duration::ZERO,
         corpus_sizes: Vec::new(),
         repeats: 1,
+        instruction_docs: if args.instructions {
+            100.min(args.docs)
+        } else {
+            0
+        },
     };
     if let Some(which) = &args.only {
         anyhow::ensure!(
@@ -625,5 +638,56 @@ fn boundary(
         dynamic_only: statics.dynamic_stages.clone(),
         per_stage_static: stage_ns(&statics, &s_before),
         per_stage_dynamic: stage_ns(&dynamic, &d_before),
+        instructions: count_instructions(seed, bin_dir, plan.instruction_docs),
     })
+}
+
+/// Both pipelines' instructions under callgrind: this binary's
+/// `boundary --only static|dynamic` over the first `docs` documents.
+fn count_instructions(seed: u64, bin_dir: &Path, docs: usize) -> crate::report::Instructions {
+    use crate::report::Instructions;
+    if docs == 0 {
+        return Instructions::NotCounted("not asked for in this run".into());
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return Instructions::NotCounted(format!("cannot find akhbar-bench: {e}")),
+    };
+    let count = |which: &str| -> anyhow::Result<u64> {
+        let out_file = std::env::temp_dir().join(format!(
+            "akhbar-bench-callgrind-{}-{which}.out",
+            std::process::id()
+        ));
+        eprintln!(
+            "akhbar-bench: counting the {which} pipeline's instructions (callgrind, {docs} documents)"
+        );
+        let output = std::process::Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out_file.display()))
+            .arg("--toggle-collect=akhbar_core::pipeline::Pipeline::process")
+            .arg(&exe)
+            .args(["boundary", "--only", which, "--docs", &docs.to_string()])
+            .args(["--seed", &seed.to_string()])
+            .arg("--bin-dir")
+            .arg(bin_dir)
+            .output()
+            .context("valgrind")?;
+        let _ = std::fs::remove_file(&out_file);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        anyhow::ensure!(output.status.success(), "valgrind failed: {stderr}");
+        // "==PID== Collected : N"
+        stderr
+            .lines()
+            .find_map(|line| line.split("Collected :").nth(1))
+            .and_then(|n| n.trim().parse().ok())
+            .with_context(|| format!("no \"Collected\" line in callgrind's output: {stderr}"))
+    };
+    match (count("static"), count("dynamic")) {
+        (Ok(static_ir), Ok(dynamic_ir)) => Instructions::Counted {
+            docs,
+            static_ir,
+            dynamic_ir,
+        },
+        (Err(e), _) | (_, Err(e)) => Instructions::NotCounted(format!("{e:#}")),
+    }
 }
