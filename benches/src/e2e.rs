@@ -249,7 +249,7 @@ pub struct BoundaryArgs {
     #[arg(long, value_parser = ["static", "dynamic"])]
     only: Option<String>,
     /// Also count both pipelines' instructions under callgrind (valgrind
-    /// must be installed; about a minute).
+    /// must be installed; about 15 s).
     #[arg(long)]
     instructions: bool,
 }

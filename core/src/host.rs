@@ -360,7 +360,16 @@ impl LibraryInstance {
     /// Decodes what this plugin returned, blaming it when the bytes are not
     /// the message they should be.
     pub fn decode<M: Message + Default>(&self, bytes: &[u8], what: &str) -> Result<M, PluginError> {
-        M::decode(bytes).map_err(|e| {
+        self.blame(M::decode(bytes), what)
+    }
+
+    /// A decoding of what this plugin returned, with the error blamed on it.
+    fn blame<T>(
+        &self,
+        decoded: Result<T, prost::DecodeError>,
+        what: &str,
+    ) -> Result<T, PluginError> {
+        decoded.map_err(|e| {
             PluginError::failed(format!(
                 "plugin {} returned bytes that are not an akhbar.v1.{what} ({e})",
                 self.name
@@ -412,12 +421,7 @@ impl Source for LibraryInstance {
 impl Normalizer for LibraryInstance {
     fn normalize(&self, article: Article) -> Result<Article, PluginError> {
         let out = self.call(&article.encode_to_vec())?;
-        text_decode::article(&out).map_err(|e| {
-            PluginError::failed(format!(
-                "plugin {} returned bytes that are not an akhbar.v1.Article ({e})",
-                self.name
-            ))
-        })
+        self.blame(text_decode::article(&out), "Article")
     }
 }
 

@@ -14,26 +14,12 @@ use std::ops::Range;
 use prost::encoding::{self, DecodeContext, WireType, decode_key, skip_field};
 use prost::{DecodeError, Message};
 
+// Field numbers of `akhbar.v1.Article`, as `field::BODY` and so on.
+use akhbar_proto::tags::article as field;
 use akhbar_proto::text_decode;
 
 use crate::article;
 use crate::proto::{Paragraph, RawDocument};
-
-/// Field numbers of `akhbar.v1.Article` the host reads or writes.
-mod field {
-    pub const ID: u32 = 1;
-    pub const SOURCE_URI: u32 = 2;
-    pub const SITE: u32 = 3;
-    pub const BODY: u32 = 5;
-    pub const PARAGRAPHS: u32 = 6;
-    pub const CONTENT_HASH: u32 = 13;
-    pub const WORD_COUNT: u32 = 15;
-    pub const READING_TIME_SECONDS: u32 = 16;
-    pub const PROVENANCE: u32 = 17;
-    pub const RECEIVED_AT: u32 = 20;
-    /// `ArticleBatch.articles`.
-    pub const BATCH_ARTICLES: u32 = 1;
-}
 
 /// One top-level field of an encoded message.
 struct Field {
@@ -75,7 +61,7 @@ fn fields(bytes: &[u8]) -> Result<Vec<Field>, DecodeError> {
 pub(crate) fn batch_articles(batch: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
     Ok(fields(batch)?
         .into_iter()
-        .filter(|f| f.tag == field::BATCH_ARTICLES)
+        .filter(|f| f.tag == akhbar_proto::tags::article_batch::ARTICLES)
         .filter_map(|f| f.payload.map(|range| &batch[range]))
         .collect())
 }
@@ -128,8 +114,7 @@ struct FinishView {
 fn finish_view(bytes: &[u8], fields: &[Field]) -> Result<FinishView, DecodeError> {
     let mut view = FinishView::default();
     for f in fields {
-        let payload = || f.payload.clone().map(|range| &bytes[range]);
-        match (f.tag, payload()) {
+        match (f.tag, f.payload.clone().map(|range| &bytes[range])) {
             (field::SOURCE_URI, Some(uri)) => match std::str::from_utf8(uri) {
                 Ok(uri) => uri.clone_into(&mut view.source_uri),
                 Err(_) => return FinishView::decode(bytes),

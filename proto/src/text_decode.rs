@@ -8,37 +8,19 @@
 //! of one. On the default pipeline that check was about two fifths of what
 //! the plugin boundary cost.
 //!
-//! The result is exactly `Message::decode`'s, for any input: the text fields
-//! (a paragraph's display and matching forms, the body, the provenance
-//! records, the entities, keywords and dates) are taken here, every other field goes to the message's own
-//! prost decoder, and bytes this path would refuse are handed to prost as
-//! well, so that the error is prost's. A property test holds the two
+//! The result is exactly `Message::decode`'s, for any input: the text
+//! fields (a paragraph's display and matching forms, the body, the strings
+//! of provenance records, entities, keywords and dates) are taken here,
+//! every other field goes to the message's own prost decoder, and bytes
+//! this path would refuse are handed to prost as well, so that the error is
+//! prost's. A property test holds the two
 //! decoders to the same answer on valid and damaged encodings.
 
 use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint};
 use prost::{DecodeError, Message};
 
+use crate::tags;
 use crate::v1::{Article, Entity, Keyword, MentionedDate, Paragraph, Provenance};
-
-/// Field numbers this module takes itself.
-mod field {
-    pub const ARTICLE_BODY: u32 = 5;
-    pub const ARTICLE_PARAGRAPHS: u32 = 6;
-    pub const ARTICLE_PROVENANCE: u32 = 17;
-    pub const ARTICLE_ENTITIES: u32 = 10;
-    pub const ARTICLE_KEYWORDS: u32 = 11;
-    pub const ARTICLE_DATES: u32 = 18;
-    pub const ENTITY_TEXT: u32 = 1;
-    pub const ENTITY_CANONICAL_ID: u32 = 3;
-    pub const ENTITY_CANONICAL_NAME: u32 = 4;
-    pub const KEYWORD_TEXT: u32 = 1;
-    pub const DATE_TEXT: u32 = 1;
-    pub const DATE_DATE: u32 = 2;
-    pub const PARAGRAPH_TEXT: u32 = 2;
-    pub const PARAGRAPH_MATCHING: u32 = 3;
-    pub const PROVENANCE_ACTION: u32 = 4;
-    pub const PROVENANCE_DETAILS: u32 = 5;
-}
 
 /// Decodes an `akhbar.v1.Article`; the same result as [`Message::decode`],
 /// errors included (a refused input is decoded again by prost, for its
@@ -48,34 +30,17 @@ pub fn article(bytes: &[u8]) -> Result<Article, DecodeError> {
 }
 
 fn article_fast(bytes: &[u8]) -> Result<Article, DecodeError> {
-    let mut article = Article::default();
-    merge(&mut article, bytes, |article, tag, payload| {
+    decode(bytes, |article: &mut Article, tag, payload| {
         Ok(match tag {
-            field::ARTICLE_BODY => set_text(&mut article.body, payload),
-            field::ARTICLE_PARAGRAPHS => {
-                article.paragraphs.push(paragraph_fast(payload)?);
-                true
-            }
-            field::ARTICLE_PROVENANCE => {
-                article.provenance.push(provenance(payload)?);
-                true
-            }
-            field::ARTICLE_ENTITIES => {
-                article.entities.push(entity(payload)?);
-                true
-            }
-            field::ARTICLE_KEYWORDS => {
-                article.keywords.push(keyword(payload)?);
-                true
-            }
-            field::ARTICLE_DATES => {
-                article.dates.push(date(payload)?);
-                true
-            }
+            tags::article::BODY => set_text(&mut article.body, payload),
+            tags::article::PARAGRAPHS => push(&mut article.paragraphs, paragraph_fast(payload)?),
+            tags::article::PROVENANCE => push(&mut article.provenance, provenance(payload)?),
+            tags::article::ENTITIES => push(&mut article.entities, entity(payload)?),
+            tags::article::KEYWORDS => push(&mut article.keywords, keyword(payload)?),
+            tags::article::DATES => push(&mut article.dates, date(payload)?),
             _ => false,
         })
-    })?;
-    Ok(article)
+    })
 }
 
 /// Decodes an `akhbar.v1.Paragraph`; the same result as
@@ -85,82 +50,62 @@ pub fn paragraph(bytes: &[u8]) -> Result<Paragraph, DecodeError> {
 }
 
 fn paragraph_fast(bytes: &[u8]) -> Result<Paragraph, DecodeError> {
-    let mut paragraph = Paragraph::default();
-    merge(&mut paragraph, bytes, |paragraph, tag, payload| {
+    decode(bytes, |paragraph: &mut Paragraph, tag, payload| {
         Ok(match tag {
-            field::PARAGRAPH_TEXT => set_text(&mut paragraph.text, payload),
-            field::PARAGRAPH_MATCHING => set_text(&mut paragraph.matching, payload),
+            tags::paragraph::TEXT => set_text(&mut paragraph.text, payload),
+            tags::paragraph::MATCHING => set_text(&mut paragraph.matching, payload),
             _ => false,
         })
-    })?;
-    Ok(paragraph)
+    })
 }
 
-/// Decodes an `akhbar.v1.Provenance`.
 fn provenance(bytes: &[u8]) -> Result<Provenance, DecodeError> {
-    let mut record = Provenance::default();
-    merge(&mut record, bytes, |record, tag, payload| {
+    decode(bytes, |record: &mut Provenance, tag, payload| {
         Ok(match tag {
-            field::PROVENANCE_ACTION => set_text(&mut record.action, payload),
-            field::PROVENANCE_DETAILS => match text(payload) {
-                Some(detail) => {
-                    record.details.push(detail);
-                    true
-                }
-                None => false,
-            },
+            tags::provenance::ACTION => set_text(&mut record.action, payload),
+            tags::provenance::DETAILS => {
+                text(payload).is_some_and(|d| push(&mut record.details, d))
+            }
             _ => false,
         })
-    })?;
-    Ok(record)
+    })
 }
 
-/// Decodes an `akhbar.v1.Entity` (what the enrichers after `entities` and
-/// the host decode for every mention).
 fn entity(bytes: &[u8]) -> Result<Entity, DecodeError> {
-    let mut entity = Entity::default();
-    merge(&mut entity, bytes, |entity, tag, payload| {
+    decode(bytes, |entity: &mut Entity, tag, payload| {
         Ok(match tag {
-            field::ENTITY_TEXT => set_text(&mut entity.text, payload),
-            field::ENTITY_CANONICAL_ID => set_text(&mut entity.canonical_id, payload),
-            field::ENTITY_CANONICAL_NAME => set_text(&mut entity.canonical_name, payload),
+            tags::entity::TEXT => set_text(&mut entity.text, payload),
+            tags::entity::CANONICAL_ID => set_text(&mut entity.canonical_id, payload),
+            tags::entity::CANONICAL_NAME => set_text(&mut entity.canonical_name, payload),
             _ => false,
         })
-    })?;
-    Ok(entity)
+    })
 }
 
-/// Decodes an `akhbar.v1.Keyword`.
 fn keyword(bytes: &[u8]) -> Result<Keyword, DecodeError> {
-    let mut keyword = Keyword::default();
-    merge(&mut keyword, bytes, |keyword, tag, payload| {
-        Ok(tag == field::KEYWORD_TEXT && set_text(&mut keyword.text, payload))
-    })?;
-    Ok(keyword)
+    decode(bytes, |keyword: &mut Keyword, tag, payload| {
+        Ok(tag == tags::keyword::TEXT && set_text(&mut keyword.text, payload))
+    })
 }
 
-/// Decodes an `akhbar.v1.MentionedDate`.
 fn date(bytes: &[u8]) -> Result<MentionedDate, DecodeError> {
-    let mut date = MentionedDate::default();
-    merge(&mut date, bytes, |date, tag, payload| {
+    decode(bytes, |date: &mut MentionedDate, tag, payload| {
         Ok(match tag {
-            field::DATE_TEXT => set_text(&mut date.text, payload),
-            field::DATE_DATE => set_text(&mut date.date, payload),
+            tags::mentioned_date::TEXT => set_text(&mut date.text, payload),
+            tags::mentioned_date::DATE => set_text(&mut date.date, payload),
             _ => false,
         })
-    })?;
-    Ok(date)
+    })
 }
 
-/// Merges the fields of `bytes` into `message`: each length-delimited field
-/// is offered to `take` first (`Ok(true)`: taken), and whatever it does not
-/// take goes to the message's prost decoder, which also catches every
-/// framing error.
-fn merge<M: Message>(
-    message: &mut M,
+/// Decodes `bytes` as an `M`: each length-delimited field is offered to
+/// `take` first (`Ok(true)`: taken), and whatever it does not take goes to
+/// the message's prost decoder, which also catches every framing error.
+fn decode<M: Message + Default>(
     mut buf: &[u8],
     mut take: impl FnMut(&mut M, u32, &[u8]) -> Result<bool, DecodeError>,
-) -> Result<(), DecodeError> {
+) -> Result<M, DecodeError> {
+    let mut message = M::default();
     while !buf.is_empty() {
         let (tag, wire_type) = decode_key(&mut buf)?;
         if wire_type == WireType::LengthDelimited {
@@ -170,7 +115,7 @@ fn merge<M: Message>(
                 && len <= rest.len()
             {
                 let (payload, after) = rest.split_at(len);
-                if take(message, tag, payload)? {
+                if take(&mut message, tag, payload)? {
                     buf = after;
                     continue;
                 }
@@ -178,7 +123,13 @@ fn merge<M: Message>(
         }
         message.merge_field(tag, wire_type, &mut buf, DecodeContext::default())?;
     }
-    Ok(())
+    Ok(message)
+}
+
+/// Appends an element of a repeated field (taken: true).
+fn push<T>(list: &mut Vec<T>, item: T) -> bool {
+    list.push(item);
+    true
 }
 
 /// `payload` as a string, when it is UTF-8.

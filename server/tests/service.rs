@@ -295,7 +295,6 @@ mod in_process {
             ..quick_config()
         })
         .await;
-        let started = std::time::Instant::now();
         let acks = tokio::time::timeout(
             Duration::from_secs(10),
             push_all(&mut h.ingest(), seed_requests()[..1].to_vec()),
@@ -304,7 +303,6 @@ mod in_process {
         .expect("acknowledged before the 20 s commit delay")
         .unwrap();
         assert_eq!(acks[0].articles.len(), 1, "{:?}", acks[0]);
-        assert!(started.elapsed() < Duration::from_secs(10));
         assert_eq!(h.engine.bounds().await.unwrap().next, 1);
     }
 

@@ -3,10 +3,11 @@
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use akhbar_proto::text_decode;
 use prost::Message;
 
 use crate::ffi::{AkhbarBuffer, STATUS_ERROR, STATUS_OK, STATUS_PANIC, STATUS_REJECTED};
-use crate::proto::{Article, ArticleBatch, RawDocument};
+use crate::proto::{ArticleBatch, RawDocument};
 use crate::{Config, Enricher, Normalizer, Plugin, PluginError, Source};
 
 pub use crate::ffi::{
@@ -122,15 +123,9 @@ pub unsafe extern "C" fn free_buffer(buffer: AkhbarBuffer) {
     drop(unsafe { Vec::from_raw_parts(buffer.ptr, buffer.len, buffer.cap) });
 }
 
-fn decode<M: Message + Default>(input: &[u8], what: &str) -> Result<M, PluginError> {
-    M::decode(input).map_err(|e| PluginError::failed(format!("cannot decode {what}: {e}")))
-}
-
-/// The article a stage is given: most of its bytes are text, checked for
-/// UTF-8 with SIMD (`akhbar_proto::text_decode`, same result as prost's).
-fn decode_article(input: &[u8]) -> Result<Article, PluginError> {
-    akhbar_proto::text_decode::article(input)
-        .map_err(|e| PluginError::failed(format!("cannot decode Article: {e}")))
+/// The plugin's input, decoded, or the error that says what it is not.
+fn decoded<T>(decoded: Result<T, prost::DecodeError>, what: &str) -> Result<T, PluginError> {
+    decoded.map_err(|e| PluginError::failed(format!("cannot decode {what}: {e}")))
 }
 
 /// # Safety
@@ -174,7 +169,7 @@ pub unsafe extern "C" fn process_source<T: Plugin + Source>(
     // SAFETY: forwarded contract.
     unsafe {
         process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
-            let raw: RawDocument = decode(input, "RawDocument")?;
+            let raw = decoded(RawDocument::decode(input), "RawDocument")?;
             let articles = plugin.decode(raw)?;
             Ok(ArticleBatch { articles }.encode_to_vec())
         })
@@ -194,7 +189,8 @@ pub unsafe extern "C" fn process_normalizer<T: Plugin + Normalizer>(
     // SAFETY: forwarded contract.
     unsafe {
         process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
-            let article = decode_article(input)?;
+            // Mostly text: UTF-8 checked with SIMD, prost's result.
+            let article = decoded(text_decode::article(input), "Article")?;
             Ok(plugin.normalize(article)?.encode_to_vec())
         })
     }
@@ -213,7 +209,7 @@ pub unsafe extern "C" fn process_enricher<T: Plugin + Enricher>(
     // SAFETY: forwarded contract.
     unsafe {
         process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
-            let article = decode_article(input)?;
+            let article = decoded(text_decode::article(input), "Article")?;
             Ok(plugin.enrich(&article)?.encode_to_vec())
         })
     }

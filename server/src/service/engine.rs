@@ -124,57 +124,45 @@ impl Drop for InPipeline<'_> {
 /// A store call for a store thread.
 type StoreCall = Box<dyn FnOnce(&dyn Store) + Send>;
 
-/// A store thread: runs calls until the engine is gone.
-fn store_thread(
-    store: Arc<dyn Store>,
-    calls: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<StoreCall>>>,
-) {
-    loop {
-        let call = calls
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .recv();
-        let Ok(call) = call else {
-            return;
-        };
-        // A panicking call drops its reply (the caller sees an internal
-        // error); the thread lives on.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(store.as_ref())));
-    }
-}
-
 /// A document for a pipeline worker, and where its outcome goes.
 struct PipelineJob {
     raw: RawDocument,
-    reply: oneshot::Sender<Result<Outcome, ServiceError>>,
+    reply: oneshot::Sender<Outcome>,
 }
 
-/// A pipeline worker: takes the next document whenever it is free, until
-/// the engine is gone.
-fn pipeline_worker(
-    pipeline: Arc<Pipeline>,
-    jobs: Arc<std::sync::Mutex<mpsc::Receiver<PipelineJob>>>,
-) {
-    loop {
-        // One worker waits for the next job while the others process theirs.
-        let job = jobs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .blocking_recv();
-        let Some(PipelineJob { raw, reply }) = job else {
-            return;
-        };
-        if reply.is_closed() {
-            // Its client is gone: nobody waits for this work.
-            continue;
-        }
-        // The pipeline catches plugin panics; this catches its own, so that
-        // a bug fails one document and the worker lives on.
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pipeline.process(raw)))
-                .map_err(|_| ServiceError::Internal("the pipeline panicked".into()));
-        let _ = reply.send(outcome);
+/// Starts `threads` threads named `{name}-N` that take jobs from `jobs`
+/// whenever they are free and run them, until every sender is gone. A job
+/// that panics is lost (its caller sees its reply dropped); the thread
+/// lives on.
+fn spawn_pool<J: Send + 'static>(
+    name: &str,
+    threads: usize,
+    jobs: mpsc::Receiver<J>,
+    run: impl Fn(J) + Send + Sync + 'static,
+) -> Result<(), ServiceError> {
+    let jobs = Arc::new(std::sync::Mutex::new(jobs));
+    let run = Arc::new(run);
+    for n in 0..threads.max(1) {
+        let (jobs, run) = (Arc::clone(&jobs), Arc::clone(&run));
+        std::thread::Builder::new()
+            .name(format!("{name}-{n}"))
+            .spawn(move || {
+                loop {
+                    // One thread waits for the next job while the others
+                    // run theirs.
+                    let job = jobs
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .blocking_recv();
+                    let Some(job) = job else {
+                        return;
+                    };
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(job)));
+                }
+            })
+            .map_err(|e| ServiceError::Internal(format!("cannot start {name}-{n}: {e}")))?;
     }
+    Ok(())
 }
 
 struct WriteJob {
@@ -201,9 +189,8 @@ struct Inner {
     /// Documents for the pipeline workers (bounded: a sender waits while
     /// every worker is busy and the queue is full).
     pipeline_jobs: mpsc::Sender<PipelineJob>,
-    /// Calls for the store threads (unbounded: each caller waits for its
-    /// answer, so there are at most as many as callers).
-    store_calls: std::sync::mpsc::Sender<StoreCall>,
+    /// Calls for the store threads.
+    store_calls: mpsc::Sender<StoreCall>,
     /// Documents sent to the pipeline workers and not yet back: the writer
     /// waits for more only while this is not zero.
     in_pipeline: Arc<AtomicUsize>,
@@ -269,23 +256,25 @@ impl Engine {
         let pipeline = Arc::new(pipeline);
         let workers = options.workers.max(1);
         let (pipeline_jobs, queue) = mpsc::channel(workers);
-        let queue = Arc::new(std::sync::Mutex::new(queue));
-        for n in 0..workers {
-            let (pipeline, queue) = (Arc::clone(&pipeline), Arc::clone(&queue));
-            std::thread::Builder::new()
-                .name(format!("akhbar-worker-{n}"))
-                .spawn(move || pipeline_worker(pipeline, queue))
-                .map_err(|e| ServiceError::Internal(format!("cannot start a worker: {e}")))?;
-        }
-        let (store_calls, calls) = std::sync::mpsc::channel::<StoreCall>();
-        let calls = Arc::new(std::sync::Mutex::new(calls));
-        for n in 0..options.store_threads.max(1) {
-            let (store, calls) = (Arc::clone(&store), Arc::clone(&calls));
-            std::thread::Builder::new()
-                .name(format!("akhbar-store-{n}"))
-                .spawn(move || store_thread(store, calls))
-                .map_err(|e| ServiceError::Internal(format!("cannot start a store thread: {e}")))?;
-        }
+        let worker_pipeline = Arc::clone(&pipeline);
+        spawn_pool("akhbar-worker", workers, queue, move |job: PipelineJob| {
+            // Its client is gone: nobody waits for this work.
+            if !job.reply.is_closed() {
+                let _ = job.reply.send(worker_pipeline.process(job.raw));
+            }
+        })?;
+        // Bounded like the pipeline's queue: a caller waits while the store
+        // threads are behind.
+        let (store_calls, calls) = mpsc::channel::<StoreCall>(64);
+        let call_store = Arc::clone(&store);
+        spawn_pool(
+            "akhbar-store",
+            options.store_threads,
+            calls,
+            move |call: StoreCall| {
+                call(call_store.as_ref());
+            },
+        )?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 pipeline,
@@ -331,10 +320,11 @@ impl Engine {
         self.inner
             .store_calls
             .send(call)
+            .await
             .map_err(|_| ServiceError::ShuttingDown)?;
         Ok(answer
             .await
-            .map_err(|_| ServiceError::Internal("a store call failed".into()))??)
+            .map_err(|_| ServiceError::Internal("a store call panicked".into()))??)
     }
 
     /// The offsets kept.
@@ -363,7 +353,9 @@ impl Engine {
             .send(PipelineJob { raw, reply })
             .await
             .map_err(|_| ServiceError::ShuttingDown)?;
-        outcome.await.map_err(|_| ServiceError::ShuttingDown)?
+        outcome
+            .await
+            .map_err(|_| ServiceError::Internal("the pipeline panicked".into()))
     }
 
     /// Stores a batch; returns once it is durable.
