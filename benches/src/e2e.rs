@@ -289,15 +289,18 @@ pub fn boundary_only(args: BoundaryArgs) -> anyhow::Result<()> {
             plugins::build_dynamic(&config, &bin_dir)?
         };
         let generator = Generator::new(Bodies::load(&repo)?, args.seed, SizeProfile::Seed);
-        let mut articles = 0;
-        for i in 0..args.docs as u64 {
-            let doc = RawDocument {
+        let docs: Vec<RawDocument> = (0..args.docs as u64)
+            .map(|i| RawDocument {
                 source_uri: format!("bench/{i:07}.txt"),
                 content: generator.document(i).bytes,
                 ..Default::default()
-            };
-            articles += built.pipeline.process(doc).articles.len();
-        }
+            })
+            .collect();
+        let articles: usize = docs
+            .chunks(akhbar_core::BATCH_DOCUMENTS)
+            .flat_map(|batch| built.pipeline.process_batch(batch))
+            .map(|outcome| outcome.articles.len())
+            .sum();
         eprintln!(
             "akhbar-bench: {which}: {} documents, {articles} articles",
             args.docs
@@ -562,11 +565,14 @@ fn boundary(
             ..Default::default()
         })
         .collect();
+    // In batches, as `akhbar run` hands them to the pipeline.
     let run_all = |pipeline: &akhbar_core::Pipeline| {
         let mut hasher = Sha256::new();
-        for doc in &docs {
-            for article in pipeline.process(doc.clone()).articles {
-                hasher.update(article.content_hash.as_bytes());
+        for chunk in docs.chunks(akhbar_core::BATCH_DOCUMENTS) {
+            for outcome in pipeline.process_batch(chunk) {
+                for article in outcome.articles {
+                    hasher.update(article.content_hash.as_bytes());
+                }
             }
         }
         hasher.finalize()

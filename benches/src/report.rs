@@ -671,7 +671,8 @@ impl Boundary {
                     s,
                     "The embedded default pipeline built twice in one process: once from the plugin libraries (through the C ABI, as `akhbar run` does), \
                  once with the plugins' Rust types linked in (`static` feature). Both process the same {docs} seed-sized documents on one thread, \
-                 alternating, {rounds} rounds each; figures are the median thread CPU time of a round. Both produce the same articles (checked).\n"
+                 in batches of {batch} as `akhbar run` does (stage by stage, `Pipeline::process_batch`), alternating, {rounds} rounds each; figures are the median thread CPU time of a round. Both produce the same articles (checked).\n",
+                    batch = akhbar_core::BATCH_DOCUMENTS
                 );
                 let _ = writeln!(
                     s,

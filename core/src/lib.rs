@@ -24,5 +24,5 @@ pub use akhbar_plugin_sdk::{
 pub use config::{PipelineConfig, StageConfig};
 pub use error::Error;
 pub use host::{PluginCatalog, PluginInfo, PluginKind, PluginOrigin};
-pub use pipeline::{Outcome, Pipeline, StageStats};
+pub use pipeline::{BATCH_BYTES, BATCH_DOCUMENTS, Outcome, Pipeline, StageStats};
 pub use proto::{Article, DeadLetter, RawDocument};

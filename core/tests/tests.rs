@@ -171,6 +171,95 @@ fn a_panicking_plugin_fails_one_document_and_the_next_one_goes_through() {
 }
 
 #[test]
+fn a_batch_gives_each_input_the_outcome_it_gets_alone() {
+    // Stage by stage over a batch: a document that fails in the middle
+    // (the panicky normalizer, before the real ones) or at the source (not
+    // UTF-8) gets its dead letter, the others their articles, each input
+    // in its place, exactly as when they run one at a time.
+    let stages = || {
+        vec![
+            stage("panicky", Some(library("akhbar_fixture_panicky"))),
+            stage("arabic", Some(library("akhbar_plugin_arabic"))),
+            stage("scraped-page", Some(library("akhbar_plugin_scraped_page"))),
+        ]
+    };
+    let enrichers = ["language", "entities", "dates", "keywords", "stories"];
+    let build = || {
+        let config = PipelineConfig {
+            plugin_dirs: vec![],
+            source: stage("text-dump", Some(library("akhbar_plugin_text_dump"))),
+            normalizers: stages(),
+            enrichers: enrichers
+                .iter()
+                .map(|name| stage(name, Some(library(&format!("akhbar_plugin_{name}")))))
+                .collect(),
+        };
+        Pipeline::build(&config, &mut PluginCatalog::new()).expect("pipeline builds")
+    };
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../seeds");
+    let seed = |name: &str| std::fs::read_to_string(seeds.join(name)).unwrap();
+    let mut inputs = vec![
+        raw("a.txt", &seed("000_95c725b6b12b9bbb.txt")),
+        raw("panic.txt", "please PANIC now"),
+        raw("b.txt", &seed("001_67609f2c1547a75f.txt")),
+        RawDocument {
+            source_uri: "latin1.txt".into(),
+            content: vec![b'c', 0xe9, b'\n'],
+            ..Default::default()
+        },
+        raw("empty.txt", "   "),
+        raw("c.txt", &seed("002_f8682f4e741b8caa.txt")),
+    ];
+    inputs.push(RawDocument {
+        source_uri: "a-again.txt".into(),
+        ..inputs[0].clone()
+    });
+
+    let (alone, batched) = (build(), build());
+    let one_by_one: Vec<_> = inputs
+        .iter()
+        .map(|raw| alone.process(raw.clone()))
+        .collect();
+    let in_a_batch = batched.process_batch(&inputs);
+    assert_eq!(in_a_batch.len(), inputs.len());
+    // Per input: its articles (time received aside) and its dead letters'
+    // plugin and reason.
+    type Summary = Vec<(Vec<Article>, Vec<(String, String)>)>;
+    let summary = |outcomes: &[akhbar_core::Outcome]| -> Summary {
+        outcomes
+            .iter()
+            .map(|o| {
+                let mut articles = o.articles.clone();
+                for a in &mut articles {
+                    a.received_at = None;
+                }
+                let letters = o
+                    .dead_letters
+                    .iter()
+                    .map(|d| (d.plugin.clone(), d.reason.clone()))
+                    .collect();
+                (articles, letters)
+            })
+            .collect()
+    };
+    assert_eq!(summary(&in_a_batch), summary(&one_by_one));
+    let kinds: Vec<(usize, usize)> = in_a_batch
+        .iter()
+        .map(|o| (o.articles.len(), o.dead_letters.len()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(1, 0), (0, 1), (1, 0), (0, 1), (0, 1), (1, 0), (1, 0)]
+    );
+    // The document again under another name is a near-duplicate of the
+    // first, found across the batch.
+    assert_eq!(
+        in_a_batch[6].articles[0].near_duplicate_of,
+        in_a_batch[0].articles[0].id
+    );
+}
+
+#[test]
 fn a_plugin_returning_undecodable_bytes_fails_one_document() {
     let pipeline = pipeline_with(vec![stage(
         "garbage",

@@ -1,6 +1,8 @@
 //! `akhbar run`: the batch job. Inputs are read lazily and processed in
 //! ordered chunks on a worker pool, so memory stays bounded by the chunk,
-//! not the corpus, and output order matches input order.
+//! not the corpus, and output order matches input order. Each worker runs
+//! its part of a chunk through the pipeline in batches, stage by stage
+//! ([`Pipeline::process_batch`]).
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read, Write};
@@ -9,15 +11,16 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use akhbar_core::proto::DeadLetter;
-use akhbar_core::{Outcome, Pipeline, RawDocument};
+use akhbar_core::{BATCH_BYTES, BATCH_DOCUMENTS, Outcome, Pipeline, RawDocument};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::settings::{self, CommonArgs};
 
-/// Inputs handed to the workers at a time.
-const CHUNK: usize = 64;
+/// Batches per worker in a chunk (more parts than workers, so that a slow
+/// part does not leave the others idle).
+const BATCHES_PER_WORKER: usize = 2;
 
 /// Flags of `akhbar run`.
 #[derive(Debug, clap::Args)]
@@ -160,17 +163,51 @@ fn read_input(input: &Input, max_bytes: u64) -> Result<Vec<u8>, String> {
     Ok(content)
 }
 
-pub(crate) fn process(pipeline: &Pipeline, input: &Input, max_bytes: u64) -> Outcome {
-    match read_input(input, max_bytes) {
-        Ok(content) => pipeline.process(RawDocument {
-            source_uri: input.uri(),
-            format_hint: String::new(),
-            content,
-            received_at: Some(now()),
-            metadata: Default::default(),
-        }),
-        Err(reason) => unreadable(input.uri(), reason),
+/// Reads `inputs` and runs them through the pipeline in batches of at most
+/// [`BATCH_DOCUMENTS`] documents and [`BATCH_BYTES`] bytes; the outcomes
+/// are in input order (an unreadable input's is its dead letter).
+fn process_inputs(pipeline: &Pipeline, inputs: &[Input], max_bytes: u64) -> Vec<Outcome> {
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(inputs.len());
+    // The batch being read, and where each of its outcomes goes.
+    let mut batch: Vec<RawDocument> = Vec::new();
+    let mut slots: Vec<usize> = Vec::new();
+    let mut bytes = 0;
+    let run =
+        |batch: &mut Vec<RawDocument>, slots: &mut Vec<usize>, outcomes: &mut Vec<Outcome>| {
+            for (slot, outcome) in slots.drain(..).zip(pipeline.process_batch(batch)) {
+                outcomes[slot] = outcome;
+            }
+            batch.clear();
+        };
+    for input in inputs {
+        match read_input(input, max_bytes) {
+            Ok(content) => {
+                if !batch.is_empty() && bytes + content.len() > BATCH_BYTES {
+                    run(&mut batch, &mut slots, &mut outcomes);
+                    bytes = 0;
+                }
+                bytes += content.len();
+                slots.push(outcomes.len());
+                outcomes.push(Outcome::default());
+                batch.push(RawDocument {
+                    source_uri: input.uri(),
+                    format_hint: String::new(),
+                    content,
+                    received_at: Some(now()),
+                    metadata: Default::default(),
+                });
+                if batch.len() == BATCH_DOCUMENTS {
+                    run(&mut batch, &mut slots, &mut outcomes);
+                    bytes = 0;
+                }
+            }
+            Err(reason) => outcomes.push(unreadable(input.uri(), reason)),
+        }
     }
+    if !batch.is_empty() {
+        run(&mut batch, &mut slots, &mut outcomes);
+    }
+    outcomes
 }
 
 /// Peak resident memory of this process (Linux: `VmHWM`), in MB.
@@ -229,19 +266,20 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     let (mut articles, mut dead) = (0usize, 0usize);
     let mut bytes = 0u64;
     let mut documents = 0usize;
+    let chunk_size = BATCH_DOCUMENTS * BATCHES_PER_WORKER * jobs.max(1);
     loop {
-        let chunk: Vec<Input> = inputs.by_ref().take(CHUNK).collect();
+        let chunk: Vec<Input> = inputs.by_ref().take(chunk_size).collect();
         if chunk.is_empty() {
             break;
         }
         documents += chunk.len();
-        let outcomes: Vec<Outcome> = pool.install(|| {
+        let parts: Vec<Vec<Outcome>> = pool.install(|| {
             chunk
-                .par_iter()
-                .map(|input| process(&pipeline, input, args.max_document_bytes))
+                .par_chunks(BATCH_DOCUMENTS)
+                .map(|part| process_inputs(&pipeline, part, args.max_document_bytes))
                 .collect()
         });
-        for outcome in outcomes {
+        for outcome in parts.into_iter().flatten() {
             for article in &outcome.articles {
                 bytes += article.body.len() as u64;
                 serde_json::to_writer(&mut out, article)?;

@@ -20,7 +20,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use akhbar_core::store::{LogBounds, Store, StoreError, StoredArticle, WriteBatch, Written};
-use akhbar_core::{DeadLetter, Outcome, Pipeline, PluginInfo, RawDocument};
+use akhbar_core::{BATCH_DOCUMENTS, DeadLetter, Outcome, Pipeline, PluginInfo, RawDocument};
 use prost::Message as _;
 use prost::bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -131,14 +131,17 @@ struct PipelineJob {
 }
 
 /// Starts `threads` threads named `{name}-N` that take jobs from `jobs`
-/// whenever they are free and run them, until every sender is gone. A job
-/// that panics is lost (its caller sees its reply dropped); the thread
+/// whenever they are free and run them, until every sender is gone. A free
+/// thread takes the next job and, without waiting for more, up to
+/// `batch_max - 1` others already queued, and runs them together. A batch
+/// that panics is lost (its callers see their replies dropped); the thread
 /// lives on.
 fn spawn_pool<J: Send + 'static>(
     name: &str,
     threads: usize,
+    batch_max: usize,
     jobs: mpsc::Receiver<J>,
-    run: impl Fn(J) + Send + Sync + 'static,
+    run: impl Fn(Vec<J>) + Send + Sync + 'static,
 ) -> Result<(), ServiceError> {
     let jobs = Arc::new(std::sync::Mutex::new(jobs));
     let run = Arc::new(run);
@@ -150,14 +153,21 @@ fn spawn_pool<J: Send + 'static>(
                 loop {
                     // One thread waits for the next job while the others
                     // run theirs.
-                    let job = jobs
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .blocking_recv();
-                    let Some(job) = job else {
-                        return;
+                    let batch = {
+                        let mut jobs = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                        let Some(first) = jobs.blocking_recv() else {
+                            return;
+                        };
+                        let mut batch = vec![first];
+                        while batch.len() < batch_max {
+                            match jobs.try_recv() {
+                                Ok(job) => batch.push(job),
+                                Err(_) => break,
+                            }
+                        }
+                        batch
                     };
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(job)));
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(batch)));
                 }
             })
             .map_err(|e| ServiceError::Internal(format!("cannot start {name}-{n}: {e}")))?;
@@ -255,14 +265,31 @@ impl Engine {
             .map_err(|e| ServiceError::Internal(format!("cannot start the writer: {e}")))?;
         let pipeline = Arc::new(pipeline);
         let workers = options.workers.max(1);
-        let (pipeline_jobs, queue) = mpsc::channel(workers);
+        // Room for a batch per worker: documents that arrive while the
+        // workers are busy are then run together, stage by stage (see
+        // `Pipeline::process_batch`); a lone document still goes at once.
+        let (pipeline_jobs, queue) = mpsc::channel(workers * BATCH_DOCUMENTS);
         let worker_pipeline = Arc::clone(&pipeline);
-        spawn_pool("akhbar-worker", workers, queue, move |job: PipelineJob| {
-            // Its client is gone: nobody waits for this work.
-            if !job.reply.is_closed() {
-                let _ = job.reply.send(worker_pipeline.process(job.raw));
-            }
-        })?;
+        spawn_pool(
+            "akhbar-worker",
+            workers,
+            BATCH_DOCUMENTS,
+            queue,
+            move |jobs: Vec<PipelineJob>| {
+                // Those whose client is gone: nobody waits for that work.
+                let (raws, replies): (Vec<RawDocument>, Vec<_>) = jobs
+                    .into_iter()
+                    .filter(|job| !job.reply.is_closed())
+                    .map(|job| (job.raw, job.reply))
+                    .unzip();
+                for (reply, outcome) in replies
+                    .into_iter()
+                    .zip(worker_pipeline.process_batch(&raws))
+                {
+                    let _ = reply.send(outcome);
+                }
+            },
+        )?;
         // Bounded like the pipeline's queue: a caller waits while the store
         // threads are behind.
         let (store_calls, calls) = mpsc::channel::<StoreCall>(64);
@@ -270,9 +297,12 @@ impl Engine {
         spawn_pool(
             "akhbar-store",
             options.store_threads,
+            1,
             calls,
-            move |call: StoreCall| {
-                call(call_store.as_ref());
+            move |calls: Vec<StoreCall>| {
+                for call in calls {
+                    call(call_store.as_ref());
+                }
             },
         )?;
         Ok(Engine {
