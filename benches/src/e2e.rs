@@ -244,7 +244,7 @@ pub struct BoundaryArgs {
     /// Run only one of the two pipelines over the documents, once, and
     /// print nothing: for counting instructions, which are repeatable
     /// under load where CPU time is not, e.g.
-    /// `valgrind --tool=callgrind --toggle-collect='akhbar_core::pipeline::Pipeline::process'
+    /// `valgrind --tool=callgrind --toggle-collect='akhbar_core::pipeline::Pipeline::process_batch'
     /// akhbar-bench boundary --only dynamic`.
     #[arg(long, value_parser = ["static", "dynamic"])]
     only: Option<String>,
@@ -668,9 +668,18 @@ fn count_instructions(seed: u64, bin_dir: &Path, docs: usize) -> crate::report::
             "akhbar-bench: counting the {which} pipeline's instructions (callgrind, {docs} documents)"
         );
         let output = std::process::Command::new("valgrind")
+            // glibc copies large blocks with `rep movsb`, which callgrind
+            // counts as one instruction per byte: copies (the boundary's
+            // own work) would weigh tens of times what they cost. With the
+            // threshold out of reach, glibc copies with vector loops, which
+            // callgrind counts as they run.
+            .env(
+                "GLIBC_TUNABLES",
+                "glibc.cpu.x86_rep_movsb_threshold=1000000000:glibc.cpu.x86_rep_stosb_threshold=1000000000",
+            )
             .arg("--tool=callgrind")
             .arg(format!("--callgrind-out-file={}", out_file.display()))
-            .arg("--toggle-collect=akhbar_core::pipeline::Pipeline::process")
+            .arg("--toggle-collect=akhbar_core::pipeline::Pipeline::process_batch")
             .arg(&exe)
             .args(["boundary", "--only", which, "--docs", &docs.to_string()])
             .args(["--seed", &seed.to_string()])
@@ -682,11 +691,17 @@ fn count_instructions(seed: u64, bin_dir: &Path, docs: usize) -> crate::report::
         let stderr = String::from_utf8_lossy(&output.stderr);
         anyhow::ensure!(output.status.success(), "valgrind failed: {stderr}");
         // "==PID== Collected : N"
-        stderr
+        let collected: u64 = stderr
             .lines()
             .find_map(|line| line.split("Collected :").nth(1))
             .and_then(|n| n.trim().parse().ok())
-            .with_context(|| format!("no \"Collected\" line in callgrind's output: {stderr}"))
+            .with_context(|| format!("no \"Collected\" line in callgrind's output: {stderr}"))?;
+        // Nothing collected: the toggle names a function that never ran.
+        anyhow::ensure!(
+            collected > 0,
+            "callgrind counted no instructions in Pipeline::process_batch (renamed?)"
+        );
+        Ok(collected)
     };
     match (count("static"), count("dynamic")) {
         (Ok(static_ir), Ok(dynamic_ir)) => Instructions::Counted {

@@ -93,7 +93,7 @@ pub enum Boundary {
 }
 
 /// Instructions counted by callgrind over the same documents, static and
-/// dynamic (`Pipeline::process` only).
+/// dynamic (`Pipeline::process_batch` only).
 #[derive(Debug, Clone)]
 pub enum Instructions {
     NotCounted(String),
@@ -696,7 +696,7 @@ impl Boundary {
                         let ir_overhead = instructions.overhead().unwrap_or_default();
                         let _ = writeln!(
                             s,
-                            "\nInstructions, which do not move with the machine's load (callgrind, `Pipeline::process` only, the first {docs} of the same documents, each pipeline once: `valgrind --tool=callgrind --toggle-collect='akhbar_core::pipeline::Pipeline::process' akhbar-bench boundary --only static|dynamic --docs {docs}`): static {:.1} M, dynamic {:.1} M, **boundary {ir_overhead:.1} % of the dynamic pipeline's instructions**. Time has given the boundary a larger share than instructions in every run so far, which suggests its work (decoding, allocating, copying) does less per cycle than the plugins' own.",
+                            "\nInstructions, which do not move with the machine's load (callgrind, `Pipeline::process_batch` only, the first {docs} of the same documents, each pipeline once: `GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1000000000:glibc.cpu.x86_rep_stosb_threshold=1000000000 valgrind --tool=callgrind --toggle-collect='akhbar_core::pipeline::Pipeline::process_batch' akhbar-bench boundary --only static|dynamic --docs {docs}`; the tunable keeps glibc from copying with `rep movsb`, which callgrind counts as one instruction per byte): static {:.1} M, dynamic {:.1} M, **boundary {ir_overhead:.1} % of the dynamic pipeline's instructions**.",
                             *static_ir as f64 / 1e6,
                             *dynamic_ir as f64 / 1e6,
                         );
