@@ -288,17 +288,8 @@ pub fn boundary_only(args: BoundaryArgs) -> anyhow::Result<()> {
         } else {
             plugins::build_dynamic(&config, &bin_dir)?
         };
-        let generator = Generator::new(Bodies::load(&repo)?, args.seed, SizeProfile::Seed);
-        let docs: Vec<RawDocument> = (0..args.docs as u64)
-            .map(|i| RawDocument {
-                source_uri: format!("bench/{i:07}.txt"),
-                content: generator.document(i).bytes,
-                ..Default::default()
-            })
-            .collect();
-        let articles: usize = docs
-            .chunks(akhbar_core::BATCH_DOCUMENTS)
-            .flat_map(|batch| built.pipeline.process_batch(batch))
+        let docs = boundary_documents(Bodies::load(&repo)?, args.seed, args.docs);
+        let articles: usize = in_batches(&built.pipeline, &docs)
             .map(|outcome| outcome.articles.len())
             .sum();
         eprintln!(
@@ -543,6 +534,40 @@ pub fn run(args: E2eArgs) -> anyhow::Result<()> {
 }
 
 /// Static vs dynamic on the same documents, alternating, thread CPU time.
+/// The documents of the boundary measurement: the first `n` seed-sized
+/// pages of `seed` (the same for its timed rounds and for `--only`, which
+/// counts instructions).
+fn boundary_documents(bodies: Bodies, seed: u64, n: usize) -> Vec<RawDocument> {
+    let generator = Generator::new(bodies, seed, SizeProfile::Seed);
+    (0..n as u64)
+        .map(|i| RawDocument {
+            source_uri: format!("bench/{i:07}.txt"),
+            content: generator.document(i).bytes,
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// `docs` through `pipeline` in the batches `akhbar run` hands it.
+fn in_batches<'a>(
+    pipeline: &'a akhbar_core::Pipeline,
+    docs: &'a [RawDocument],
+) -> impl Iterator<Item = akhbar_core::Outcome> + 'a {
+    docs.chunks(akhbar_core::BATCH_DOCUMENTS)
+        .flat_map(|batch| pipeline.process_batch(batch))
+}
+
+/// What callgrind's count runs under: glibc copies large blocks with
+/// `rep movsb`, which callgrind counts as one instruction per byte, so that
+/// copies (the boundary's own work) would weigh tens of times what they
+/// cost; with the threshold out of reach, glibc copies with vector loops,
+/// which callgrind counts as they run.
+pub const CALLGRIND_GLIBC_TUNABLES: &str =
+    "glibc.cpu.x86_rep_movsb_threshold=1000000000:glibc.cpu.x86_rep_stosb_threshold=1000000000";
+
+/// The function whose instructions are counted.
+pub const COUNTED_FUNCTION: &str = "akhbar_core::pipeline::Pipeline::process_batch";
+
 fn boundary(
     bodies: &Bodies,
     seed: u64,
@@ -557,22 +582,12 @@ fn boundary(
     let config = PipelineConfig::embedded_default();
     let statics = plugins::build_static(&config, bin_dir)?;
     let dynamic = plugins::build_dynamic(&config, bin_dir)?;
-    let generator = Generator::new(bodies.clone(), seed, SizeProfile::Seed);
-    let docs: Vec<RawDocument> = (0..plan.boundary_docs as u64)
-        .map(|i| RawDocument {
-            source_uri: format!("bench/{i:07}.txt"),
-            content: generator.document(i).bytes,
-            ..Default::default()
-        })
-        .collect();
-    // In batches, as `akhbar run` hands them to the pipeline.
+    let docs = boundary_documents(bodies.clone(), seed, plan.boundary_docs);
     let run_all = |pipeline: &akhbar_core::Pipeline| {
         let mut hasher = Sha256::new();
-        for chunk in docs.chunks(akhbar_core::BATCH_DOCUMENTS) {
-            for outcome in pipeline.process_batch(chunk) {
-                for article in outcome.articles {
-                    hasher.update(article.content_hash.as_bytes());
-                }
+        for outcome in in_batches(pipeline, &docs) {
+            for article in outcome.articles {
+                hasher.update(article.content_hash.as_bytes());
             }
         }
         hasher.finalize()
@@ -668,18 +683,10 @@ fn count_instructions(seed: u64, bin_dir: &Path, docs: usize) -> crate::report::
             "akhbar-bench: counting the {which} pipeline's instructions (callgrind, {docs} documents)"
         );
         let output = std::process::Command::new("valgrind")
-            // glibc copies large blocks with `rep movsb`, which callgrind
-            // counts as one instruction per byte: copies (the boundary's
-            // own work) would weigh tens of times what they cost. With the
-            // threshold out of reach, glibc copies with vector loops, which
-            // callgrind counts as they run.
-            .env(
-                "GLIBC_TUNABLES",
-                "glibc.cpu.x86_rep_movsb_threshold=1000000000:glibc.cpu.x86_rep_stosb_threshold=1000000000",
-            )
+            .env("GLIBC_TUNABLES", CALLGRIND_GLIBC_TUNABLES)
             .arg("--tool=callgrind")
             .arg(format!("--callgrind-out-file={}", out_file.display()))
-            .arg("--toggle-collect=akhbar_core::pipeline::Pipeline::process_batch")
+            .arg(format!("--toggle-collect={COUNTED_FUNCTION}"))
             .arg(&exe)
             .args(["boundary", "--only", which, "--docs", &docs.to_string()])
             .args(["--seed", &seed.to_string()])
@@ -699,7 +706,7 @@ fn count_instructions(seed: u64, bin_dir: &Path, docs: usize) -> crate::report::
         // Nothing collected: the toggle names a function that never ran.
         anyhow::ensure!(
             collected > 0,
-            "callgrind counted no instructions in Pipeline::process_batch (renamed?)"
+            "callgrind counted no instructions in {COUNTED_FUNCTION} (renamed?)"
         );
         Ok(collected)
     };

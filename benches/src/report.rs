@@ -696,9 +696,11 @@ impl Boundary {
                         let ir_overhead = instructions.overhead().unwrap_or_default();
                         let _ = writeln!(
                             s,
-                            "\nInstructions, which do not move with the machine's load (callgrind, `Pipeline::process_batch` only, the first {docs} of the same documents, each pipeline once: `GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1000000000:glibc.cpu.x86_rep_stosb_threshold=1000000000 valgrind --tool=callgrind --toggle-collect='akhbar_core::pipeline::Pipeline::process_batch' akhbar-bench boundary --only static|dynamic --docs {docs}`; the tunable keeps glibc from copying with `rep movsb`, which callgrind counts as one instruction per byte): static {:.1} M, dynamic {:.1} M, **boundary {ir_overhead:.1} % of the dynamic pipeline's instructions**.",
+                            "\nInstructions, which do not move with the machine's load (callgrind, `{function}` only, the first {docs} of the same documents, each pipeline once: `GLIBC_TUNABLES={tunables} valgrind --tool=callgrind --toggle-collect='{function}' akhbar-bench boundary --only static|dynamic --docs {docs}`; the tunable keeps glibc from copying with `rep movsb`, which callgrind counts as one instruction per byte): static {:.1} M, dynamic {:.1} M, **boundary {ir_overhead:.1} % of the dynamic pipeline's instructions**.",
                             *static_ir as f64 / 1e6,
                             *dynamic_ir as f64 / 1e6,
+                            function = crate::e2e::COUNTED_FUNCTION,
+                            tunables = crate::e2e::CALLGRIND_GLIBC_TUNABLES,
                         );
                     }
                 }

@@ -61,24 +61,13 @@ const MAX_REMOVALS_LISTED: usize = 500;
 /// At most this many characters of a removed line are quoted in provenance.
 const QUOTE_CHARS: usize = 60;
 
-/// A removed line as quoted in provenance: its first [`QUOTE_CHARS`]
-/// characters, and `…` when there were more.
-struct Quote<'a>(&'a str);
-
-impl std::fmt::Display for Quote<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.char_indices().nth(QUOTE_CHARS) {
-            Some((end, _)) => {
-                f.write_str(&self.0[..end])?;
-                f.write_str("…")
-            }
-            None => f.write_str(self.0),
-        }
+/// A line as quoted in provenance: its first [`QUOTE_CHARS`] characters,
+/// and `…` when there were more.
+fn quoted(text: &str) -> (&str, &str) {
+    match text.char_indices().nth(QUOTE_CHARS) {
+        Some((end, _)) => (&text[..end], "…"),
+        None => (text, ""),
     }
-}
-
-fn quote(text: &str) -> Quote<'_> {
-    Quote(text)
 }
 
 /// Appends `parts`, then `line` (1-based) and the quoted `text`: the
@@ -93,13 +82,9 @@ fn line_detail(parts: &[&str], line: usize, text: &str) -> String {
     detail.push_str(" (line ");
     detail.push_str(&(line + 1).to_string());
     detail.push_str("): \"");
-    match text.char_indices().nth(QUOTE_CHARS) {
-        Some((end, _)) => {
-            detail.push_str(&text[..end]);
-            detail.push('…');
-        }
-        None => detail.push_str(text),
-    }
+    let (head, more) = quoted(text);
+    detail.push_str(head);
+    detail.push_str(more);
     detail.push('"');
     detail
 }
@@ -199,10 +184,10 @@ impl Normalizer for ScrapedPage {
             if article.title.is_empty() {
                 article.title = texts[title].to_owned();
             }
+            let (head, more) = quoted(texts[title]);
             details.push(format!(
-                "took line {} as the title: \"{}\"",
-                title + 1,
-                quote(texts[title])
+                "took line {} as the title: \"{head}{more}\"",
+                title + 1
             ));
         }
         for removed in extraction.removed.iter().take(MAX_REMOVALS_LISTED) {
