@@ -58,6 +58,7 @@ const CODES: &[(&str, &str)] = &[
     ("cat", "ca"),
     ("ces", "cs"),
     ("cmn", "zh"),
+    ("cym", "cy"),
     ("dan", "da"),
     ("deu", "de"),
     ("ell", "el"),
@@ -289,6 +290,18 @@ akhbar_plugin_sdk::export_plugin!(enricher: Language);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every language the detector can answer gets its two-letter code
+    /// (a new whatlang release once added Welsh, which then came out as
+    /// `cym`), and the config accepts that code back.
+    #[test]
+    fn every_detectable_language_has_a_two_letter_code() {
+        for &lang in Lang::all() {
+            let code = bcp47(lang);
+            assert_eq!(code.len(), 2, "{lang:?} has no two-letter code: {code}");
+            assert_eq!(lang_of(code), Some(lang), "{code}");
+        }
+    }
 
     fn enrich(config: &str, texts: &[&str]) -> Article {
         let plugin = Language::new(&Config::new(config.as_bytes())).unwrap();
