@@ -15,6 +15,12 @@ mod memory;
 mod plot;
 mod report;
 
+/// The `akhbar` binary's allocator (see server/src/main.rs): the boundary
+/// and stage figures are measured with the allocator `akhbar run` uses.
+#[cfg(all(target_os = "linux", not(target_env = "musl")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -56,6 +56,11 @@
 //! that one document. The host checks [`ffi::ABI_VERSION`] before it calls
 //! anything else, and never unloads a library.
 //!
+//! Allocate as usual and leave the global allocator alone: a plugin's
+//! allocations go through `malloc`, which inside `akhbar` is the process's
+//! one allocator (jemalloc). An allocator of a plugin's own would keep its
+//! freed memory apart from everything else's.
+//!
 //! # Linking a plugin statically
 //!
 //! Two plugins linked into one binary would both export `akhbar_plugin_entry`.
