@@ -82,7 +82,7 @@ impl Plan {
                 throughput_docs: 3_000,
                 mixed_docs: 300,
                 boundary_docs: 200,
-                boundary_rounds: 7,
+                boundary_rounds: 15,
                 doc_sizes,
                 min_cpu_per_size: Duration::from_millis(1500),
                 corpus_sizes,
@@ -239,7 +239,7 @@ pub struct BoundaryArgs {
     #[arg(long, default_value_t = 200)]
     docs: usize,
     /// Rounds of each pipeline (alternating).
-    #[arg(long, default_value_t = 7)]
+    #[arg(long, default_value_t = 15)]
     rounds: usize,
     /// Run only one of the two pipelines over the documents, once, and
     /// print nothing: for counting instructions, which are repeatable
@@ -650,9 +650,18 @@ fn boundary(
             })
             .collect()
     };
+    // Each round's static and dynamic runs are next to each other in time:
+    // their ratios show how much the machine's load moved the figure.
+    let mut round_overheads: Vec<f64> = s_times
+        .iter()
+        .zip(&d_times)
+        .map(|(s, d)| 100.0 * (d.as_secs_f64() - s.as_secs_f64()) / d.as_secs_f64().max(1e-12))
+        .collect();
+    round_overheads.sort_by(f64::total_cmp);
     Ok(crate::report::Boundary::Measured {
         docs: docs.len(),
         rounds: plan.boundary_rounds,
+        round_overheads,
         static_cpu: measure::median(&mut s_times),
         dynamic_cpu: measure::median(&mut d_times),
         static_stages: statics.static_stages.clone(),
