@@ -655,7 +655,7 @@ fn boundary(
     let mut round_overheads: Vec<f64> = s_times
         .iter()
         .zip(&d_times)
-        .map(|(s, d)| 100.0 * (d.as_secs_f64() - s.as_secs_f64()) / d.as_secs_f64().max(1e-12))
+        .map(|(&s, &d)| crate::report::overhead_percent(s, d))
         .collect();
     round_overheads.sort_by(f64::total_cmp);
     Ok(crate::report::Boundary::Measured {

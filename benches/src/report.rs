@@ -73,14 +73,19 @@ pub struct DocScale {
     pub child: ChildRun,
 }
 
+/// The dynamic pipeline's extra time over the static one's, in % of the
+/// dynamic pipeline's time.
+pub fn overhead_percent(static_cpu: Duration, dynamic_cpu: Duration) -> f64 {
+    100.0 * (dynamic_cpu.as_secs_f64() - static_cpu.as_secs_f64())
+        / dynamic_cpu.as_secs_f64().max(1e-12)
+}
+
 /// The boundary's share of the pipeline's time, in %: the median of the
-/// rounds' own overheads, or (no rounds) that of the median times.
+/// rounds' own overheads (sorted), or (no rounds) that of the median times.
 fn boundary_overhead(static_cpu: Duration, dynamic_cpu: Duration, round_overheads: &[f64]) -> f64 {
-    if round_overheads.is_empty() {
-        100.0 * (dynamic_cpu.as_secs_f64() - static_cpu.as_secs_f64())
-            / dynamic_cpu.as_secs_f64().max(1e-12)
-    } else {
-        round_overheads[round_overheads.len() / 2]
+    match round_overheads.get(round_overheads.len() / 2) {
+        Some(&median) => median,
+        None => overhead_percent(static_cpu, dynamic_cpu),
     }
 }
 
@@ -227,15 +232,16 @@ impl Report {
                 ..
             } => {
                 let overhead = boundary_overhead(*static_cpu, *dynamic_cpu, round_overheads);
-                let mut figure = format!("{overhead:.1} %");
+                let mut notes = Vec::new();
                 if let (Some(low), Some(high)) = (round_overheads.first(), round_overheads.last()) {
-                    figure += &format!(" (single rounds {low:.1} to {high:.1} %");
-                    match instructions.overhead() {
-                        Some(ir) => figure += &format!("; of instructions: {ir:.1} %)"),
-                        None => figure += ")",
-                    }
-                } else if let Some(ir) = instructions.overhead() {
-                    figure += &format!(" (of instructions: {ir:.1} %)");
+                    notes.push(format!("single rounds {low:.1} to {high:.1} %"));
+                }
+                if let Some(ir) = instructions.overhead() {
+                    notes.push(format!("of instructions: {ir:.1} %"));
+                }
+                let mut figure = format!("{overhead:.1} %");
+                if !notes.is_empty() {
+                    figure += &format!(" ({})", notes.join("; "));
                 }
                 bars.push((
                     "Plugin boundary overhead ≤ 10 % of pipeline time".into(),
@@ -705,10 +711,9 @@ impl Boundary {
                     secs(dynamic_cpu.saturating_sub(*static_cpu)),
                 );
                 if let (Some(low), Some(high)) = (round_overheads.first(), round_overheads.last()) {
-                    let middle = round_overheads[round_overheads.len() / 2];
                     let _ = writeln!(
                         s,
-                        "\nRound by round the overhead went from {low:.1} % to {high:.1} % (median {middle:.1} %): how far the machine's load moves a single measurement."
+                        "\nRound by round the overhead went from {low:.1} % to {high:.1} % (median {overhead:.1} %): how far the machine's load moves a single measurement."
                     );
                 }
                 match instructions {
