@@ -28,7 +28,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use akhbar_arabic_text::{MatchingMap, word_ranges};
 use akhbar_plugin_sdk::proto::{Article, Dateline, Enrichment, MentionedDate};
-use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError, Timestamp};
+use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError, Timestamp};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use regex::Regex;
 
@@ -578,9 +578,9 @@ impl Dates {
         }
     }
 
-    fn dateline(&self, article: &Article) -> Option<Dateline> {
-        let first = article.paragraphs.first()?;
-        let text = first.text.as_str();
+    fn dateline(&self, article: &ArticleView<'_>) -> Option<Dateline> {
+        let first = article.paragraphs().first()?;
+        let text = first.text;
         if let Some(c) = self.dateline_en.captures(text) {
             return Some(Dateline {
                 place: c[1].trim().to_owned(),
@@ -606,10 +606,10 @@ impl Dates {
     }
 }
 
-fn published_from_metadata(article: &Article) -> Option<NaiveDate> {
+fn published_from_metadata(article: &ArticleView<'_>) -> Option<NaiveDate> {
     ["published_at", "published", "date", "publication_date"]
         .iter()
-        .filter_map(|k| article.metadata.get(*k))
+        .filter_map(|k| article.metadata().get(*k))
         .find_map(|v| {
             let v = v.trim();
             chrono::DateTime::parse_from_rfc3339(v)
@@ -639,19 +639,23 @@ fn resolve_weekday(published: NaiveDate, weekday: Weekday, future: bool) -> Naiv
 
 impl Enricher for Dates {
     fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+        self.enrich_view(&ArticleView::of(article))
+    }
+
+    fn enrich_view(&self, article: &ArticleView<'_>) -> Result<Enrichment, PluginError> {
         let mut added = Enrichment::default();
         let mut mentions = Vec::new();
         // Scan the matching form the arabic normalizer filled; the offset
         // map back into the display text is built only for paragraphs that
         // mention a date (most do not), and checked against it.
         let maps: Vec<Option<MatchingMap>> = article
-            .paragraphs
+            .paragraphs()
             .iter()
             .enumerate()
             .map(|(i, paragraph)| {
                 MatchingMap::scan_paragraph(
-                    &paragraph.text,
-                    &paragraph.matching,
+                    paragraph.text,
+                    paragraph.matching,
                     &mut mentions,
                     |text, out| self.scan(i, text, out),
                 )
@@ -661,7 +665,7 @@ impl Enricher for Dates {
         mentions.dedup_by(|b, a| a.paragraph == b.paragraph && b.start < a.end);
 
         let mut published = article
-            .published_at
+            .published_at()
             .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0))
             .map(|d| d.date_naive());
         let mut how = "kept the publication date the source gave";
@@ -720,7 +724,7 @@ impl Enricher for Dates {
                 continue;
             }
             dates.push(MentionedDate {
-                text: article.paragraphs[m.paragraph].text[start..end].to_owned(),
+                text: article.paragraphs()[m.paragraph].text[start..end].to_owned(),
                 date: iso,
                 paragraph: m.paragraph as u32,
                 start: start as u32,
@@ -729,14 +733,14 @@ impl Enricher for Dates {
         }
         let mut notes = vec![format!("found {} dates", dates.len())];
         if let Some(p) = published
-            && article.published_at.is_none()
+            && article.published_at().is_none()
         {
             added.published_at = Some(timestamp(p));
             notes.push(format!("{how}: {p}"));
         }
         added.dates = dates;
         if !self.config.no_dateline
-            && article.dateline.is_none()
+            && article.dateline().is_none()
             && let Some(dateline) = self.dateline(article)
         {
             notes.push(format!("dateline \"{}\"", dateline.text));

@@ -28,7 +28,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use akhbar_arabic_text::{MatchingMap, is_stopword, is_word_char, matching};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Entity, entity::Label};
-use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
+use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
 /// The built-in gazetteer.
 pub const GAZETTEER: &str = include_str!("../data/gazetteer.tsv");
@@ -641,17 +641,18 @@ impl Entities {
     }
 
     /// Finds the entities of an article.
-    pub fn find(&self, article: &Article) -> (Vec<Entity>, usize) {
+    pub fn find(&self, article: &ArticleView<'_>) -> (Vec<Entity>, usize) {
+        let paragraphs = article.paragraphs();
         let mut found: Vec<Found> = Vec::new();
-        let mut maps = Vec::with_capacity(article.paragraphs.len());
+        let mut maps = Vec::with_capacity(paragraphs.len());
         let mut english: Vec<Found> = Vec::new();
-        for (i, paragraph) in article.paragraphs.iter().enumerate() {
+        for (i, paragraph) in paragraphs.iter().enumerate() {
             // Gazetteer and title rules on the matching form; the map back
             // into the display text comes only with a match.
             let mut taken = Vec::new();
             let map = MatchingMap::scan_paragraph(
-                &paragraph.text,
-                &paragraph.matching,
+                paragraph.text,
+                paragraph.matching,
                 &mut found,
                 |text, found| taken = self.match_paragraph(i, text, found),
             );
@@ -660,7 +661,7 @@ impl Entities {
                     Some(map) => taken.iter().map(|&(s, e)| map.source_range(s, e)).collect(),
                     None => Vec::new(),
                 };
-                self.english_rules(i, &paragraph.text, &display_taken, &mut english);
+                self.english_rules(i, paragraph.text, &display_taken, &mut english);
             }
             maps.push(map);
         }
@@ -672,7 +673,7 @@ impl Entities {
         let mut entities = Vec::new();
         let mut rule_count = 0;
         for f in found.iter().chain(english.iter()) {
-            let display = &article.paragraphs[f.paragraph].text;
+            let display = paragraphs[f.paragraph].text;
             let (start, end) = if f.in_display {
                 (f.start, f.end)
             } else {
@@ -726,6 +727,10 @@ impl Entities {
 
 impl Enricher for Entities {
     fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+        self.enrich_view(&ArticleView::of(article))
+    }
+
+    fn enrich_view(&self, article: &ArticleView<'_>) -> Result<Enrichment, PluginError> {
         let (entities, from_rules) = self.find(article);
         let distinct: HashSet<&str> = entities.iter().map(|e| e.canonical_id.as_str()).collect();
         let provenance = vec![Self::provenance(

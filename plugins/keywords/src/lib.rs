@@ -80,7 +80,7 @@ fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
 
 use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_cow, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
-use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
+use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
 /// Config of `keywords`.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -562,7 +562,11 @@ fn phrase(key: &[u32; 4]) -> &[u32] {
 
 impl Enricher for Keywords {
     fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
-        let texts: Vec<&str> = article.paragraphs.iter().map(|p| p.text.as_str()).collect();
+        self.enrich_view(&ArticleView::of(article))
+    }
+
+    fn enrich_view(&self, article: &ArticleView<'_>) -> Result<Enrichment, PluginError> {
+        let texts: Vec<&str> = article.paragraphs().iter().map(|p| p.text).collect();
         let found = keywords(&texts, self.config.max_words, self.config.max_keywords);
         let provenance = vec![Self::provenance(
             "enricher",

@@ -11,8 +11,8 @@
 //! `languages` restricts the candidates (empty: all of whatlang's).
 #![forbid(unsafe_code)]
 
-use akhbar_plugin_sdk::proto::{Article, Enrichment, Paragraph};
-use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
+use akhbar_plugin_sdk::proto::{Article, Enrichment};
+use akhbar_plugin_sdk::{ArticleView, Config, Enricher, ParagraphView, Plugin, PluginError};
 use whatlang::{Detector, Lang};
 
 /// The `language` enricher.
@@ -237,7 +237,7 @@ impl Plugin for Language {
 
 /// What is looked at: the first `sample_chars` characters of the
 /// paragraphs, each paragraph's part followed by a newline.
-fn sample(paragraphs: &[Paragraph], sample_chars: usize) -> String {
+fn sample(paragraphs: &[ParagraphView<'_>], sample_chars: usize) -> String {
     let mut sample = String::with_capacity(sample_chars * 2);
     let mut chars = 0;
     for paragraph in paragraphs {
@@ -245,7 +245,7 @@ fn sample(paragraphs: &[Paragraph], sample_chars: usize) -> String {
             break;
         }
         // The paragraph's first `room` characters, copied as one slice.
-        let text = paragraph.text.as_str();
+        let text = paragraph.text;
         let room = sample_chars - chars;
         match text.char_indices().nth(room) {
             Some((end, _)) => {
@@ -264,8 +264,12 @@ fn sample(paragraphs: &[Paragraph], sample_chars: usize) -> String {
 
 impl Enricher for Language {
     fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+        self.enrich_view(&ArticleView::of(article))
+    }
+
+    fn enrich_view(&self, article: &ArticleView<'_>) -> Result<Enrichment, PluginError> {
         let mut added = Enrichment::default();
-        let sample = sample(&article.paragraphs, self.sample_chars);
+        let sample = sample(article.paragraphs(), self.sample_chars);
         match detect(&self.detector, &sample) {
             Some((code, confidence)) => {
                 added.language = code.to_owned();
@@ -290,6 +294,7 @@ akhbar_plugin_sdk::export_plugin!(enricher: Language);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use akhbar_plugin_sdk::proto::Paragraph;
 
     /// Every language the detector can answer gets its two-letter code
     /// (a new whatlang release once added Welsh, which then came out as
@@ -356,7 +361,9 @@ mod tests {
                 }
                 want.push('\n');
             }
-            assert_eq!(sample(&paragraphs, limit), want, "{limit}");
+            let views: Vec<ParagraphView<'_>> =
+                paragraphs.iter().map(ParagraphView::from).collect();
+            assert_eq!(sample(&views, limit), want, "{limit}");
         }
     }
 

@@ -8,7 +8,7 @@ use prost::Message;
 
 use crate::ffi::{AkhbarBuffer, STATUS_ERROR, STATUS_OK, STATUS_PANIC, STATUS_REJECTED};
 use crate::proto::{ArticleBatch, RawDocument};
-use crate::{Config, Enricher, Normalizer, Plugin, PluginError, Source};
+use crate::{ArticleView, Config, Enricher, Normalizer, Plugin, PluginError, Source};
 
 pub use crate::ffi::{
     ABI_VERSION, AkhbarPluginTable, AkhbarStr, KIND_ENRICHER, KIND_NORMALIZER, KIND_SOURCE,
@@ -209,8 +209,15 @@ pub unsafe extern "C" fn process_enricher<T: Plugin + Enricher>(
     // SAFETY: forwarded contract.
     unsafe {
         process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
-            let article = decoded(text_decode::article(input), "Article")?;
-            Ok(plugin.enrich(&article)?.encode_to_vec())
+            let added = match ArticleView::decode(input) {
+                Some(view) => plugin.enrich_view(&view)?,
+                // Damaged (prost's decoder says how) or unusually encoded.
+                None => {
+                    let article = decoded(text_decode::article(input), "Article")?;
+                    plugin.enrich_view(&ArticleView::of(&article))?
+                }
+            };
+            Ok(added.encode_to_vec())
         })
     }
 }
@@ -259,4 +266,163 @@ macro_rules! __export_plugin {
             &TABLE
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{Article, Enrichment, Entity, Paragraph};
+
+    /// Tags what it read: the text of the paragraphs and the ids of the
+    /// entities, in order. `enrich` only: the boundary copies the article
+    /// for it (the default `enrich_view`).
+    struct Owned;
+    /// The same through the view.
+    struct Viewed;
+
+    fn read(paragraphs: impl Iterator<Item = String>, entities: &[Entity]) -> Enrichment {
+        Enrichment {
+            tags: paragraphs
+                .chain(entities.iter().map(|e| e.canonical_id.clone()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    impl Plugin for Owned {
+        const NAME: &'static str = "owned";
+        const VERSION: &'static str = "0";
+        fn new(_: &Config<'_>) -> Result<Self, PluginError> {
+            Ok(Owned)
+        }
+    }
+    impl Enricher for Owned {
+        fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+            let texts = article.paragraphs.iter().map(|p| p.text.clone());
+            Ok(read(texts, &article.entities))
+        }
+    }
+    impl Plugin for Viewed {
+        const NAME: &'static str = "viewed";
+        const VERSION: &'static str = "0";
+        fn new(_: &Config<'_>) -> Result<Self, PluginError> {
+            Ok(Viewed)
+        }
+    }
+    impl Enricher for Viewed {
+        fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+            self.enrich_view(&ArticleView::of(article))
+        }
+        fn enrich_view(&self, article: &ArticleView<'_>) -> Result<Enrichment, PluginError> {
+            let texts = article.paragraphs().iter().map(|p| p.text.to_owned());
+            Ok(read(texts, article.entities()))
+        }
+    }
+
+    /// Calls `process_enricher::<T>` on `input` as the host does: the
+    /// status and the output bytes.
+    fn process<T: Plugin + Enricher>(input: &[u8]) -> (i32, Vec<u8>) {
+        let mut instance: *mut c_void = std::ptr::null_mut();
+        let empty = || AkhbarBuffer {
+            ptr: std::ptr::null_mut(),
+            len: 0,
+            cap: 0,
+        };
+        let mut error = empty();
+        // SAFETY: valid pointers for the config, the instance and the error
+        // buffer; the error buffer is the plugin's and freed by it.
+        unsafe {
+            assert_eq!(
+                create::<T>(std::ptr::null(), 0, &raw mut instance, &raw mut error),
+                0
+            );
+            free_buffer(error);
+        }
+        let mut out = empty();
+        // SAFETY: `instance` from `create::<T>`, `input` valid for its
+        // length, `out` valid for writes; the output is copied, then freed
+        // once by the plugin, and the instance destroyed once.
+        unsafe {
+            let status = process_enricher::<T>(instance, input.as_ptr(), input.len(), &raw mut out);
+            let bytes = std::slice::from_raw_parts(out.ptr, out.len).to_vec();
+            free_buffer(out);
+            destroy::<T>(instance);
+            (status, bytes)
+        }
+    }
+
+    fn article() -> Article {
+        Article {
+            id: "a1".into(),
+            paragraphs: vec![
+                Paragraph {
+                    text: "كيم جونغ أون في موسكو".into(),
+                    matching: "كيم جونغ اون في موسكو".into(),
+                    ..Default::default()
+                },
+                Paragraph {
+                    text: "Kim Jong Un in Moscow".into(),
+                    ..Default::default()
+                },
+            ],
+            entities: vec![Entity {
+                text: "كيم جونغ أون".into(),
+                canonical_id: "wikidata:Q56226".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_enricher_reads_the_same_article_owned_or_viewed() {
+        let input = article().encode_to_vec();
+        let (status, owned) = process::<Owned>(&input);
+        assert_eq!(status, STATUS_OK);
+        let (status, viewed) = process::<Viewed>(&input);
+        assert_eq!(status, STATUS_OK);
+        assert_eq!(owned, viewed);
+        let tags = Enrichment::decode(owned.as_slice()).unwrap().tags;
+        assert_eq!(
+            tags,
+            [
+                "كيم جونغ أون في موسكو",
+                "Kim Jong Un in Moscow",
+                "wikidata:Q56226"
+            ]
+        );
+    }
+
+    #[test]
+    fn bytes_that_are_not_an_article_fail_the_document_and_say_so() {
+        for bad in [&b"\x32\x05ab"[..], &b"\xff\xff\xff"[..]] {
+            for (status, message) in [process::<Owned>(bad), process::<Viewed>(bad)] {
+                assert_eq!(status, STATUS_ERROR);
+                let message = String::from_utf8(message).unwrap();
+                assert!(message.starts_with("cannot decode Article: "), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_entity_that_does_not_decode_fails_the_document_when_read() {
+        let good = article().encode_to_vec();
+        let at = good.windows(8).position(|w| w == b"wikidata").unwrap();
+        let mut bad = good.clone();
+        bad[at] = 0xff;
+        let (status, message) = process::<Owned>(&bad);
+        assert_eq!(
+            status,
+            STATUS_ERROR,
+            "{}",
+            String::from_utf8_lossy(&message)
+        );
+        let (status, message) = process::<Viewed>(&bad);
+        assert_eq!(status, STATUS_PANIC);
+        let message = String::from_utf8(message).unwrap();
+        assert!(
+            message.contains("the article's entities do not decode"),
+            "{message}"
+        );
+    }
 }

@@ -31,7 +31,7 @@ use std::sync::Mutex;
 
 use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, entity::Label};
-use akhbar_plugin_sdk::{Config, Enricher, Plugin, PluginError};
+use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
 /// Config of `stories`.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -225,22 +225,22 @@ impl BitCounters {
 }
 
 /// The features of an article: people, words and SimHash.
-fn features(article: &Article) -> (Vector, Vector, u64) {
+fn features(article: &ArticleView<'_>) -> (Vector, Vector, u64) {
     let mut people: HashMap<u64, f32> = HashMap::new();
-    for e in &article.entities {
+    for e in article.entities() {
         if e.label == Label::Person as i32 && !e.canonical_id.is_empty() {
             *people.entry(fnv(e.canonical_id.as_bytes())).or_default() +=
                 1.0 / (1.0 + 3.0 * e.paragraph as f32);
         }
     }
     let texts: Vec<Cow<'_, str>> = article
-        .paragraphs
+        .paragraphs()
         .iter()
         .map(|paragraph| {
             if paragraph.matching.is_empty() {
-                Cow::Owned(matching(&paragraph.text))
+                Cow::Owned(matching(paragraph.text))
             } else {
-                Cow::Borrowed(paragraph.matching.as_str())
+                Cow::Borrowed(paragraph.matching)
             }
         })
         .collect();
@@ -395,11 +395,15 @@ impl Plugin for Stories {
 
 impl Enricher for Stories {
     fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
+        self.enrich_view(&ArticleView::of(article))
+    }
+
+    fn enrich_view(&self, article: &ArticleView<'_>) -> Result<Enrichment, PluginError> {
         let mut added = Enrichment::default();
         let (people, words, simhash) = features(article);
         let time = article
-            .published_at
-            .or(article.received_at)
+            .published_at()
+            .or(article.received_at())
             .map(|t| t.seconds);
         let window =
             i64::try_from(self.config.window_hours.saturating_mul(3600)).unwrap_or(i64::MAX);
@@ -429,7 +433,7 @@ impl Enricher for Stories {
                 };
                 let distance = (other.simhash ^ simhash).count_ones();
                 if distance <= self.config.near_duplicate_bits
-                    && other.id != article.id
+                    && other.id != article.id()
                     && duplicate.is_none_or(|(d, _)| distance < d)
                 {
                     duplicate = Some((distance, other));
@@ -459,7 +463,7 @@ impl Enricher for Stories {
                 let Some(other) = state.get(seq) else {
                     continue;
                 };
-                if other.id == article.id || !in_window(other.time) {
+                if other.id == article.id() || !in_window(other.time) {
                     continue;
                 }
                 let Some(s) = similarity(&people, &words, other, self.config.threshold) else {
@@ -484,23 +488,23 @@ impl Enricher for Stories {
             other.story.clone()
         } else {
             action = "started a new story".to_owned();
-            let seed = if article.id.is_empty() {
+            let seed = if article.id().is_empty() {
                 format!("{simhash:016x}")
             } else {
-                article.id.clone()
+                article.id().to_owned()
             };
             format!("story-{}", &seed[..seed.len().min(16)])
         };
         // The same document again keeps its story.
-        let story = match state.ids.get(&article.id).and_then(|&seq| state.get(seq)) {
-            Some(e) if !article.id.is_empty() => e.story.clone(),
+        let story = match state.ids.get(article.id()).and_then(|&seq| state.get(seq)) {
+            Some(e) if !article.id().is_empty() => e.story.clone(),
             _ => story,
         };
         added.story_id = story.clone();
         added.simhash = format!("{simhash:016x}");
         state.push(
             Remembered {
-                id: article.id.clone(),
+                id: article.id().to_owned(),
                 story,
                 time,
                 people,

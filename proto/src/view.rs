@@ -1,0 +1,513 @@
+//! A read-only view of an article that borrows its text from the bytes it
+//! was decoded from.
+//!
+//! Why: an enricher reads an article and adds to it; it never changes it.
+//! Decoding the bytes that crossed the plugin boundary into an owned
+//! [`Article`] copies every paragraph twice (display and matching form) and
+//! every entity that the enrichers before it found, into fresh allocations
+//! that are dropped a moment later. On the default pipeline that was over a
+//! third of what the boundary cost. An [`ArticleView`] instead points into
+//! the input: paragraphs are `&str` slices of it (checked as UTF-8 once),
+//! entities are decoded only when [`ArticleView::entities`] is first called,
+//! and the few small fields are decoded as usual.
+//!
+//! The same view can be made of an [`Article`] in memory
+//! ([`ArticleView::of`]), so that one enricher body serves both a plugin
+//! library and a plugin linked into the binary.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use prost::DecodeError;
+use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
+
+use crate::Timestamp;
+use crate::tags;
+use crate::text_decode;
+use crate::v1::{Article, Dateline, Entity, Keyword, MentionedDate, Paragraph};
+
+/// A paragraph of an [`ArticleView`]: its display text and matching form,
+/// borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParagraphView<'a> {
+    /// `akhbar.v1.Paragraph.Kind` as a number (unknown numbers kept).
+    pub kind: i32,
+    /// The display text.
+    pub text: &'a str,
+    /// The matching form (empty when no normalizer filled it).
+    pub matching: &'a str,
+}
+
+impl<'a> ParagraphView<'a> {
+    /// The text later stages should match against: the matching form when
+    /// a normalizer filled it, the display text otherwise.
+    pub fn matching_text(&self) -> &'a str {
+        if self.matching.is_empty() {
+            self.text
+        } else {
+            self.matching
+        }
+    }
+}
+
+impl<'a> From<&'a Paragraph> for ParagraphView<'a> {
+    fn from(paragraph: &'a Paragraph) -> Self {
+        ParagraphView {
+            kind: paragraph.kind,
+            text: &paragraph.text,
+            matching: &paragraph.matching,
+        }
+    }
+}
+
+impl From<ParagraphView<'_>> for Paragraph {
+    fn from(view: ParagraphView<'_>) -> Self {
+        Paragraph {
+            kind: view.kind,
+            text: view.text.to_owned(),
+            matching: view.matching.to_owned(),
+        }
+    }
+}
+
+/// The entities of a view: an article's own, or the encoded ones, decoded
+/// on first use.
+#[derive(Debug)]
+enum Entities<'a> {
+    Borrowed(&'a [Entity]),
+    Encoded {
+        payloads: Vec<&'a [u8]>,
+        decoded: OnceLock<Result<Vec<Entity>, DecodeError>>,
+    },
+}
+
+/// A read-only view of an `akhbar.v1.Article`, with its paragraphs borrowed
+/// (see the module docs). What an enricher reads: everything an [`Article`]
+/// holds, through methods of the same names.
+#[derive(Debug)]
+pub struct ArticleView<'a> {
+    /// Every field but the paragraphs and the entities (those are empty
+    /// here when decoded from bytes; use the view's methods).
+    fields: Cow<'a, Article>,
+    paragraphs: Vec<ParagraphView<'a>>,
+    entities: Entities<'a>,
+}
+
+impl<'a> ArticleView<'a> {
+    /// A view of an article in memory.
+    pub fn of(article: &'a Article) -> Self {
+        ArticleView {
+            fields: Cow::Borrowed(article),
+            paragraphs: article.paragraphs.iter().map(ParagraphView::from).collect(),
+            entities: Entities::Borrowed(&article.entities),
+        }
+    }
+
+    /// A view of an encoded `akhbar.v1.Article`, or `None` for bytes it
+    /// does not take: damaged ones, and any that prost's decoder would read
+    /// otherwise than this one. Decode those with
+    /// [`crate::text_decode::article`] (for prost's error, or the article)
+    /// and take [`ArticleView::of`] it. The paragraphs' text is checked as
+    /// UTF-8 here, the entities when first asked for.
+    pub fn decode(bytes: &'a [u8]) -> Option<Self> {
+        Self::decode_fast(bytes).ok()
+    }
+
+    fn decode_fast(bytes: &'a [u8]) -> Result<Self, Refused> {
+        let mut paragraphs = Vec::new();
+        let mut payloads = Vec::new();
+        // Everything else, re-encoded field by field as it came, for the
+        // ordinary decoder: a few short strings and numbers.
+        let mut rest = Vec::new();
+        let mut buf = bytes;
+        while !buf.is_empty() {
+            let field_start = buf;
+            let (tag, wire_type) = decode_key(&mut buf)?;
+            match tag {
+                tags::article::PARAGRAPHS | tags::article::ENTITIES => {
+                    if wire_type != WireType::LengthDelimited {
+                        return Err(Refused);
+                    }
+                    let payload = length_delimited(&mut buf)?;
+                    if tag == tags::article::PARAGRAPHS {
+                        paragraphs.push(paragraph(payload)?);
+                    } else {
+                        payloads.push(payload);
+                    }
+                }
+                _ => {
+                    skip_field(wire_type, tag, &mut buf, DecodeContext::default())?;
+                    let len = field_start.len() - buf.len();
+                    rest.extend_from_slice(&field_start[..len]);
+                }
+            }
+        }
+        Ok(ArticleView {
+            fields: Cow::Owned(text_decode::article(&rest)?),
+            paragraphs,
+            entities: Entities::Encoded {
+                payloads,
+                decoded: OnceLock::new(),
+            },
+        })
+    }
+
+    /// The paragraphs, in order.
+    pub fn paragraphs(&self) -> &[ParagraphView<'a>] {
+        &self.paragraphs
+    }
+
+    /// The entities the enrichers before this one found.
+    ///
+    /// # Panics
+    /// When the view was decoded from bytes whose entities do not decode
+    /// (the host checks what enrichers return, so not in `akhbar`); inside
+    /// a plugin that is an error for this one document. See
+    /// [`ArticleView::try_entities`].
+    pub fn entities(&self) -> &[Entity] {
+        self.try_entities()
+            .unwrap_or_else(|e| panic!("the article's entities do not decode: {e}"))
+    }
+
+    /// The entities, or prost's error when the bytes they were to be
+    /// decoded from are damaged.
+    pub fn try_entities(&self) -> Result<&[Entity], DecodeError> {
+        match &self.entities {
+            Entities::Borrowed(entities) => Ok(entities),
+            Entities::Encoded { payloads, decoded } => decoded
+                .get_or_init(|| {
+                    payloads
+                        .iter()
+                        .map(|payload| text_decode::entity(payload))
+                        .collect()
+                })
+                .as_deref()
+                .map_err(Clone::clone),
+        }
+    }
+
+    /// The article's id.
+    pub fn id(&self) -> &str {
+        &self.fields.id
+    }
+    /// Where it came from.
+    pub fn source_uri(&self) -> &str {
+        &self.fields.source_uri
+    }
+    /// The site (host name) it came from.
+    pub fn site(&self) -> &str {
+        &self.fields.site
+    }
+    /// The title.
+    pub fn title(&self) -> &str {
+        &self.fields.title
+    }
+    /// The body: empty for an enricher (the pipeline sets it aside).
+    pub fn body(&self) -> &str {
+        &self.fields.body
+    }
+    /// BCP-47 code of its language, when an enricher set it.
+    pub fn language(&self) -> &str {
+        &self.fields.language
+    }
+    /// Confidence of [`ArticleView::language`].
+    pub fn language_confidence(&self) -> f32 {
+        self.fields.language_confidence
+    }
+    /// When it was published, when known.
+    pub fn published_at(&self) -> Option<Timestamp> {
+        self.fields.published_at
+    }
+    /// When the pipeline received it.
+    pub fn received_at(&self) -> Option<Timestamp> {
+        self.fields.received_at
+    }
+    /// Key phrases, as enrichers added them.
+    pub fn keywords(&self) -> &[Keyword] {
+        &self.fields.keywords
+    }
+    /// Free-form tags.
+    pub fn tags(&self) -> &[String] {
+        &self.fields.tags
+    }
+    /// Hash of the folded text.
+    pub fn content_hash(&self) -> &str {
+        &self.fields.content_hash
+    }
+    /// The story it belongs to, when assigned.
+    pub fn story_id(&self) -> &str {
+        &self.fields.story_id
+    }
+    /// Words in the paragraphs.
+    pub fn word_count(&self) -> u32 {
+        self.fields.word_count
+    }
+    /// Estimated reading time.
+    pub fn reading_time_seconds(&self) -> u32 {
+        self.fields.reading_time_seconds
+    }
+    /// Dates mentioned in the text.
+    pub fn dates(&self) -> &[MentionedDate] {
+        &self.fields.dates
+    }
+    /// The dateline, when found.
+    pub fn dateline(&self) -> Option<&Dateline> {
+        self.fields.dateline.as_ref()
+    }
+    /// Metadata the source or enrichers set.
+    pub fn metadata(&self) -> &HashMap<String, String> {
+        &self.fields.metadata
+    }
+    /// SimHash of the text, when computed.
+    pub fn simhash(&self) -> &str {
+        &self.fields.simhash
+    }
+    /// The article this one republishes, when flagged.
+    pub fn near_duplicate_of(&self) -> &str {
+        &self.fields.near_duplicate_of
+    }
+
+    /// An owned copy of the article the view shows, or prost's error when
+    /// its entities do not decode (see [`ArticleView::try_entities`]).
+    pub fn to_article(&self) -> Result<Article, DecodeError> {
+        let entities = self.try_entities()?.to_vec();
+        let mut article = Article {
+            paragraphs: Vec::new(),
+            entities: Vec::new(),
+            ..self.fields.as_ref().clone()
+        };
+        article.paragraphs = self
+            .paragraphs
+            .iter()
+            .copied()
+            .map(Paragraph::from)
+            .collect();
+        article.entities = entities;
+        Ok(article)
+    }
+}
+
+/// Bytes the view does not take (prost's decoder says why).
+struct Refused;
+
+impl From<DecodeError> for Refused {
+    fn from(_: DecodeError) -> Self {
+        Refused
+    }
+}
+
+/// The payload of a length-delimited field whose key was just read.
+fn length_delimited<'b>(buf: &mut &'b [u8]) -> Result<&'b [u8], Refused> {
+    let len = decode_varint(buf)?;
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&len| len <= buf.len())
+        .ok_or(Refused)?;
+    let (payload, after) = buf.split_at(len);
+    *buf = after;
+    Ok(payload)
+}
+
+/// A paragraph, borrowed from its encoding (later occurrences of a field
+/// replace earlier ones, unknown fields are skipped: prost's rules).
+fn paragraph(mut buf: &[u8]) -> Result<ParagraphView<'_>, Refused> {
+    const KIND: u32 = 1;
+    let mut view = ParagraphView {
+        kind: 0,
+        text: "",
+        matching: "",
+    };
+    while !buf.is_empty() {
+        let (tag, wire_type) = decode_key(&mut buf)?;
+        match (tag, wire_type) {
+            (KIND, WireType::Varint) => view.kind = decode_varint(&mut buf)? as i32,
+            (tags::paragraph::TEXT | tags::paragraph::MATCHING, WireType::LengthDelimited) => {
+                let payload = length_delimited(&mut buf)?;
+                let text = simdutf8::basic::from_utf8(payload).map_err(|_| Refused)?;
+                if tag == tags::paragraph::TEXT {
+                    view.text = text;
+                } else {
+                    view.matching = text;
+                }
+            }
+            (KIND | tags::paragraph::TEXT | tags::paragraph::MATCHING, _) => return Err(Refused),
+            _ => skip_field(wire_type, tag, &mut buf, DecodeContext::default())?,
+        }
+    }
+    Ok(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use proptest::prelude::*;
+    use prost::Message;
+
+    use super::*;
+    use crate::text_decode::tests::any_article;
+    use crate::v1::Provenance;
+
+    fn sample() -> Article {
+        Article {
+            id: "a1".into(),
+            site: "example.com".into(),
+            title: "زيارة شويغو".into(),
+            paragraphs: vec![
+                Paragraph {
+                    kind: 2,
+                    text: "وصلَ وزيرُ الدفاع".into(),
+                    matching: "وصل وزير الدفاع".into(),
+                },
+                Paragraph {
+                    kind: 99,
+                    text: "Second paragraph.".into(),
+                    matching: String::new(),
+                },
+            ],
+            entities: vec![Entity {
+                text: "شويغو".into(),
+                canonical_id: "wikidata:Q312707".into(),
+                label: 1,
+                paragraph: 0,
+                start: 3,
+                end: 13,
+                ..Default::default()
+            }],
+            keywords: vec![Keyword {
+                text: "شويغو".into(),
+                score: 0.5,
+            }],
+            language: "ar".into(),
+            published_at: Some(Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 0,
+            }),
+            metadata: [("published".to_owned(), "2023-11-14".to_owned())].into(),
+            ..Default::default()
+        }
+    }
+
+    /// The same bytes read as prost reads them: what the view shows, or an
+    /// error from both (the view may put off an error in the entities until
+    /// they are read).
+    fn same_answer(bytes: &[u8]) -> Result<(), TestCaseError> {
+        match (
+            ArticleView::decode(bytes).ok_or("refused"),
+            Article::decode(bytes),
+        ) {
+            (Ok(view), Ok(article)) => {
+                let shown = view.to_article().expect("prost decoded the entities");
+                prop_assert!(
+                    shown == article || shown.encode_to_vec() == article.encode_to_vec(),
+                    "view {shown:?}, prost {article:?}"
+                );
+            }
+            (Ok(view), Err(e)) => prop_assert!(
+                view.try_entities().is_err() && view.to_article().is_err(),
+                "the view took bytes prost refuses ({e}): {bytes:?}"
+            ),
+            (Err(e), Ok(article)) => {
+                prop_assert!(false, "the view refused ({e}) what prost took: {article:?}")
+            }
+            (Err(_), Err(_)) => {}
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_view_of_bytes_shows_the_article_they_encode() {
+        let encoded = sample().encode_to_vec();
+        let view = ArticleView::decode(&encoded).unwrap();
+        assert_eq!(view.title(), "زيارة شويغو");
+        assert_eq!(view.paragraphs()[0].matching_text(), "وصل وزير الدفاع");
+        assert_eq!(view.paragraphs()[1].matching_text(), "Second paragraph.");
+        assert_eq!(view.paragraphs()[1].kind, 99);
+        assert_eq!(view.entities()[0].canonical_id, "wikidata:Q312707");
+        assert_eq!(view.keywords()[0].text, "شويغو");
+        assert_eq!(view.metadata()["published"], "2023-11-14");
+        assert_eq!(view.published_at().unwrap().seconds, 1_700_000_000);
+        assert_eq!(view.to_article().unwrap(), sample());
+    }
+
+    #[test]
+    fn a_view_of_an_article_shows_it() {
+        let article = sample();
+        let view = ArticleView::of(&article);
+        assert_eq!(view.paragraphs()[0].text, "وصلَ وزيرُ الدفاع");
+        assert_eq!(view.entities(), article.entities.as_slice());
+        assert_eq!(view.to_article().unwrap(), article);
+    }
+
+    #[test]
+    fn paragraph_text_that_is_not_utf8_is_refused_at_once_as_prost_refuses_it() {
+        let good = sample().encode_to_vec();
+        let at = good
+            .windows(6)
+            .position(|w| w == b"Second")
+            .expect("the paragraph's text is in the encoding");
+        let mut bad = good.clone();
+        bad[at] = 0xff;
+        assert!(Article::decode(bad.as_slice()).is_err());
+        assert!(ArticleView::decode(&bad).is_none());
+    }
+
+    #[test]
+    fn an_entity_that_does_not_decode_fails_when_read() {
+        let mut article = sample();
+        article.provenance.push(Provenance::default());
+        let good = article.encode_to_vec();
+        let at = good
+            .windows(8)
+            .position(|w| w == b"wikidata")
+            .expect("the entity's id is in the encoding");
+        let mut bad = good.clone();
+        bad[at] = 0xff;
+        let view = ArticleView::decode(&bad).expect("entities are decoded when read");
+        assert_eq!(view.paragraphs().len(), 2);
+        let error = view.try_entities().unwrap_err();
+        assert!(error.to_string().contains("not UTF-8"), "{error}");
+        let panic = catch_unwind(AssertUnwindSafe(|| view.entities().len())).unwrap_err();
+        let message = panic.downcast_ref::<String>().unwrap();
+        assert!(
+            message.starts_with("the article's entities do not decode"),
+            "{message}"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_article_is_shown_as_prost_decodes_it(article in any_article()) {
+            same_answer(&article.encode_to_vec())?;
+            let view = ArticleView::of(&article);
+            prop_assert_eq!(view.to_article().unwrap(), article);
+        }
+
+        #[test]
+        fn damaged_bytes_get_the_same_answer(
+            article in any_article(),
+            damage in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut bytes = article.encode_to_vec();
+            if bytes.is_empty() {
+                return Ok(());
+            }
+            for (at, value) in damage {
+                let at = at.index(bytes.len());
+                bytes[at] = value;
+            }
+            if truncate {
+                bytes.truncate(cut.index(bytes.len()));
+            }
+            same_answer(&bytes)?;
+        }
+
+        #[test]
+        fn any_bytes_get_the_same_answer(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            same_answer(&bytes)?;
+        }
+    }
+}
