@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --release --workspace
-if ! nm -D target/release/libakhbar_plugin_text_dump.so | grep -q akhbar_plugin_entry; then
+if ! nm -D target/release/libakhbar_plugin_text_dump.so | grep akhbar_plugin_entry > /dev/null; then
   echo "run.sh: target/release/libakhbar_plugin_text_dump.so has no akhbar_plugin_entry: something enabled a plugin's static feature in the workspace build" >&2
   exit 1
 fi
