@@ -2,7 +2,9 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::proto::{Article, Paragraph};
+use akhbar_proto::view::ParagraphView;
+
+use crate::proto::Article;
 
 /// Words a reader reads per minute, for `reading_time_seconds`.
 const WORDS_PER_MINUTE: u32 = 200;
@@ -29,20 +31,15 @@ fn folder_of(path: &str) -> String {
     }
 }
 
-/// The form of a paragraph used for hashing and matching.
-fn matching_form(paragraph: &Paragraph) -> &str {
-    akhbar_plugin_sdk::matching_text(paragraph)
-}
-
 /// SHA-256 (hex) over the matching forms of the paragraphs, whitespace
 /// folded: two scrapes of one article with different chrome hash the same.
-pub fn content_hash(paragraphs: &[Paragraph]) -> String {
+pub fn content_hash(paragraphs: &[ParagraphView<'_>]) -> String {
     // The folded text is gathered first and hashed in one call: hashing word
     // by word cost more in the hasher's bookkeeping than in SHA-256 itself.
     let mut folded =
-        Vec::with_capacity(paragraphs.iter().map(|p| matching_form(p).len() + 1).sum());
+        Vec::with_capacity(paragraphs.iter().map(|p| p.matching_text().len() + 1).sum());
     for paragraph in paragraphs {
-        push_words(matching_form(paragraph), &mut folded);
+        push_words(paragraph.matching_text(), &mut folded);
         folded.push(b'\n');
     }
     hex::encode(Sha256::digest(&folded))
@@ -130,15 +127,15 @@ pub struct Finished {
 ///
 /// The id depends on the source URI and the content hash, so the same
 /// document ingested twice gets the same id.
-pub fn finished(source_uri: &str, paragraphs: &[Paragraph]) -> Finished {
+pub fn finished(source_uri: &str, paragraphs: &[ParagraphView<'_>]) -> Finished {
     let mut body = String::with_capacity(paragraphs.iter().map(|p| p.text.len() + 2).sum());
     let mut words = 0;
     for (i, paragraph) in paragraphs.iter().enumerate() {
         if i > 0 {
             body.push_str("\n\n");
         }
-        body.push_str(&paragraph.text);
-        words += word_count(&paragraph.text);
+        body.push_str(paragraph.text);
+        words += word_count(paragraph.text);
     }
     let word_count = u32::try_from(words).unwrap_or(u32::MAX);
     let reading_time_seconds = word_count.saturating_mul(60).div_ceil(WORDS_PER_MINUTE);
@@ -158,7 +155,9 @@ pub fn finished(source_uri: &str, paragraphs: &[Paragraph]) -> Finished {
 
 /// Fills body, counts, content hash and the content-derived id.
 pub fn finish(article: &mut Article) {
-    let done = finished(&article.source_uri, &article.paragraphs);
+    let paragraphs: Vec<ParagraphView<'_>> =
+        article.paragraphs.iter().map(ParagraphView::from).collect();
+    let done = finished(&article.source_uri, &paragraphs);
     article.body = done.body;
     article.word_count = done.word_count;
     article.reading_time_seconds = done.reading_time_seconds;
@@ -170,10 +169,11 @@ pub fn finish(article: &mut Article) {
 mod tests {
     use super::*;
 
-    fn para(text: &str) -> Paragraph {
-        Paragraph {
-            text: text.into(),
-            ..Default::default()
+    fn para(text: &str) -> ParagraphView<'_> {
+        ParagraphView {
+            kind: 0,
+            text,
+            matching: "",
         }
     }
 
@@ -250,7 +250,7 @@ mod tests {
     fn finish_fills_body_counts_and_a_stable_id() {
         let mut article = Article {
             source_uri: "x.txt".into(),
-            paragraphs: vec![para("one two three"), para("four")],
+            paragraphs: vec![para("one two three").into(), para("four").into()],
             ..Default::default()
         };
         finish(&mut article);

@@ -406,9 +406,15 @@ fn put_back<'a>(
             normalized_by,
         } => {
             let enriched = doc.into_bytes();
-            let finished = wire::reassemble(&history, &enriched, &body);
+            let finished = wire::reassemble(&history, &enriched);
             match text_decode::article(&finished) {
-                Ok(article) => Ok(article),
+                // The body goes in as it is: encoding it only to decode it
+                // again cost a copy and a UTF-8 check of the whole text (no
+                // field of the bytes can set it: enrichers may not).
+                Ok(mut article) => {
+                    article.body = body;
+                    Ok(article)
+                }
                 // The history came from the normalizers and was never
                 // decoded on the way; anything else from the last stage.
                 Err(_) => match decode_history(normalized_by, &history) {

@@ -16,7 +16,7 @@ use prost::{DecodeError, Message};
 
 // Field numbers of `akhbar.v1.Article`, as `field::BODY` and so on.
 use akhbar_proto::tags::article as field;
-use akhbar_proto::text_decode;
+use akhbar_proto::view::ParagraphView;
 
 use crate::article;
 use crate::proto::{Paragraph, RawDocument};
@@ -108,25 +108,24 @@ struct FinishView {
     paragraphs: Vec<Paragraph>,
 }
 
-/// Decodes the [`FinishView`] of an article whose top-level `fields` are
-/// known, the paragraphs' text checked for UTF-8 with SIMD
-/// (`text_decode`); anything unusual gets prost's answer.
-fn finish_view(bytes: &[u8], fields: &[Field]) -> Result<FinishView, DecodeError> {
-    let mut view = FinishView::default();
+/// The source URI and the paragraphs of an article whose top-level `fields`
+/// are known, borrowed from `bytes` (the paragraphs' text checked as UTF-8
+/// with SIMD); `None` for anything unusual, which prost then reads.
+fn finish_view<'a>(bytes: &'a [u8], fields: &[Field]) -> Option<(&'a str, Vec<ParagraphView<'a>>)> {
+    let mut source_uri = "";
+    let mut paragraphs = Vec::new();
     for f in fields {
-        match (f.tag, f.payload.clone().map(|range| &bytes[range])) {
-            (field::SOURCE_URI, Some(uri)) => match std::str::from_utf8(uri) {
-                Ok(uri) => uri.clone_into(&mut view.source_uri),
-                Err(_) => return FinishView::decode(bytes),
-            },
+        let payload = f.payload.clone().map(|range| &bytes[range]);
+        match (f.tag, payload) {
+            (field::SOURCE_URI, Some(uri)) => source_uri = std::str::from_utf8(uri).ok()?,
             (field::PARAGRAPHS, Some(paragraph)) => {
-                view.paragraphs.push(text_decode::paragraph(paragraph)?);
+                paragraphs.push(ParagraphView::decode(paragraph)?)
             }
-            (field::SOURCE_URI | field::PARAGRAPHS, None) => return FinishView::decode(bytes),
+            (field::SOURCE_URI | field::PARAGRAPHS, None) => return None,
             _ => {}
         }
     }
-    Ok(view)
+    Some((source_uri, paragraphs))
 }
 
 /// A normalized article, finished and split for the enrichers.
@@ -144,11 +143,19 @@ pub(crate) struct Split {
 /// sets its history and body aside. `None` when no text is left.
 pub(crate) fn finish(bytes: &[u8]) -> Result<Option<Split>, DecodeError> {
     let fields = fields(bytes)?;
-    let view = finish_view(bytes, &fields)?;
-    if view.paragraphs.iter().all(|p| p.text.trim().is_empty()) {
+    let decoded;
+    let (source_uri, paragraphs) = match finish_view(bytes, &fields) {
+        Some(view) => view,
+        None => {
+            decoded = FinishView::decode(bytes)?;
+            let paragraphs = decoded.paragraphs.iter().map(ParagraphView::from).collect();
+            (decoded.source_uri.as_str(), paragraphs)
+        }
+    };
+    if paragraphs.iter().all(|p| p.text.trim().is_empty()) {
         return Ok(None);
     }
-    let done = article::finished(&view.source_uri, &view.paragraphs);
+    let done = article::finished(source_uri, &paragraphs);
     let mut for_enrichers = Vec::with_capacity(bytes.len() + 128);
     let mut history = Vec::new();
     for f in fields {
@@ -177,13 +184,14 @@ pub(crate) fn finish(bytes: &[u8]) -> Result<Option<Split>, DecodeError> {
     }))
 }
 
-/// The finished article's bytes: the history first (so the enrichers'
-/// records follow it), then the enriched article, then the body.
-pub(crate) fn reassemble(history: &[u8], enriched: &[u8], body: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(history.len() + enriched.len() + body.len() + 8);
+/// The finished article's bytes but its body: the history first (so the
+/// enrichers' records follow it), then the enriched article. Neither holds
+/// a body (`finish` took it out, enrichers may not add one), so the body
+/// set on the decoded article is the one it has.
+pub(crate) fn reassemble(history: &[u8], enriched: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(history.len() + enriched.len());
     out.extend_from_slice(history);
     out.extend_from_slice(enriched);
-    put_str(field::BODY, body, &mut out);
     out
 }
 
@@ -277,8 +285,9 @@ mod tests {
         assert_eq!(for_enrichers.id.len(), 32);
         let mut enriched = split.for_enrichers.clone();
         enriched.extend(enrichment().encode_to_vec());
-        let wire =
-            Article::decode(reassemble(&split.history, &enriched, &split.body).as_slice()).unwrap();
+        let mut wire = Article::decode(reassemble(&split.history, &enriched).as_slice()).unwrap();
+        assert!(wire.body.is_empty(), "no body in the bytes");
+        wire.body = split.body;
         assert_eq!(wire, typed(normalized()));
     }
 

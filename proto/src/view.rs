@@ -40,6 +40,13 @@ pub struct ParagraphView<'a> {
 }
 
 impl<'a> ParagraphView<'a> {
+    /// A view of an encoded `akhbar.v1.Paragraph`, its text checked as
+    /// UTF-8, or `None` for bytes it does not take (as
+    /// [`ArticleView::decode`]).
+    pub fn decode(bytes: &'a [u8]) -> Option<Self> {
+        paragraph(bytes).ok()
+    }
+
     /// The text later stages should match against: the matching form when
     /// a normalizer filled it, the display text otherwise.
     pub fn matching_text(&self) -> &'a str {
