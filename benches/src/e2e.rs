@@ -52,6 +52,8 @@ struct Plan {
     doc_sizes: Vec<usize>,
     min_cpu_per_size: Duration,
     corpus_sizes: Vec<u64>,
+    /// Runs of each throughput measurement (short runs, whose per-CPU
+    /// figure moves by ±10 % with the machine's load from one to the next).
     repeats: usize,
     /// Documents of the callgrind count of the boundary (0: not counted).
     instruction_docs: usize,
@@ -82,11 +84,11 @@ impl Plan {
                 throughput_docs: 3_000,
                 mixed_docs: 300,
                 boundary_docs: 200,
-                boundary_rounds: 15,
+                boundary_rounds: 25,
                 doc_sizes,
                 min_cpu_per_size: Duration::from_millis(1500),
                 corpus_sizes,
-                repeats: 3,
+                repeats: 5,
                 instruction_docs: 100,
             }
         })
@@ -146,8 +148,9 @@ fn corpus_bytes(dir: &Path, count: u64) -> u64 {
     total
 }
 
-/// `akhbar run -q --jobs J INPUTS… > /dev/null`, `repeats` times; the run
-/// with the median wall time.
+/// `akhbar run -q --jobs J INPUTS… > /dev/null`, `repeats` times: the
+/// median wall time, the CPU time of the run with the median CPU time, and
+/// the highest peak RSS.
 fn akhbar_run(
     akhbar: &Path,
     jobs: usize,
@@ -189,8 +192,24 @@ fn akhbar_run_with(
         }
         runs.push(run);
     }
+    Ok(median_run(runs))
+}
+
+/// One figure of each kind from repeated runs: median wall time, the user
+/// and system time of the run with the median CPU time (each median taken
+/// on its own: on a shared machine the slowest wall clock and the most CPU
+/// need not be the same run), the highest peak RSS.
+fn median_run(mut runs: Vec<ChildRun>) -> ChildRun {
+    let middle = (runs.len() - 1) / 2;
+    let max_rss_kib = runs.iter().map(|r| r.max_rss_kib).max().unwrap_or(0);
     runs.sort_by_key(|r| r.wall);
-    Ok(runs[(runs.len() - 1) / 2])
+    let wall = runs[middle].wall;
+    runs.sort_by_key(ChildRun::cpu);
+    ChildRun {
+        wall,
+        max_rss_kib,
+        ..runs[middle]
+    }
 }
 
 /// Builds the default pipeline from the libraries (as `akhbar run` does);
@@ -239,7 +258,7 @@ pub struct BoundaryArgs {
     #[arg(long, default_value_t = 200)]
     docs: usize,
     /// Rounds of each pipeline (alternating).
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = 25)]
     rounds: usize,
     /// Run only one of the two pipelines over the documents, once, and
     /// print nothing: for counting instructions, which are repeatable

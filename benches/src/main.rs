@@ -3,7 +3,7 @@
 //! ```text
 //! akhbar-bench corpus --count N --seed S --out DIR [--sizes mixed|seed|10M]
 //! akhbar-bench e2e [--tiny]
-//! akhbar-bench boundary [--docs 200 --rounds 15]
+//! akhbar-bench boundary [--docs 200 --rounds 25]
 //! akhbar-bench memory [--docs 1000000]
 //! ```
 //! The full run is `bash benches/run.sh` (it builds the plugins in the

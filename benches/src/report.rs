@@ -406,7 +406,7 @@ impl Report {
         let _ = writeln!(s, "\n## `akhbar run` throughput\n");
         let _ = writeln!(
             s,
-            "`akhbar run -q --jobs J FOLDERS… > /dev/null` over generated page dumps (median wall time of the repeats). \
+            "`akhbar run -q --jobs J FOLDERS… > /dev/null` over generated page dumps (repeated: the median wall time, the median CPU time and the highest peak RSS of the runs). \
              *docs/CPU-s* is documents per second of user + system CPU time of the process: the per-core rate, independent of what else ran. \
              Peak RSS is the child's own `ru_maxrss` (VmHWM) from `wait4`.\n"
         );
