@@ -407,7 +407,7 @@ impl Report {
         let _ = writeln!(
             s,
             "`akhbar run -q --jobs J FOLDERS… > /dev/null` over generated page dumps (repeated: the median wall time, the median CPU time and the highest peak RSS of the runs). \
-             *docs/CPU-s* is documents per second of user + system CPU time of the process: the per-core rate, independent of what else ran. \
+             *docs/CPU-s* is documents per second of user + system CPU time of the process: the per-core rate. It depends less on what else runs than wall time does, but not nothing: on this shared machine the same binary gives 10–30 % fewer per CPU-second while other work shares the cores (caches, sibling hyperthreads), so compare binaries by alternating runs. \
              Peak RSS is the child's own `ru_maxrss` (VmHWM) from `wait4`.\n"
         );
         let _ = writeln!(
