@@ -26,6 +26,7 @@
 
 use foldhash::{HashMap, HashMapExt};
 
+use aho_corasick::AhoCorasick;
 use akhbar_arabic_text::{MatchingMap, word_ranges};
 use akhbar_plugin_sdk::proto::{Article, Dateline, Enrichment, MentionedDate};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError, Timestamp};
@@ -189,6 +190,9 @@ pub struct Dates {
     weekdays: HashMap<&'static str, Weekday>,
     /// Every word that can start a month name or be a weekday.
     names: NameFilter,
+    /// The month names and weekdays as plain strings: a paragraph that
+    /// holds none of them and no digit cannot mention a date.
+    triggers: AhoCorasick,
     iso: Regex,
     dmy: Regex,
     dateline_en: Regex,
@@ -221,7 +225,10 @@ impl Plugin for Dates {
             );
         }
         let re = |s: &str| Regex::new(s).map_err(|e| PluginError::failed(e.to_string()));
+        let triggers = AhoCorasick::new(months.keys().chain(WEEKDAYS.iter().map(|(name, _)| name)))
+            .map_err(|e| PluginError::failed(e.to_string()))?;
         Ok(Dates {
+            triggers,
             config: config.parse()?,
             months,
             weekdays: WEEKDAYS.iter().copied().collect(),
@@ -344,6 +351,13 @@ impl Dates {
     }
 
     fn scan(&self, paragraph: usize, text: &str, out: &mut Vec<Mention>) {
+        // Every mention below starts at a number (ASCII digits: `number`
+        // and the two patterns), a month name or a weekday, each a whole
+        // token and so also a substring: without any of them (most
+        // paragraphs) there is nothing to find, and no need to tokenize.
+        if !text.bytes().any(|b| b.is_ascii_digit()) && !self.triggers.is_match(text) {
+            return;
+        }
         let mut tokens: Vec<(usize, usize)> = Vec::with_capacity(text.len() / 8 + 4);
         tokens.extend(word_ranges(text));
         let word = |k: usize| tokens.get(k).map(|&(s, e)| &text[s..e]);
