@@ -90,8 +90,9 @@ enum Entities<'a> {
 }
 
 /// A read-only view of an `akhbar.v1.Article`, with its paragraphs borrowed
-/// (see the module docs). What an enricher reads: everything an [`Article`]
-/// holds, through methods of the same names.
+/// (see the module docs). What an enricher reads: every field of an
+/// [`Article`] but its provenance (which the pipeline keeps from enrichers),
+/// through methods of the same names.
 #[derive(Debug)]
 pub struct ArticleView<'a> {
     /// Every field but the paragraphs and the entities (those are empty
