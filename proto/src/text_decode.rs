@@ -21,6 +21,7 @@ use prost::{DecodeError, Message};
 
 use crate::tags;
 use crate::v1::{Article, Entity, Keyword, MentionedDate, Paragraph, Provenance};
+use crate::view::ParagraphView;
 
 /// Decodes an `akhbar.v1.Article`; the same result as [`Message::decode`],
 /// errors included (a refused input is decoded again by prost, for its
@@ -33,7 +34,7 @@ fn article_fast(bytes: &[u8]) -> Result<Article, DecodeError> {
     decode(bytes, |article: &mut Article, tag, payload| {
         Ok(match tag {
             tags::article::BODY => set_text(&mut article.body, payload),
-            tags::article::PARAGRAPHS => push(&mut article.paragraphs, paragraph_fast(payload)?),
+            tags::article::PARAGRAPHS => push(&mut article.paragraphs, paragraph(payload)?),
             tags::article::PROVENANCE => push(&mut article.provenance, provenance(payload)?),
             tags::article::ENTITIES => push(&mut article.entities, entity(payload)?),
             tags::article::KEYWORDS => push(&mut article.keywords, keyword(payload)?),
@@ -44,19 +45,13 @@ fn article_fast(bytes: &[u8]) -> Result<Article, DecodeError> {
 }
 
 /// Decodes an `akhbar.v1.Paragraph`; the same result as
-/// [`Message::decode`], errors included.
+/// [`Message::decode`], errors included. The article view's decoder, then
+/// owned copies of its two strings.
 pub fn paragraph(bytes: &[u8]) -> Result<Paragraph, DecodeError> {
-    paragraph_fast(bytes).or_else(|_| Paragraph::decode(bytes))
-}
-
-fn paragraph_fast(bytes: &[u8]) -> Result<Paragraph, DecodeError> {
-    decode(bytes, |paragraph: &mut Paragraph, tag, payload| {
-        Ok(match tag {
-            tags::paragraph::TEXT => set_text(&mut paragraph.text, payload),
-            tags::paragraph::MATCHING => set_text(&mut paragraph.matching, payload),
-            _ => false,
-        })
-    })
+    match ParagraphView::decode(bytes) {
+        Some(view) => Ok(view.into()),
+        None => Paragraph::decode(bytes),
+    }
 }
 
 fn provenance(bytes: &[u8]) -> Result<Provenance, DecodeError> {

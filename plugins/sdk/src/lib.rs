@@ -265,9 +265,5 @@ pub trait Enricher: Send + Sync {
 /// The text later stages should match against: the paragraph's matching form
 /// when a normalizer filled it, its display text otherwise.
 pub fn matching_text(paragraph: &proto::Paragraph) -> &str {
-    if paragraph.matching.is_empty() {
-        &paragraph.text
-    } else {
-        &paragraph.matching
-    }
+    ParagraphView::from(paragraph).matching_text()
 }
