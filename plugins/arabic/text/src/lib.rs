@@ -512,57 +512,76 @@ fn folds_to_itself(c: char) -> bool {
 
 /// A matching form with, for every one of its bytes, the byte range in the
 /// source text of the character it came from.
+///
+/// Kept as segments, not per byte: most of the matching form is the source
+/// copied (a run of letters that fold to themselves), where one segment
+/// stands for the whole run. Only the characters that fold to something
+/// else, or that a dropped mark attaches to, get a segment of their own.
 #[derive(Debug, Clone, Default)]
 pub struct MatchingMap {
     /// The matching form (equal to [`matching`] of the source).
     pub text: String,
-    src_start: Vec<u32>,
-    src_end: Vec<u32>,
+    /// In order of `out`; the first starts at 0. A segment runs to the next
+    /// one's `out` (the last one to the end of `text`).
+    segments: Vec<Segment>,
 }
+
+/// Where the bytes of the matching form from `out` on came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Segment {
+    /// First byte in the matching form.
+    out: u32,
+    /// First byte in the source.
+    src: u32,
+    /// [`COPIED`]: the bytes are the source's from `src` on, one for one.
+    /// Otherwise they all came from the one source character `src..end`
+    /// (with the marks that attach to it).
+    end: u32,
+}
+
+/// [`Segment::end`] of a copied run.
+const COPIED: u32 = u32::MAX;
 
 impl MatchingMap {
     /// Folds `source` and remembers where each output byte came from.
     pub fn new(source: &str) -> Self {
         let mut map = MatchingMap {
             text: String::with_capacity(source.len()),
-            src_start: Vec::with_capacity(source.len()),
-            src_end: Vec::with_capacity(source.len()),
+            segments: Vec::new(),
         };
         let bytes = source.as_bytes();
         let mut last_space = true;
         let mut at = 0;
         while at < bytes.len() {
-            // A run of characters that fold to themselves: copied, each byte
-            // pointing at its own character.
+            // A run of characters that fold to themselves: copied, one
+            // segment for all of them.
             let run_end = self_folding_run(bytes, at, &mut last_space);
             if run_end > at {
+                map.segments.push(Segment {
+                    out: map.text.len() as u32,
+                    src: at as u32,
+                    end: COPIED,
+                });
                 map.text.push_str(&source[at..run_end]);
-                let mut k = at;
-                while k < run_end {
-                    let n = if bytes[k] < 0x80 { 1 } else { 2 };
-                    for _ in 0..n {
-                        map.src_start.push(k as u32);
-                        map.src_end.push((k + n) as u32);
-                    }
-                    k += n;
-                }
                 at = run_end;
                 continue;
             }
             let c = source[at..].chars().next().expect("at is a char boundary");
-            let end = (at + c.len_utf8()) as u32;
             let next = at + c.len_utf8();
+            let segment = Segment {
+                out: map.text.len() as u32,
+                src: at as u32,
+                end: next as u32,
+            };
             if c == ' ' {
                 if !last_space {
+                    map.segments.push(segment);
                     map.text.push(' ');
-                    map.src_start.push(at as u32);
-                    map.src_end.push(end);
                     last_space = true;
                 }
                 at = next;
                 continue;
             }
-            let before = map.text.len();
             fold_char(c, &mut |o| {
                 if o == ' ' {
                     if last_space {
@@ -572,32 +591,89 @@ impl MatchingMap {
                 } else {
                     last_space = false;
                 }
-                let n = o.len_utf8();
                 map.text.push(o);
-                for _ in 0..n {
-                    map.src_start.push(at as u32);
-                    map.src_end.push(end);
-                }
             });
-            if map.text.len() == before && attaches(c) && !last_space {
+            if map.text.len() > segment.out as usize {
+                map.segments.push(segment);
+            } else if attaches(c) && !last_space {
                 // A dropped mark belongs to the character before it.
-                let prev_start = map.src_start.last().copied();
-                if let Some(prev_start) = prev_start {
-                    let mut i = map.src_end.len();
-                    while i > 0 && map.src_start[i - 1] == prev_start {
-                        map.src_end[i - 1] = end;
-                        i -= 1;
-                    }
-                }
+                map.attach_to_last(source, next as u32);
             }
             at = next;
         }
         if map.text.ends_with(' ') {
             map.text.pop();
-            map.src_start.pop();
-            map.src_end.pop();
+            if map
+                .segments
+                .last()
+                .is_some_and(|s| s.out as usize == map.text.len())
+            {
+                map.segments.pop();
+            }
         }
         map
+    }
+
+    /// Stretches the source range of the last character of the matching
+    /// form to `end` (a mark after it was dropped). The last character of a
+    /// copied run is split off into a segment of its own first.
+    fn attach_to_last(&mut self, source: &str, end: u32) {
+        let Some(last) = self.segments.last_mut() else {
+            return;
+        };
+        if last.end != COPIED {
+            last.end = end;
+            return;
+        }
+        // A copied run holds ASCII and two-byte Arabic letters only.
+        let src_end = last.src as usize + (self.text.len() - last.out as usize);
+        let n = if source.as_bytes()[src_end - 1] < 0x80 {
+            1
+        } else {
+            2
+        };
+        let own = Segment {
+            out: (self.text.len() - n) as u32,
+            src: (src_end - n) as u32,
+            end,
+        };
+        if own.out == last.out {
+            *last = own;
+        } else {
+            self.segments.push(own);
+        }
+    }
+
+    /// The segment holding byte `at` of the matching form (`at < text.len()`).
+    fn segment(&self, at: usize) -> Segment {
+        self.segments[self.segments.partition_point(|s| s.out as usize <= at) - 1]
+    }
+
+    /// Where the source character of matching byte `at` starts.
+    fn src_start(&self, at: usize) -> usize {
+        let segment = self.segment(at);
+        if segment.end != COPIED {
+            return segment.src as usize;
+        }
+        let mut at = at;
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        segment.src as usize + (at - segment.out as usize)
+    }
+
+    /// Where the source character of matching byte `at` ends (with the
+    /// marks attached to it).
+    fn src_end(&self, at: usize) -> usize {
+        let segment = self.segment(at);
+        if segment.end != COPIED {
+            return segment.end as usize;
+        }
+        let mut at = at + 1;
+        while !self.text.is_char_boundary(at) {
+            at += 1;
+        }
+        segment.src as usize + (at - segment.out as usize)
     }
 
     /// Runs `scan` over a paragraph's matching form (`matching`, as the
@@ -633,10 +709,7 @@ impl MatchingMap {
         if start >= end || end > self.text.len() {
             return (0, 0);
         }
-        (
-            self.src_start[start] as usize,
-            self.src_end[end - 1] as usize,
-        )
+        (self.src_start(start), self.src_end(end - 1))
     }
 }
 
@@ -823,6 +896,14 @@ mod tests {
         use super::*;
         use proptest::prelude::*;
 
+        /// The map's source range of every byte of its matching form, as
+        /// the reference keeps them.
+        fn per_byte(map: &MatchingMap) -> (Vec<u32>, Vec<u32>) {
+            (0..map.text.len())
+                .map(|at| (map.src_start(at) as u32, map.src_end(at) as u32))
+                .unzip()
+        }
+
         /// Lines of the common kind (Arabic words with harakat, single
         /// spaces) and their near misses.
         fn plain() -> impl Strategy<Value = String> {
@@ -847,8 +928,7 @@ mod tests {
                 prop_assert_eq!(matching(&text), reference::matching(&text));
                 let (map, old) = (MatchingMap::new(&text), reference::MatchingMap::new(&text));
                 prop_assert_eq!(&map.text, &old.text);
-                prop_assert_eq!(&map.src_start, &old.src_start);
-                prop_assert_eq!(&map.src_end, &old.src_end);
+                prop_assert_eq!(per_byte(&map), (old.src_start, old.src_end));
             }
         }
 
@@ -1065,8 +1145,7 @@ mod tests {
                 prop_assert_eq!(matching(&text), reference::matching(&text));
                 let (map, old) = (MatchingMap::new(&text), reference::MatchingMap::new(&text));
                 prop_assert_eq!(&map.text, &old.text);
-                prop_assert_eq!(&map.src_start, &old.src_start);
-                prop_assert_eq!(&map.src_end, &old.src_end);
+                prop_assert_eq!(per_byte(&map), (old.src_start, old.src_end));
                 prop_assert_eq!(
                     word_ranges(&text).collect::<Vec<_>>(),
                     reference::word_ranges(&text).collect::<Vec<_>>()
