@@ -25,7 +25,7 @@ use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_f
 use crate::Timestamp;
 use crate::tags;
 use crate::text_decode;
-use crate::v1::{Article, Dateline, Entity, Keyword, MentionedDate, Paragraph};
+use crate::v1::{Article, Dateline, Entity, Keyword, MentionedDate, Paragraph, Provenance};
 
 /// A paragraph of an [`ArticleView`]: its display text and matching form,
 /// borrowed.
@@ -90,9 +90,10 @@ enum Entities<'a> {
 }
 
 /// A read-only view of an `akhbar.v1.Article`, with its paragraphs borrowed
-/// (see the module docs). What an enricher reads: every field of an
-/// [`Article`] but its provenance (which the pipeline keeps from enrichers),
-/// through methods of the same names.
+/// (see the module docs). What an enricher or a normalizer reads: every
+/// field of an [`Article`], through methods of the same names (an
+/// enricher's has no provenance: the pipeline keeps the history from
+/// enrichers).
 #[derive(Debug)]
 pub struct ArticleView<'a> {
     /// Every field but the paragraphs and the entities (those are empty
@@ -276,6 +277,54 @@ impl<'a> ArticleView<'a> {
         &self.fields.near_duplicate_of
     }
 
+    /// What the stages before did: empty for an enricher (the pipeline
+    /// keeps the history from enrichers), the record so far for a
+    /// normalizer.
+    pub fn provenance(&self) -> &[Provenance] {
+        &self.fields.provenance
+    }
+
+    /// The article the view shows, owned, with `paragraphs` in place of
+    /// the view's; prost's error when its entities do not decode (see
+    /// [`ArticleView::try_entities`]). What a normalizer that reads a view
+    /// returns: only the paragraphs it keeps are copied, and of a view
+    /// decoded from bytes the other fields are moved, not copied.
+    pub fn into_article_with(self, paragraphs: Vec<Paragraph>) -> Result<Article, DecodeError> {
+        let entities = match self.entities {
+            Entities::Borrowed(entities) => entities.to_vec(),
+            Entities::Encoded { payloads, decoded } => match decoded.into_inner() {
+                Some(decoded) => decoded?,
+                None => payloads
+                    .iter()
+                    .map(|payload| text_decode::entity(payload))
+                    .collect::<Result<_, _>>()?,
+            },
+        };
+        let mut article = match self.fields {
+            // Decoded from bytes: no paragraphs or entities in it.
+            Cow::Owned(article) => article,
+            Cow::Borrowed(article) => Article {
+                paragraphs: Vec::new(),
+                entities: Vec::new(),
+                ..article.clone()
+            },
+        };
+        article.paragraphs = paragraphs;
+        article.entities = entities;
+        Ok(article)
+    }
+
+    /// [`ArticleView::into_article_with`] the view's own paragraphs.
+    pub fn into_article(self) -> Result<Article, DecodeError> {
+        let paragraphs = self
+            .paragraphs
+            .iter()
+            .copied()
+            .map(Paragraph::from)
+            .collect();
+        self.into_article_with(paragraphs)
+    }
+
     /// An owned copy of the article the view shows, or prost's error when
     /// its entities do not decode (see [`ArticleView::try_entities`]).
     pub fn to_article(&self) -> Result<Article, DecodeError> {
@@ -411,11 +460,17 @@ mod tests {
                     shown == article || shown.encode_to_vec() == article.encode_to_vec(),
                     "view {shown:?}, prost {article:?}"
                 );
+                prop_assert_eq!(view.provenance(), shown.provenance.as_slice());
+                let owned = view.into_article();
+                prop_assert_eq!(owned.expect("prost decoded the entities"), shown);
             }
-            (Ok(view), Err(e)) => prop_assert!(
-                view.try_entities().is_err() && view.to_article().is_err(),
-                "the view took bytes prost refuses ({e}): {bytes:?}"
-            ),
+            (Ok(view), Err(e)) => {
+                prop_assert!(
+                    view.try_entities().is_err() && view.to_article().is_err(),
+                    "the view took bytes prost refuses ({e}): {bytes:?}"
+                );
+                prop_assert!(view.into_article_with(Vec::new()).is_err());
+            }
             (Err(e), Ok(article)) => {
                 prop_assert!(false, "the view refused ({e}) what prost took: {article:?}")
             }
@@ -488,7 +543,9 @@ mod tests {
         fn any_article_is_shown_as_prost_decodes_it(article in any_article()) {
             same_answer(&article.encode_to_vec())?;
             let view = ArticleView::of(&article);
-            prop_assert_eq!(view.to_article().unwrap(), article);
+            prop_assert_eq!(view.to_article().unwrap(), article.clone());
+            let owned = view.into_article_with(vec![Paragraph::default()]).unwrap();
+            prop_assert_eq!(owned, Article { paragraphs: vec![Paragraph::default()], ..article });
         }
 
         #[test]

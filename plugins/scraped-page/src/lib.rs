@@ -11,8 +11,8 @@ mod fold;
 mod phrases;
 pub mod site_memory;
 
-use akhbar_plugin_sdk::proto::{Article, Paragraph, paragraph::Kind};
-use akhbar_plugin_sdk::{Config, Normalizer, Plugin, PluginError};
+use akhbar_plugin_sdk::proto::{Article, Paragraph, Provenance, paragraph::Kind};
+use akhbar_plugin_sdk::{ArticleView, Config, Normalizer, ParagraphView, Plugin, PluginError};
 
 use extract::{Options, ParagraphKind};
 use site_memory::{LearnOptions, SiteMemory};
@@ -89,30 +89,35 @@ fn line_detail(parts: &[&str], line: usize, text: &str) -> String {
     detail
 }
 
-impl Normalizer for ScrapedPage {
-    fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
-        // An article this plugin already extracted is left as it is:
-        // normalizing twice equals normalizing once. (Judged again, a short
-        // line whose neighbours were removed could change its class.)
-        if article.provenance.iter().any(|p| p.plugin == Self::NAME) {
-            return Ok(article);
-        }
-        let paragraphs = std::mem::take(&mut article.paragraphs);
+/// What [`ScrapedPage`] decided for one page: the lines it keeps, the
+/// title it found (when the page had none) and its provenance record.
+struct Decision {
+    kept: Vec<extract::Kept>,
+    title: Option<String>,
+    record: Provenance,
+    lines: usize,
+}
+
+impl ScrapedPage {
+    /// Judges the lines of a page from `site` whose title so far is
+    /// `current_title`: each line's display text and matching form.
+    fn decide(
+        &self,
+        site: &str,
+        current_title: &str,
+        texts: &[&str],
+        matching: &[&str],
+    ) -> Decision {
         // One provenance record for this stage: a summary, and each
         // removal (with the line it was) in its details.
         let mut details: Vec<String> = Vec::new();
-        let texts: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
-        let matching: Vec<&str> = paragraphs
-            .iter()
-            .map(akhbar_plugin_sdk::matching_text)
-            .collect();
 
         // Lines this site repeats on other pages go first; the extractor
         // then sees the rest, and its indices are mapped back.
         // Each line folded once, for the site memory and the extractor.
         let folded: Vec<String> = matching.iter().map(|m| phrases::fold(m)).collect();
         let folded_refs: Vec<&str> = folded.iter().map(String::as_str).collect();
-        let mut learned = self.memory.observe_folded(&article.site, &folded_refs);
+        let mut learned = self.memory.observe_folded(site, &folded_refs);
         let extract_rest = |learned: &[site_memory::Learned]| {
             let mut is_learned = vec![false; texts.len()];
             for line in learned {
@@ -139,7 +144,7 @@ impl Normalizer for ScrapedPage {
             details.push(format!(
                 "kept {} lines seen on other pages of {}: without them no article would be left",
                 learned.len(),
-                article.site
+                site
             ));
             learned.clear();
             extraction = extract_rest(&learned);
@@ -150,7 +155,7 @@ impl Normalizer for ScrapedPage {
                     "dropped line seen on ",
                     &line.other_documents.to_string(),
                     " other pages of ",
-                    &article.site,
+                    site,
                 ],
                 line.index,
                 texts[line.index],
@@ -167,8 +172,8 @@ impl Normalizer for ScrapedPage {
         // it; a different headline-like line found now is a heading of the
         // body, not a second title.
         if let Some(title) = extraction.title
-            && !article.title.is_empty()
-            && article.title != texts[title]
+            && !current_title.is_empty()
+            && current_title != texts[title]
         {
             extraction.title = None;
             let at = extraction.kept.partition_point(|k| k.index < title);
@@ -180,9 +185,10 @@ impl Normalizer for ScrapedPage {
                 },
             );
         }
+        let mut new_title = None;
         if let Some(title) = extraction.title {
-            if article.title.is_empty() {
-                article.title = texts[title].to_owned();
+            if current_title.is_empty() {
+                new_title = Some(texts[title].to_owned());
             }
             let (head, more) = quoted(texts[title]);
             details.push(format!(
@@ -220,16 +226,58 @@ impl Normalizer for ScrapedPage {
                 summary.push_str(&format!(
                     " ({} seen on other pages of {})",
                     learned.len(),
-                    article.site
+                    site
                 ));
             }
         }
         let mut record = Self::provenance("normalizer", summary);
         record.details = details;
-        article.provenance.push(record);
-        let line_count = texts.len();
+        Decision {
+            kept: extraction.kept,
+            title: new_title,
+            record,
+            lines: texts.len(),
+        }
+    }
+
+    /// `article` (its paragraphs already the kept ones) with what
+    /// `decision` says besides.
+    fn apply(mut article: Article, decision: Decision) -> Result<Article, PluginError> {
+        if article.paragraphs.is_empty() {
+            return Err(PluginError::rejected(format!(
+                "no article text found: all {} lines look like site chrome",
+                decision.lines
+            )));
+        }
+        if let Some(title) = decision.title {
+            article.title = title;
+        }
+        article.provenance.push(decision.record);
+        Ok(article)
+    }
+
+    /// Whether this plugin already extracted the article: normalizing twice
+    /// equals normalizing once, so it is left as it is. (Judged again, a
+    /// short line whose neighbours were removed could change its class.)
+    fn extracted(provenance: &[Provenance]) -> bool {
+        provenance.iter().any(|p| p.plugin == Self::NAME)
+    }
+}
+
+impl Normalizer for ScrapedPage {
+    fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
+        if Self::extracted(&article.provenance) {
+            return Ok(article);
+        }
+        let paragraphs = std::mem::take(&mut article.paragraphs);
+        let texts: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
+        let matching: Vec<&str> = paragraphs
+            .iter()
+            .map(akhbar_plugin_sdk::matching_text)
+            .collect();
+        let decision = self.decide(&article.site, &article.title, &texts, &matching);
         let mut slots: Vec<Option<Paragraph>> = paragraphs.into_iter().map(Some).collect();
-        article.paragraphs = extraction
+        article.paragraphs = decision
             .kept
             .iter()
             .filter_map(|kept| {
@@ -238,13 +286,30 @@ impl Normalizer for ScrapedPage {
                 Some(paragraph)
             })
             .collect();
-        if article.paragraphs.is_empty() {
-            return Err(PluginError::rejected(format!(
-                "no article text found: all {} lines look like site chrome",
-                line_count
-            )));
+        Self::apply(article, decision)
+    }
+
+    /// Reads the lines borrowed and copies only the kept ones: a page
+    /// dump's chrome is most of its lines.
+    fn normalize_view(&self, article: ArticleView<'_>) -> Result<Article, PluginError> {
+        let undecodable = |e| PluginError::failed(format!("cannot decode Article: {e}"));
+        if Self::extracted(article.provenance()) {
+            return article.into_article().map_err(undecodable);
         }
-        Ok(article)
+        let lines = article.paragraphs();
+        let texts: Vec<&str> = lines.iter().map(|p| p.text).collect();
+        let matching: Vec<&str> = lines.iter().map(ParagraphView::matching_text).collect();
+        let decision = self.decide(article.site(), article.title(), &texts, &matching);
+        let kept = decision
+            .kept
+            .iter()
+            .map(|kept| Paragraph {
+                kind: kind_of(kept.kind) as i32,
+                ..Paragraph::from(lines[kept.index])
+            })
+            .collect();
+        let article = article.into_article_with(kept).map_err(undecodable)?;
+        Self::apply(article, decision)
     }
 }
 

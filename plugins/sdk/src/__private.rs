@@ -189,9 +189,12 @@ pub unsafe extern "C" fn process_normalizer<T: Plugin + Normalizer>(
     // SAFETY: forwarded contract.
     unsafe {
         process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
-            // Mostly text: UTF-8 checked with SIMD, prost's result.
-            let article = decoded(text_decode::article(input), "Article")?;
-            Ok(plugin.normalize(article)?.encode_to_vec())
+            let normalized = match ArticleView::decode(input) {
+                Some(view) => plugin.normalize_view(view)?,
+                // Damaged (prost's decoder says how) or unusually encoded.
+                None => plugin.normalize(decoded(text_decode::article(input), "Article")?)?,
+            };
+            Ok(normalized.encode_to_vec())
         })
     }
 }
@@ -271,7 +274,7 @@ macro_rules! __export_plugin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::{Article, Enrichment, Entity, Paragraph};
+    use crate::proto::{Article, Enrichment, Entity, Paragraph, Provenance};
 
     /// Tags what it read: the text of the paragraphs and the ids of the
     /// entities, in order. `enrich` only: the boundary copies the article
@@ -322,6 +325,17 @@ mod tests {
     /// Calls `process_enricher::<T>` on `input` as the host does: the
     /// status and the output bytes.
     fn process<T: Plugin + Enricher>(input: &[u8]) -> (i32, Vec<u8>) {
+        call::<T>(process_enricher::<T>, input)
+    }
+
+    /// Calls `process_normalizer::<T>` on `input` as the host does.
+    fn normalize<T: Plugin + Normalizer>(input: &[u8]) -> (i32, Vec<u8>) {
+        call::<T>(process_normalizer::<T>, input)
+    }
+
+    /// Calls `process` (`T`'s) on `input` as the host does: the status and
+    /// the output bytes.
+    fn call<T: Plugin>(process: crate::ffi::ProcessFn, input: &[u8]) -> (i32, Vec<u8>) {
         let mut instance: *mut c_void = std::ptr::null_mut();
         let empty = || AkhbarBuffer {
             ptr: std::ptr::null_mut(),
@@ -343,7 +357,7 @@ mod tests {
         // length, `out` valid for writes; the output is copied, then freed
         // once by the plugin, and the instance destroyed once.
         unsafe {
-            let status = process_enricher::<T>(instance, input.as_ptr(), input.len(), &raw mut out);
+            let status = process(instance, input.as_ptr(), input.len(), &raw mut out);
             let bytes = std::slice::from_raw_parts(out.ptr, out.len).to_vec();
             free_buffer(out);
             destroy::<T>(instance);
@@ -424,5 +438,83 @@ mod tests {
             message.contains("the article's entities do not decode"),
             "{message}"
         );
+    }
+
+    /// Keeps the paragraphs with a matching form. `normalize` only: the
+    /// boundary copies the article for it (the default `normalize_view`).
+    struct OwnedNormalizer;
+    /// The same through the view, copying only what it keeps.
+    struct ViewedNormalizer;
+
+    impl Plugin for OwnedNormalizer {
+        const NAME: &'static str = "owned-normalizer";
+        const VERSION: &'static str = "0";
+        fn new(_: &Config<'_>) -> Result<Self, PluginError> {
+            Ok(OwnedNormalizer)
+        }
+    }
+    impl Normalizer for OwnedNormalizer {
+        fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
+            article.paragraphs.retain(|p| !p.matching.is_empty());
+            Ok(article)
+        }
+    }
+    impl Plugin for ViewedNormalizer {
+        const NAME: &'static str = "viewed-normalizer";
+        const VERSION: &'static str = "0";
+        fn new(_: &Config<'_>) -> Result<Self, PluginError> {
+            Ok(ViewedNormalizer)
+        }
+    }
+    impl Normalizer for ViewedNormalizer {
+        fn normalize(&self, article: Article) -> Result<Article, PluginError> {
+            self.normalize_view(ArticleView::of(&article))
+        }
+        fn normalize_view(&self, article: ArticleView<'_>) -> Result<Article, PluginError> {
+            let kept = article
+                .paragraphs()
+                .iter()
+                .filter(|p| !p.matching.is_empty());
+            let kept = kept.map(|&p| Paragraph::from(p)).collect();
+            decoded(article.into_article_with(kept), "Article")
+        }
+    }
+
+    #[test]
+    fn a_normalizer_returns_the_same_article_owned_or_viewed() {
+        let mut input = article();
+        input.provenance.push(Provenance {
+            plugin: "text-dump".into(),
+            ..Default::default()
+        });
+        let input = input.encode_to_vec();
+        let (status, owned) = normalize::<OwnedNormalizer>(&input);
+        assert_eq!(status, STATUS_OK);
+        let (status, viewed) = normalize::<ViewedNormalizer>(&input);
+        assert_eq!(status, STATUS_OK);
+        assert_eq!(owned, viewed);
+        let normalized = Article::decode(owned.as_slice()).unwrap();
+        let mut expected = article();
+        expected.paragraphs.truncate(1);
+        expected.provenance = Article::decode(input.as_slice()).unwrap().provenance;
+        assert_eq!(normalized, expected);
+    }
+
+    #[test]
+    fn a_normalizer_fails_the_document_on_bytes_that_are_not_an_article() {
+        let good = article().encode_to_vec();
+        let at = good.windows(8).position(|w| w == b"wikidata").unwrap();
+        let mut entity = good.clone();
+        entity[at] = 0xff;
+        for bad in [&b"\x32\x05ab"[..], &b"\xff\xff\xff"[..], &entity[..]] {
+            for (status, message) in [
+                normalize::<OwnedNormalizer>(bad),
+                normalize::<ViewedNormalizer>(bad),
+            ] {
+                assert_eq!(status, STATUS_ERROR);
+                let message = String::from_utf8(message).unwrap();
+                assert!(message.starts_with("cannot decode Article: "), "{message}");
+            }
+        }
     }
 }

@@ -173,9 +173,57 @@ pub trait Source: Send + Sync {
 }
 
 /// Cleans an article, or rejects it with a reason.
+///
+/// Through the plugin boundary the article arrives as bytes, and
+/// [`Normalizer::normalize`] gets it decoded into an owned [`Article`]:
+/// every paragraph copied. A normalizer that drops most of what it gets
+/// (site chrome, say) can implement [`Normalizer::normalize_view`] as well,
+/// read the paragraphs borrowed from those bytes, and copy only the ones it
+/// keeps ([`ArticleView::into_article_with`]).
+///
+/// ```
+/// use akhbar_plugin_sdk::{ArticleView, Normalizer, PluginError};
+/// use akhbar_plugin_sdk::proto::{Article, Paragraph};
+///
+/// /// Drops paragraphs that shout.
+/// struct Quiet;
+///
+/// fn shouts(text: &str) -> bool {
+///     text.chars().any(char::is_alphabetic) && text == text.to_uppercase()
+/// }
+///
+/// impl Normalizer for Quiet {
+///     fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
+///         article.paragraphs.retain(|p| !shouts(&p.text));
+///         Ok(article)
+///     }
+///     fn normalize_view(&self, article: ArticleView<'_>) -> Result<Article, PluginError> {
+///         let kept: Vec<Paragraph> = article
+///             .paragraphs()
+///             .iter()
+///             .filter(|p| !shouts(p.text))
+///             .map(|&p| Paragraph::from(p))
+///             .collect();
+///         article
+///             .into_article_with(kept)
+///             .map_err(|e| PluginError::failed(format!("cannot decode Article: {e}")))
+///     }
+/// }
+/// ```
 pub trait Normalizer: Send + Sync {
     /// Returns the cleaned article; record what you removed in `provenance`.
     fn normalize(&self, article: Article) -> Result<Article, PluginError>;
+
+    /// The same for the article `article` shows. The plugin boundary calls
+    /// this one; by default it copies the article and calls
+    /// [`Normalizer::normalize`]. Override it to copy only what you keep
+    /// (see above); it must return what `normalize` returns.
+    fn normalize_view(&self, article: ArticleView<'_>) -> Result<Article, PluginError> {
+        let article = article
+            .into_article()
+            .map_err(|e| PluginError::failed(format!("cannot decode Article: {e}")))?;
+        self.normalize(article)
+    }
 }
 
 /// Adds metadata to an article: returns what it adds, never a changed article.
