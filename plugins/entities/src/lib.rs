@@ -92,7 +92,35 @@ pub struct Entities {
     rules: bool,
     titles: AhoCorasick,
     title_words: Vec<&'static str>,
-    english_titles: Vec<&'static str>,
+    english_titles: EnglishTitles,
+}
+
+/// Title words of the English rules ("President", "spokesman", …).
+#[derive(Debug)]
+struct EnglishTitles {
+    words: Vec<&'static str>,
+    /// Whether some title starts with this byte: most words of a text do
+    /// not, and are told apart without comparing them to every title.
+    first_bytes: [bool; 256],
+}
+
+impl EnglishTitles {
+    fn new(words: Vec<&'static str>) -> Self {
+        let mut first_bytes = [false; 256];
+        for word in &words {
+            if let Some(&b) = word.as_bytes().first() {
+                first_bytes[usize::from(b)] = true;
+            }
+        }
+        EnglishTitles { words, first_bytes }
+    }
+
+    fn contains(&self, word: &str) -> bool {
+        word.as_bytes()
+            .first()
+            .is_some_and(|&b| self.first_bytes[usize::from(b)])
+            && self.words.contains(&word)
+    }
 }
 
 fn parse_label(label: &str) -> Option<Label> {
@@ -260,7 +288,7 @@ impl Entities {
             rules,
             titles,
             title_words,
-            english_titles: vec![
+            english_titles: EnglishTitles::new(vec![
                 "President",
                 "Prime Minister",
                 "Minister",
@@ -275,7 +303,7 @@ impl Entities {
                 "Secretary",
                 "General",
                 "Ambassador",
-            ],
+            ]),
         })
     }
 
@@ -562,7 +590,7 @@ impl Entities {
             let w = &display[s..e];
             w.chars().next().is_some_and(char::is_uppercase)
                 && w.chars().nth(1).is_some_and(char::is_lowercase)
-                && !self.english_titles.contains(&w)
+                && !self.english_titles.contains(w)
                 && !is_stopword(&w.to_lowercase())
         };
         let adjacent =
@@ -602,7 +630,7 @@ impl Entities {
         for (i, &(s, e)) in words.iter().enumerate() {
             let w = &display[s..e];
             let next = i + 1;
-            if (w == "said" || w == "says" || self.english_titles.contains(&w))
+            if (w == "said" || w == "says" || self.english_titles.contains(w))
                 && next < words.len()
                 && adjacent(words[i], words[next])
                 && let Some(range) = name_from(next)
