@@ -276,6 +276,25 @@ mod tests {
     use super::*;
     use crate::proto::{Article, Enrichment, Entity, Paragraph, Provenance};
 
+    /// `Plugin` for unit structs named `$name`, with no config.
+    macro_rules! test_plugins {
+        ($($ty:ident: $name:literal),*) => {$(
+            impl Plugin for $ty {
+                const NAME: &'static str = $name;
+                const VERSION: &'static str = "0";
+                fn new(_: &Config<'_>) -> Result<Self, PluginError> {
+                    Ok($ty)
+                }
+            }
+        )*};
+    }
+    test_plugins!(
+        Owned: "owned",
+        Viewed: "viewed",
+        OwnedNormalizer: "owned-normalizer",
+        ViewedNormalizer: "viewed-normalizer"
+    );
+
     /// Tags what it read: the text of the paragraphs and the ids of the
     /// entities, in order. `enrich` only: the boundary copies the article
     /// for it (the default `enrich_view`).
@@ -292,24 +311,10 @@ mod tests {
         }
     }
 
-    impl Plugin for Owned {
-        const NAME: &'static str = "owned";
-        const VERSION: &'static str = "0";
-        fn new(_: &Config<'_>) -> Result<Self, PluginError> {
-            Ok(Owned)
-        }
-    }
     impl Enricher for Owned {
         fn enrich(&self, article: &Article) -> Result<Enrichment, PluginError> {
             let texts = article.paragraphs.iter().map(|p| p.text.clone());
             Ok(read(texts, &article.entities))
-        }
-    }
-    impl Plugin for Viewed {
-        const NAME: &'static str = "viewed";
-        const VERSION: &'static str = "0";
-        fn new(_: &Config<'_>) -> Result<Self, PluginError> {
-            Ok(Viewed)
         }
     }
     impl Enricher for Viewed {
@@ -418,12 +423,17 @@ mod tests {
         }
     }
 
+    /// [`article`] encoded, with a byte that is never UTF-8 in its entity.
+    fn damaged_entity() -> Vec<u8> {
+        let mut bytes = article().encode_to_vec();
+        let at = bytes.windows(8).position(|w| w == b"wikidata").unwrap();
+        bytes[at] = 0xff;
+        bytes
+    }
+
     #[test]
     fn an_entity_that_does_not_decode_fails_the_document_when_read() {
-        let good = article().encode_to_vec();
-        let at = good.windows(8).position(|w| w == b"wikidata").unwrap();
-        let mut bad = good.clone();
-        bad[at] = 0xff;
+        let bad = damaged_entity();
         let (status, message) = process::<Owned>(&bad);
         assert_eq!(
             status,
@@ -446,24 +456,10 @@ mod tests {
     /// The same through the view, copying only what it keeps.
     struct ViewedNormalizer;
 
-    impl Plugin for OwnedNormalizer {
-        const NAME: &'static str = "owned-normalizer";
-        const VERSION: &'static str = "0";
-        fn new(_: &Config<'_>) -> Result<Self, PluginError> {
-            Ok(OwnedNormalizer)
-        }
-    }
     impl Normalizer for OwnedNormalizer {
         fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
             article.paragraphs.retain(|p| !p.matching.is_empty());
             Ok(article)
-        }
-    }
-    impl Plugin for ViewedNormalizer {
-        const NAME: &'static str = "viewed-normalizer";
-        const VERSION: &'static str = "0";
-        fn new(_: &Config<'_>) -> Result<Self, PluginError> {
-            Ok(ViewedNormalizer)
         }
     }
     impl Normalizer for ViewedNormalizer {
@@ -502,10 +498,7 @@ mod tests {
 
     #[test]
     fn a_normalizer_fails_the_document_on_bytes_that_are_not_an_article() {
-        let good = article().encode_to_vec();
-        let at = good.windows(8).position(|w| w == b"wikidata").unwrap();
-        let mut entity = good.clone();
-        entity[at] = 0xff;
+        let entity = damaged_entity();
         for bad in [&b"\x32\x05ab"[..], &b"\xff\xff\xff"[..], &entity[..]] {
             for (status, message) in [
                 normalize::<OwnedNormalizer>(bad),
