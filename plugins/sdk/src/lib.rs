@@ -56,8 +56,10 @@
 //! that one document. An enricher reads the article the host sends through
 //! [`Enricher::enrich`] (decoded into an owned [`proto::Article`]) or,
 //! cheaper, through [`Enricher::enrich_view`] (an [`ArticleView`] that
-//! borrows from the input bytes). The host checks [`ffi::ABI_VERSION`] before it calls
-//! anything else, and never unloads a library.
+//! borrows from the input bytes); a normalizer likewise through
+//! [`Normalizer::normalize`] or [`Normalizer::normalize_view`]. The host
+//! checks [`ffi::ABI_VERSION`] before it calls anything else, and never
+//! unloads a library.
 //!
 //! Allocate as usual and leave the global allocator alone: a plugin's
 //! allocations go through `malloc`, which inside `akhbar` is the process's
