@@ -185,12 +185,7 @@ impl<'a> ArticleView<'a> {
         match &self.entities {
             Entities::Borrowed(entities) => Ok(entities),
             Entities::Encoded { payloads, decoded } => decoded
-                .get_or_init(|| {
-                    payloads
-                        .iter()
-                        .map(|payload| text_decode::entity(payload))
-                        .collect()
-                })
+                .get_or_init(|| decode_entities(payloads))
                 .as_deref()
                 .map_err(Clone::clone),
         }
@@ -294,10 +289,7 @@ impl<'a> ArticleView<'a> {
             Entities::Borrowed(entities) => entities.to_vec(),
             Entities::Encoded { payloads, decoded } => match decoded.into_inner() {
                 Some(decoded) => decoded?,
-                None => payloads
-                    .iter()
-                    .map(|payload| text_decode::entity(payload))
-                    .collect::<Result<_, _>>()?,
+                None => decode_entities(&payloads)?,
             },
         };
         let mut article = match self.fields {
@@ -343,6 +335,14 @@ impl<'a> ArticleView<'a> {
         article.entities = entities;
         Ok(article)
     }
+}
+
+/// Entities from their encodings, in order.
+fn decode_entities(payloads: &[&[u8]]) -> Result<Vec<Entity>, DecodeError> {
+    payloads
+        .iter()
+        .map(|payload| text_decode::entity(payload))
+        .collect()
 }
 
 /// Bytes the view does not take (prost's decoder says why).

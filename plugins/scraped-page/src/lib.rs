@@ -292,7 +292,7 @@ impl Normalizer for ScrapedPage {
     /// Reads the lines borrowed and copies only the kept ones: a page
     /// dump's chrome is most of its lines.
     fn normalize_view(&self, article: ArticleView<'_>) -> Result<Article, PluginError> {
-        let undecodable = |e| PluginError::failed(format!("cannot decode Article: {e}"));
+        let undecodable = |e| PluginError::undecodable("Article", e);
         if Self::extracted(article.provenance()) {
             return article.into_article().map_err(undecodable);
         }

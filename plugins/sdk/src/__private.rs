@@ -125,7 +125,7 @@ pub unsafe extern "C" fn free_buffer(buffer: AkhbarBuffer) {
 
 /// The plugin's input, decoded, or the error that says what it is not.
 fn decoded<T>(decoded: Result<T, prost::DecodeError>, what: &str) -> Result<T, PluginError> {
-    decoded.map_err(|e| PluginError::failed(format!("cannot decode {what}: {e}")))
+    decoded.map_err(|e| PluginError::undecodable(what, e))
 }
 
 /// # Safety

@@ -102,6 +102,11 @@ impl PluginError {
     pub fn failed(message: impl Into<String>) -> Self {
         PluginError::Failed(message.into())
     }
+    /// The input did not decode as the message `what` (`"Article"`): the
+    /// one wording the SDK gives this failure, whoever finds it.
+    pub fn undecodable(what: &str, error: impl std::fmt::Display) -> Self {
+        PluginError::Failed(format!("cannot decode {what}: {error}"))
+    }
     /// The message, whatever the kind.
     pub fn message(&self) -> &str {
         match self {
@@ -208,7 +213,7 @@ pub trait Source: Send + Sync {
 ///             .collect();
 ///         article
 ///             .into_article_with(kept)
-///             .map_err(|e| PluginError::failed(format!("cannot decode Article: {e}")))
+///             .map_err(|e| PluginError::undecodable("Article", e))
 ///     }
 /// }
 /// ```
@@ -223,7 +228,7 @@ pub trait Normalizer: Send + Sync {
     fn normalize_view(&self, article: ArticleView<'_>) -> Result<Article, PluginError> {
         let article = article
             .into_article()
-            .map_err(|e| PluginError::failed(format!("cannot decode Article: {e}")))?;
+            .map_err(|e| PluginError::undecodable("Article", e))?;
         self.normalize(article)
     }
 }
@@ -300,7 +305,7 @@ pub trait Enricher: Send + Sync {
     fn enrich_view(&self, article: &ArticleView<'_>) -> Result<proto::Enrichment, PluginError> {
         let article = article
             .to_article()
-            .map_err(|e| PluginError::failed(format!("cannot decode Article: {e}")))?;
+            .map_err(|e| PluginError::undecodable("Article", e))?;
         self.enrich(&article)
     }
 
