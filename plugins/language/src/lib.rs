@@ -296,6 +296,123 @@ mod tests {
     use super::*;
     use akhbar_plugin_sdk::proto::Paragraph;
 
+    /// What a detector answered, comparable across the two crates.
+    type Answer = Option<(String, String, u64, bool)>;
+
+    /// The vendored whatlang (its trigram distances through an inverted
+    /// index) and the crates.io release give the same answer, to the bit,
+    /// with all languages and with a candidate list.
+    fn same_as_upstream(text: &str) -> Result<(), String> {
+        let allow = [
+            Lang::Ara,
+            Lang::Pes,
+            Lang::Urd,
+            Lang::Eng,
+            Lang::Fra,
+            Lang::Rus,
+        ];
+        let allow_upstream =
+            allow.map(|l| whatlang_upstream::Lang::from_code(l.code()).expect("the same language"));
+        let ours: [Answer; 2] =
+            [Detector::new(), Detector::with_allowlist(allow.to_vec())].map(|d| {
+                d.detect(text).map(|i| {
+                    let script = format!("{:?}", i.script());
+                    (
+                        i.lang().code().to_owned(),
+                        script,
+                        i.confidence().to_bits(),
+                        i.is_reliable(),
+                    )
+                })
+            });
+        let upstream: [Answer; 2] = [
+            whatlang_upstream::Detector::new(),
+            whatlang_upstream::Detector::with_allowlist(allow_upstream.to_vec()),
+        ]
+        .map(|d| {
+            d.detect(text).map(|i| {
+                let script = format!("{:?}", i.script());
+                (
+                    i.lang().code().to_owned(),
+                    script,
+                    i.confidence().to_bits(),
+                    i.is_reliable(),
+                )
+            })
+        });
+        if ours != upstream {
+            return Err(format!("{text:?}: {ours:?} vs upstream {upstream:?}"));
+        }
+        Ok(())
+    }
+
+    /// Sentences in languages of every script whatlang scores by trigrams
+    /// (Latin, Cyrillic, Arabic, Devanagari, Hebrew), to mix.
+    const SENTENCES: &[&str] = &[
+        "The minister said on Tuesday that the talks would resume next week in Geneva.",
+        "Le ministre a déclaré mardi que les négociations reprendraient la semaine prochaine.",
+        "Der Minister sagte am Dienstag, die Gespräche würden nächste Woche fortgesetzt.",
+        "El ministro dijo el martes que las conversaciones se reanudarían la próxima semana.",
+        "O ministro disse na terça-feira que as negociações seriam retomadas na próxima semana.",
+        "Il ministro ha detto martedì che i colloqui riprenderanno la prossima settimana.",
+        "De minister zei dinsdag dat de gesprekken volgende week worden hervat.",
+        "Minister powiedział we wtorek, że rozmowy zostaną wznowione w przyszłym tygodniu.",
+        "Bakan salı günü görüşmelerin gelecek hafta yeniden başlayacağını söyledi.",
+        "Министр заявил во вторник, что переговоры возобновятся на следующей неделе.",
+        "Міністр заявив у вівторок, що переговори відновляться наступного тижня.",
+        "قال الوزير يوم الثلاثاء إن المحادثات ستستأنف الأسبوع المقبل في جنيف.",
+        "وزیر روز سه‌شنبه گفت که مذاکرات هفته آینده از سر گرفته می‌شود.",
+        "وزیر نے منگل کو کہا کہ مذاکرات اگلے ہفتے دوبارہ شروع ہوں گے۔",
+        "मंत्री ने मंगलवार को कहा कि बातचीत अगले सप्ताह फिर से शुरू होगी।",
+        "השר אמר ביום שלישי כי השיחות יתחדשו בשבוע הבא.",
+        "Waziri alisema Jumanne kwamba mazungumzo yataendelea wiki ijayo.",
+        "Ministri sanoi tiistaina, että neuvottelut jatkuvat ensi viikolla.",
+    ];
+
+    #[test]
+    fn the_vendored_detector_answers_as_upstream_on_seeds_and_sentences() {
+        let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/../../seeds");
+        let mut n = 0;
+        for entry in std::fs::read_dir(seeds).expect("seeds/") {
+            let text = std::fs::read_to_string(entry.expect("a seed").path()).expect("UTF-8");
+            // The whole seed, and a 500-character sample as the plugin takes.
+            same_as_upstream(&text).unwrap();
+            same_as_upstream(&text.chars().take(500).collect::<String>()).unwrap();
+            n += 1;
+        }
+        assert!(n >= 5, "{n} seeds");
+        for s in SENTENCES {
+            same_as_upstream(s).unwrap();
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+
+        /// Mixtures of the sentences' words (any mix of scripts, any
+        /// length), with noise characters after them.
+        #[test]
+        fn the_vendored_detector_answers_as_upstream_on_mixtures(
+            picks in proptest::collection::vec((0..SENTENCES.len(), 0usize..14, 1usize..14), 1..14),
+            noise in "[ a-zA-Z0-9.,!?؟،ـ\u{64b}-\u{652}ßæøåşğıçñ-]{0,40}",
+        ) {
+            let mut text = String::new();
+            for (i, (s, skip, take)) in picks.into_iter().enumerate() {
+                let words: Vec<&str> = SENTENCES[s].split(' ').skip(skip).take(take).collect();
+                text.push_str(&words.join(" "));
+                text.push(if i % 3 == 2 { '\n' } else { ' ' });
+            }
+            text.push_str(&noise);
+            same_as_upstream(&text).map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
+
+        /// Any text at all.
+        #[test]
+        fn the_vendored_detector_answers_as_upstream_on_any_text(text in "\\PC{0,300}") {
+            same_as_upstream(&text).map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
+    }
+
     /// Every language the detector can answer gets its two-letter code
     /// (a new whatlang release once added Welsh, which then came out as
     /// `cym`), and the config accepts that code back.
