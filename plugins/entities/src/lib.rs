@@ -26,7 +26,7 @@
 use foldhash::{HashMap, HashMapExt, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use akhbar_arabic_text::{MatchingMap, is_stopword, is_word_char, matching};
+use akhbar_arabic_text::{MatchingMap, is_letter, is_stopword, is_word_char, matching};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Entity, entity::Label};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
@@ -358,31 +358,12 @@ fn ends_word(text: &str, at: usize) -> bool {
     text[at..].chars().next().is_none_or(|c| !is_word_char(c))
 }
 
-/// `char::is_alphabetic`, without the Unicode tables for ASCII and the
-/// Arabic letters (U+0621..=U+064A, tatweel included, are all letters).
-fn is_alphabetic(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphabetic()
-    } else {
-        ('\u{0621}'..='\u{064A}').contains(&c) || c.is_alphabetic()
-    }
-}
-
-/// `char::is_alphanumeric`, with the same fast paths.
-fn is_alphanumeric(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphanumeric()
-    } else {
-        ('\u{0621}'..='\u{064A}').contains(&c) || c.is_alphanumeric()
-    }
-}
-
 /// Words for the English rules: a letter not preceded by a letter, digit,
 /// `'` or `-` starts one, which goes on over letters, digits, `'` and `-`.
 /// Such words never overlap (no start can fall inside one), so one pass
 /// finds them all.
 fn english_words(display: &str) -> Vec<(usize, usize)> {
-    let inner = |c: char| is_alphanumeric(c) || c == '-' || c == '\'';
+    let inner = |c: char| is_word_char(c) || c == '-' || c == '\'';
     let mut words = Vec::new();
     let mut start: Option<usize> = None;
     let mut prev: Option<char> = None;
@@ -393,7 +374,7 @@ fn english_words(display: &str) -> Vec<(usize, usize)> {
             words.push((s, i));
             start = None;
         }
-        if start.is_none() && prev.is_none_or(|p| !inner(p)) && is_alphabetic(c) {
+        if start.is_none() && prev.is_none_or(|p| !inner(p)) && is_letter(c) {
             start = Some(i);
         }
         prev = Some(c);

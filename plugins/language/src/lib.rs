@@ -11,6 +11,7 @@
 //! `languages` restricts the candidates (empty: all of whatlang's).
 #![forbid(unsafe_code)]
 
+use akhbar_arabic_text::is_letter;
 use akhbar_plugin_sdk::proto::{Article, Enrichment};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, ParagraphView, Plugin, PluginError};
 use whatlang::{Detector, Lang};
@@ -162,20 +163,6 @@ fn script_of(c: char) -> Coarse {
         | '\u{FB50}'..='\u{FEFF}' => Coarse::Arabic,
         '\u{0400}'..='\u{04FF}' => Coarse::Cyrillic,
         _ => Coarse::Other,
-    }
-}
-
-/// `c.is_alphabetic()`, with the common scripts (ASCII, Arabic letters,
-/// Latin-1, basic Cyrillic) and general punctuation known without the
-/// Unicode tables (tested to agree with them).
-fn is_letter(c: char) -> bool {
-    match c {
-        _ if c.is_ascii() => c.is_ascii_alphabetic(),
-        '\u{0621}'..='\u{064A}' => true,
-        '×' | '÷' => false,
-        'À'..='ÿ' | 'Ѐ'..='џ' => true,
-        '\u{2000}'..='\u{206F}' => false,
-        _ => c.is_alphabetic(),
     }
 }
 
@@ -443,13 +430,6 @@ mod tests {
     const ARABIC: &str = "أجرى سيرجي شويغو، أعلى مسؤول أمني روسي، محادثات مع زعيم كوريا الشمالية كيم جونغ أون خلال زيارته إلى بيونغ يانغ يوم الجمعة، وفقا لوكالات الأنباء الروسية. جاءت الزيارة في وقت حاسم في نزاع أوكرانيا، والذي تدعي الولايات المتحدة أن كوريا الشمالية زودت روسيا بالذخائر.";
     const PERSIAN: &str = "سرگئی شویگو، دبیر شورای امنیت روسیه، در سفر به پیونگ یانگ با کیم جونگ اون رهبر کره شمالی دیدار و گفتگو کرد. این دیدار در زمانی انجام می‌شود که آمریکا می‌گوید کره شمالی به روسیه موشک و مهمات داده است و روابط نظامی دو کشور گسترش یافته است.";
     const ENGLISH: &str = "Sergei Shoigu, Russia's top security official, held talks with North Korean leader Kim Jong Un during a visit to Pyongyang on Friday, Russian news agencies reported. The visit came at a critical time in the war in Ukraine, in which the United States says North Korea has supplied Russia with munitions.";
-
-    #[test]
-    fn is_letter_is_is_alphabetic() {
-        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-            assert_eq!(is_letter(c), c.is_alphabetic(), "U+{:04X}", c as u32);
-        }
-    }
 
     /// The sample is the first `sample_chars` characters of the
     /// paragraphs, each paragraph followed by a newline, as when it was

@@ -154,6 +154,8 @@ fn fold_char(c: char) -> Folded {
         'Ѐ'..='Џ' => Folded::Char(char::from_u32(c as u32 + 0x50).unwrap_or(c)),
         'А'..='Я' => Folded::Char(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
         'а'..='џ' => Folded::Char(c),
+        // Hangul syllables: letters without case.
+        '\u{AC00}'..='\u{D7A3}' => Folded::Char(c),
         _ if c.is_alphanumeric() => Folded::Lowercase,
         _ => Folded::Separator,
     }

@@ -349,7 +349,31 @@ pub fn is_word_char(c: char) -> bool {
     ) {
         return false;
     }
+    // Whole blocks of letters in the other scripts of the corpus: accented
+    // Latin (but × and ÷), Cyrillic (but its sign and combining marks) and
+    // Hangul syllables. The exhaustive test below holds them to the tables.
+    if matches!(c, '\u{00C0}'..='\u{024F}' | '\u{0400}'..='\u{0481}' | '\u{048A}'..='\u{052F}' | '\u{AC00}'..='\u{D7A3}')
+    {
+        return !matches!(c, '×' | '÷');
+    }
     c.is_alphanumeric()
+}
+
+/// `c.is_alphabetic()`, with the common scripts (ASCII, Arabic letters,
+/// accented Latin, Cyrillic, Hangul syllables) and general punctuation known
+/// without the Unicode tables (tested to agree with them).
+pub fn is_letter(c: char) -> bool {
+    match c {
+        _ if c.is_ascii() => c.is_ascii_alphabetic(),
+        '\u{0621}'..='\u{064A}' => true,
+        '×' | '÷' => false,
+        '\u{00C0}'..='\u{024F}'
+        | '\u{0400}'..='\u{0481}'
+        | '\u{048A}'..='\u{052F}'
+        | '\u{AC00}'..='\u{D7A3}' => true,
+        '\u{2000}'..='\u{206F}' => false,
+        _ => c.is_alphabetic(),
+    }
 }
 
 /// Whether a compatibility decomposition of `c` is worth doing per character
@@ -848,6 +872,14 @@ mod tests {
     fn word_chars_are_the_alphanumeric_characters() {
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
+
+    /// The fast paths of `is_letter` agree with the Unicode tables.
+    #[test]
+    fn letters_are_the_alphabetic_characters() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(is_letter(c), c.is_alphabetic(), "{c:?}");
         }
     }
 
