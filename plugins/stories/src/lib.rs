@@ -122,20 +122,62 @@ fn normalize(mut items: Vector, keep: usize) -> Vector {
     items
 }
 
-/// The dot product of two vectors sorted by key (distinct keys).
-fn dot(a: &Vector, b: &Vector) -> f32 {
-    // A merge whose steps do not branch on the keys: which side advances is
-    // unpredictable, and a mispredicted branch per step cost more than the
-    // multiply done (and dropped) at every step. The sum adds the same
-    // products in the same order as a branching merge.
-    let (mut i, mut j, mut sum) = (0, 0, 0.0f32);
-    while i < a.len() && j < b.len() {
-        let ((ka, wa), (kb, wb)) = (a[i], b[j]);
-        sum += if ka == kb { wa * wb } else { 0.0 };
-        i += usize::from(ka <= kb);
-        j += usize::from(kb <= ka);
+/// A vector's weights by key, for the dot products of one article with
+/// many remembered ones: open addressing over the (hash) keys, empty slots
+/// marked by a NaN weight (a real weight is a finite number).
+struct Lookup {
+    keys: Vec<u64>,
+    weights: Vec<f32>,
+    mask: usize,
+}
+
+impl Lookup {
+    fn of(vector: &Vector) -> Lookup {
+        let slots = (vector.len() * 2).next_power_of_two().max(2);
+        let mut lookup = Lookup {
+            keys: vec![0; slots],
+            weights: vec![f32::NAN; slots],
+            mask: slots - 1,
+        };
+        for &(key, weight) in vector {
+            let mut at = key as usize & lookup.mask;
+            while !lookup.weights[at].is_nan() {
+                at = (at + 1) & lookup.mask;
+            }
+            lookup.keys[at] = key;
+            lookup.weights[at] = weight;
+        }
+        lookup
     }
-    sum
+
+    #[inline]
+    fn get(&self, key: u64) -> Option<f32> {
+        let mut at = key as usize & self.mask;
+        loop {
+            let weight = self.weights[at];
+            if weight.is_nan() {
+                return None;
+            }
+            if self.keys[at] == key {
+                return Some(weight);
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+
+    /// The dot product with `b` (sorted by key). The products of shared keys
+    /// are added in key order, as a merge of two sorted vectors adds them;
+    /// but each of `b`'s entries is one independent probe, where a merge's
+    /// every step waits on the last one's unpredictable branch.
+    fn dot(&self, b: &Vector) -> f32 {
+        let mut sum = 0.0f32;
+        for &(key, wb) in b {
+            if let Some(wa) = self.get(key) {
+                sum += wa * wb;
+            }
+        }
+        sum
+    }
 }
 
 /// Whether `c` is part of a word: [`is_word_char`], with the common cases
@@ -360,20 +402,26 @@ impl State {
     }
 }
 
-/// The similarity of an article to a remembered one, or `None` when it is
-/// surely below `threshold`.
-fn similarity(people_a: &Vector, words_a: &Vector, b: &Remembered, threshold: f32) -> Option<f32> {
-    if people_a.is_empty() || b.people.is_empty() {
-        return Some(dot(words_a, &b.words));
+/// The similarity of an article (its people and words, as lookups) to a
+/// remembered one, or `None` when it is surely below `threshold`.
+fn similarity(
+    people_a: &Lookup,
+    words_a: &Lookup,
+    has_people: bool,
+    b: &Remembered,
+    threshold: f32,
+) -> Option<f32> {
+    if !has_people || b.people.is_empty() {
+        return Some(words_a.dot(&b.words));
     }
     // The words' cosine is at most 1 (unit vectors; the margin covers
     // rounding): when the people's part cannot reach the threshold with it,
     // the longer dot product is not needed. Most candidates end here.
-    let people = 0.85 * dot(people_a, &b.people);
+    let people = 0.85 * people_a.dot(&b.people);
     if people + 0.15 * 1.001 < threshold {
         return None;
     }
-    Some(people + 0.15 * dot(words_a, &b.words))
+    Some(people + 0.15 * words_a.dot(&b.words))
 }
 
 impl Plugin for Stories {
@@ -457,6 +505,7 @@ impl Enricher for Stories {
                 }
             }
             let mut candidates: Vec<(u64, u32)> = hits.into_iter().collect();
+            let (people_lookup, words_lookup) = (Lookup::of(&people), Lookup::of(&words));
             candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
             candidates.truncate(MAX_CANDIDATES);
             for (seq, _) in candidates {
@@ -466,7 +515,13 @@ impl Enricher for Stories {
                 if other.id == article.id() || !in_window(other.time) {
                     continue;
                 }
-                let Some(s) = similarity(&people, &words, other, self.config.threshold) else {
+                let Some(s) = similarity(
+                    &people_lookup,
+                    &words_lookup,
+                    !people.is_empty(),
+                    other,
+                    self.config.threshold,
+                ) else {
                     continue;
                 };
                 if s >= self.config.threshold && best.is_none_or(|(b, _)| s > b) {
