@@ -124,11 +124,14 @@ impl<'a> ArticleView<'a> {
     }
 
     fn decode_fast(bytes: &'a [u8]) -> Result<Self, Refused> {
-        let mut paragraphs = Vec::new();
+        // Sized for the common case (a paragraph, in its two forms, in
+        // about 200 encoded bytes), so that they are not regrown and copied
+        // a few times per view.
+        let mut paragraphs = Vec::with_capacity(bytes.len() / 200 + 4);
         let mut payloads = Vec::new();
         // Everything else, re-encoded field by field as it came, for the
         // ordinary decoder: a few short strings and numbers.
-        let mut rest = Vec::new();
+        let mut rest = Vec::with_capacity(256);
         let mut buf = bytes;
         while !buf.is_empty() {
             let field_start = buf;

@@ -364,7 +364,8 @@ fn ends_word(text: &str, at: usize) -> bool {
 /// finds them all.
 fn english_words(display: &str) -> Vec<(usize, usize)> {
     let inner = |c: char| is_word_char(c) || c == '-' || c == '\'';
-    let mut words = Vec::new();
+    // About one word in six bytes of English: sized once, not regrown.
+    let mut words = Vec::with_capacity(display.len() / 6 + 1);
     let mut start: Option<usize> = None;
     let mut prev: Option<char> = None;
     for (i, c) in display.char_indices() {
@@ -430,7 +431,7 @@ impl Entities {
         let Some(automaton) = &self.automaton else {
             return;
         };
-        let mut candidates: Vec<Found> = Vec::new();
+        let mut candidates: Vec<Found> = Vec::with_capacity(16);
         for m in automaton.find_overlapping_iter(text) {
             let info = self.patterns[m.pattern().as_usize()];
             let (start, end) = (m.start(), m.end());
@@ -652,7 +653,7 @@ impl Entities {
     /// Finds the entities of an article.
     pub fn find(&self, article: &ArticleView<'_>) -> (Vec<Entity>, usize) {
         let paragraphs = article.paragraphs();
-        let mut found: Vec<Found> = Vec::new();
+        let mut found: Vec<Found> = Vec::with_capacity(paragraphs.len());
         let mut maps = Vec::with_capacity(paragraphs.len());
         let mut english: Vec<Found> = Vec::new();
         for (i, paragraph) in paragraphs.iter().enumerate() {

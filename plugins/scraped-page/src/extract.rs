@@ -285,7 +285,8 @@ impl StopHits {
         let tables: &'static StopTables = &STOPWORDS;
         let mut hits = StopHits {
             words: Vec::with_capacity(lines.len()),
-            sets: Vec::new(),
+            // Room for a stopword in every twelve bytes, the common case.
+            sets: Vec::with_capacity(lines.iter().map(|l| l.as_ref().len()).sum::<usize>() / 12),
             ends: Vec::with_capacity(lines.len()),
         };
         for folded in lines {
@@ -749,11 +750,22 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         }
     }
 
-    // Repeats: folded line -> indices.
-    let mut occurrences: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, l) in lines.iter().enumerate() {
-        if !l.folded.is_empty() {
-            occurrences.entry(l.folded).or_default().push(i);
+    // Repeats: each line's next occurrence (`NO_MORE` after the last), and
+    // whether it is the first of its text. Chained in place, so that the
+    // lines seen once (most of them) cost no list of their own.
+    const NO_MORE: usize = usize::MAX;
+    let mut next_same = vec![NO_MORE; n];
+    let mut first_of_text = vec![false; n];
+    {
+        let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(n);
+        for (i, l) in lines.iter().enumerate() {
+            if l.folded.is_empty() {
+                continue;
+            }
+            match last_of.insert(l.folded, i) {
+                Some(previous) => next_same[previous] = i,
+                None => first_of_text[i] = true,
+            }
         }
     }
     let th = stop_thresholds(&lines, opts);
@@ -762,8 +774,15 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
     // occurrence sitting between two prose lines (a subheading whose text is
     // repeated later in a list of links).
     let mut repeated_short: Vec<Option<usize>> = vec![None; n];
-    for idxs in occurrences.values() {
-        if idxs.len() < 2 || lines[idxs[0]].len >= opts.length_low {
+    let mut idxs: Vec<usize> = Vec::new();
+    for first in (0..n).filter(|&i| first_of_text[i] && next_same[i] != NO_MORE) {
+        idxs.clear();
+        let mut at = first;
+        while at != NO_MORE {
+            idxs.push(at);
+            at = next_same[at];
+        }
+        if lines[idxs[0]].len >= opts.length_low {
             continue;
         }
         let sandwiched = |i: usize| {
@@ -773,14 +792,13 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
                 && matches!(classes[i + 1], Class::Good | Class::NearGood)
         };
         let keep = idxs.iter().copied().find(|&i| sandwiched(i));
-        for &i in idxs {
+        for &i in &idxs {
             if Some(i) != keep {
                 let other = if i == idxs[0] { idxs[1] } else { idxs[0] };
                 repeated_short[i] = Some(other);
             }
         }
     }
-    drop(occurrences);
     for i in 0..n {
         if let Some(o) = repeated_short[i]
             && lines[i].hard.is_none()

@@ -604,7 +604,10 @@ impl MatchingMap {
     pub fn new(source: &str) -> Self {
         let mut map = MatchingMap {
             text: String::with_capacity(source.len()),
-            segments: Vec::new(),
+            // A segment for every run of self-folding letters: sized for
+            // the common case once, rather than regrown (and copied) a few
+            // times per paragraph.
+            segments: Vec::with_capacity(source.len() / 16 + 4),
         };
         let bytes = source.as_bytes();
         let mut last_space = true;
