@@ -300,33 +300,29 @@ mod tests {
         ];
         let allow_upstream =
             allow.map(|l| whatlang_upstream::Lang::from_code(l.code()).expect("the same language"));
-        let ours: [Answer; 2] =
-            [Detector::new(), Detector::with_allowlist(allow.to_vec())].map(|d| {
-                d.detect(text).map(|i| {
-                    let script = format!("{:?}", i.script());
-                    (
-                        i.lang().code().to_owned(),
-                        script,
-                        i.confidence().to_bits(),
-                        i.is_reliable(),
-                    )
+        // The two crates' types differ: the same words, written for each.
+        macro_rules! answers {
+            ($detectors:expr) => {
+                $detectors.map(|d| {
+                    d.detect(text).map(|i| {
+                        let script = format!("{:?}", i.script());
+                        let confidence = i.confidence().to_bits();
+                        (
+                            i.lang().code().to_owned(),
+                            script,
+                            confidence,
+                            i.is_reliable(),
+                        )
+                    })
                 })
-            });
-        let upstream: [Answer; 2] = [
+            };
+        }
+        let ours: [Answer; 2] =
+            answers!([Detector::new(), Detector::with_allowlist(allow.to_vec())]);
+        let upstream: [Answer; 2] = answers!([
             whatlang_upstream::Detector::new(),
             whatlang_upstream::Detector::with_allowlist(allow_upstream.to_vec()),
-        ]
-        .map(|d| {
-            d.detect(text).map(|i| {
-                let script = format!("{:?}", i.script());
-                (
-                    i.lang().code().to_owned(),
-                    script,
-                    i.confidence().to_bits(),
-                    i.is_reliable(),
-                )
-            })
-        });
+        ]);
         if ours != upstream {
             return Err(format!("{text:?}: {ours:?} vs upstream {upstream:?}"));
         }
