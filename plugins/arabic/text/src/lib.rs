@@ -333,46 +333,43 @@ fn fold_whitespace(text: &str) -> String {
 
 /// Whether `c` is a letter or digit for tokenizing (after folding).
 pub fn is_word_char(c: char) -> bool {
-    // Fast paths for ASCII and the Arabic letters and digits; the general
-    // Unicode lookup is slow and this is called for every character.
+    // Fast paths for ASCII, the Arabic digits, Arabic punctuation and
+    // guillemets, then those of [`is_letter`] (no digits in its blocks);
+    // the general Unicode lookup is slow and this is called for every
+    // character.
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
     }
-    if ('\u{0621}'..='\u{064A}').contains(&c) || ('\u{0660}'..='\u{0669}').contains(&c) {
-        return true;
+    match c {
+        '\u{0660}'..='\u{0669}' => true,
+        '\u{060C}' | '\u{061B}' | '\u{061F}' | '\u{00AB}' | '\u{00BB}' => false,
+        _ => known_letter(c).unwrap_or_else(|| c.is_alphanumeric()),
     }
-    // Punctuation common in news text (، ؛ ؟ « », the General Punctuation
-    // block: dashes, curly quotes, ellipsis) holds no letter or digit.
-    if matches!(
-        c,
-        '\u{060C}' | '\u{061B}' | '\u{061F}' | '\u{00AB}' | '\u{00BB}' | '\u{2000}'..='\u{206F}'
-    ) {
-        return false;
-    }
-    // Whole blocks of letters in the other scripts of the corpus: accented
-    // Latin (but × and ÷), Cyrillic (but its sign and combining marks) and
-    // Hangul syllables. The exhaustive test below holds them to the tables.
-    if matches!(c, '\u{00C0}'..='\u{024F}' | '\u{0400}'..='\u{0481}' | '\u{048A}'..='\u{052F}' | '\u{AC00}'..='\u{D7A3}')
-    {
-        return !matches!(c, '×' | '÷');
-    }
-    c.is_alphanumeric()
 }
 
-/// `c.is_alphabetic()`, with the common scripts (ASCII, Arabic letters,
-/// accented Latin, Cyrillic, Hangul syllables) and general punctuation known
-/// without the Unicode tables (tested to agree with them).
+/// `c.is_alphabetic()`, with the common scripts known without the Unicode
+/// tables (tested to agree with them).
 pub fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    known_letter(c).unwrap_or_else(|| c.is_alphabetic())
+}
+
+/// Whether a non-ASCII `c` is a letter, where that is known by block: the
+/// Arabic letters, accented Latin (but × and ÷), Cyrillic (but its sign and
+/// combining marks), Hangul syllables, and the General Punctuation block
+/// (dashes, curly quotes, ellipsis: no letter or digit). `None` elsewhere.
+fn known_letter(c: char) -> Option<bool> {
     match c {
-        _ if c.is_ascii() => c.is_ascii_alphabetic(),
-        '\u{0621}'..='\u{064A}' => true,
-        '×' | '÷' => false,
-        '\u{00C0}'..='\u{024F}'
+        '×' | '÷' => Some(false),
+        '\u{0621}'..='\u{064A}'
+        | '\u{00C0}'..='\u{024F}'
         | '\u{0400}'..='\u{0481}'
         | '\u{048A}'..='\u{052F}'
-        | '\u{AC00}'..='\u{D7A3}' => true,
-        '\u{2000}'..='\u{206F}' => false,
-        _ => c.is_alphabetic(),
+        | '\u{AC00}'..='\u{D7A3}' => Some(true),
+        '\u{2000}'..='\u{206F}' => Some(false),
+        _ => None,
     }
 }
 
