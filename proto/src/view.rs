@@ -384,7 +384,7 @@ fn paragraph(mut buf: &[u8]) -> Result<ParagraphView<'_>, Refused> {
             (KIND, WireType::Varint) => view.kind = decode_varint(&mut buf)? as i32,
             (tags::paragraph::TEXT | tags::paragraph::MATCHING, WireType::LengthDelimited) => {
                 let payload = length_delimited(&mut buf)?;
-                let text = simdutf8::basic::from_utf8(payload).map_err(|_| Refused)?;
+                let text = text_decode::checked_utf8(payload).ok_or(Refused)?;
                 if tag == tags::paragraph::TEXT {
                     view.text = text;
                 } else {
