@@ -401,9 +401,18 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
         .collect();
 
     // Candidates: 1..=max_words words, no stopword at either end; counted
-    // in a list (the map only finds each one's place in it), with the
-    // product and sum of their words' scores, taken in word order.
-    let mut candidate_at: FastMap<u128, u32> = fast_map(words.len() * 2 + 16);
+    // in a list, with the product and sum of their words' scores, taken in
+    // word order. Their places in it are found through a trie of word
+    // sequences: a one-word sequence is its word's key (no lookup), a longer
+    // one a child of the sequence one word shorter, found in a map by
+    // (parent, next word). Its keys are half the size of a whole phrase's,
+    // and the table fits the cache better (a miss per phrase was a fifth of
+    // this function's time).
+    let words_known = stats.len();
+    let mut child: FastMap<u64, u32> = fast_map(words.len() * 2 + 16);
+    // The candidate of each sequence (`NONE`: none yet, or it ends in a
+    // stopword); sequences past the one-word ones are numbered on.
+    let mut candidate_of: Vec<u32> = vec![NONE; words_known];
     let mut candidates: Vec<Candidate> = Vec::with_capacity(words.len() * 2 + 16);
     for sentence in sentences(&words, &ends) {
         for i in 0..sentence.len() {
@@ -412,9 +421,22 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
             }
             let mut key = [NONE; 4];
             let (mut product, mut sum) = (1.0, 0.0);
+            let mut node = NONE;
             for len in 1..=max_words.min(sentence.len() - i) {
                 let last = &sentence[i + len - 1];
                 key[len - 1] = last.key;
+                node = if len == 1 {
+                    last.key
+                } else {
+                    let next = candidate_of.len() as u32;
+                    let at = *child
+                        .entry(u64::from(node) << 32 | u64::from(last.key))
+                        .or_insert(next);
+                    if at == next {
+                        candidate_of.push(NONE);
+                    }
+                    at
+                };
                 let s = term_score[last.key as usize];
                 if s > 0.0 {
                     product *= s;
@@ -423,18 +445,17 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
                 if last.stop {
                     continue;
                 }
-                let packed = pack(&key);
-                let next = candidates.len() as u32;
-                let at = *candidate_at.entry(packed).or_insert(next);
-                if at == next {
+                let at = &mut candidate_of[node as usize];
+                if *at == NONE {
+                    *at = candidates.len() as u32;
                     candidates.push(Candidate {
-                        key: packed,
+                        key: pack(&key),
                         tf: 1,
                         product,
                         sum,
                     });
                 } else {
-                    candidates[at as usize].tf += 1;
+                    candidates[*at as usize].tf += 1;
                 }
             }
         }
