@@ -443,7 +443,13 @@ pub(crate) mod tests {
     fn the_padded_check_refuses_what_the_standard_check_refuses() {
         let word = "بيونغ يانغ";
         let cut = &word.as_bytes()[..word.len() - 1];
-        for bytes in [cut, &[0xd8][..], &[0xa7, 0x61][..], &[0x61, 0xff][..], b"ok"] {
+        for bytes in [
+            cut,
+            &[0xd8][..],
+            &[0xa7, 0x61][..],
+            &[0x61, 0xff][..],
+            b"ok",
+        ] {
             for len in [1, 30, 63, 64, 65, 200] {
                 let mut text = "x".repeat(len).into_bytes();
                 text.extend_from_slice(bytes);
