@@ -178,6 +178,32 @@ impl Lookup {
         }
         sum
     }
+
+    /// [`Lookup::dot`] when it may reach `target`, `None` when it surely
+    /// cannot. The sum is the same, added in the same order; on the way,
+    /// what `b`'s entries not yet visited can still add is at most their
+    /// norm (this vector's is at most 1: it is a unit vector or empty), so
+    /// once the sum plus that falls short of `target` the rest is not
+    /// looked up. Most remembered articles share a few words with a new
+    /// one and are given up about halfway.
+    fn dot_reaching(&self, b: &Vector, target: f32) -> Option<f32> {
+        // Rounding in the norms and the running sums is far below this.
+        const SLACK: f32 = 0.01;
+        let mut rest: f32 = b.iter().map(|(_, w)| w * w).sum();
+        let mut sum = 0.0f32;
+        for entries in b.chunks(8) {
+            if sum + rest.max(0.0).sqrt() + SLACK < target {
+                return None;
+            }
+            for &(key, wb) in entries {
+                if let Some(wa) = self.get(key) {
+                    sum += wa * wb;
+                }
+                rest -= wb * wb;
+            }
+        }
+        Some(sum)
+    }
 }
 
 /// Whether `c` is part of a word: [`is_word_char`], with the common cases
@@ -412,7 +438,7 @@ fn similarity(
     threshold: f32,
 ) -> Option<f32> {
     if !has_people || b.people.is_empty() {
-        return Some(words_a.dot(&b.words));
+        return words_a.dot_reaching(&b.words, threshold);
     }
     // The words' cosine is at most 1 (unit vectors; the margin covers
     // rounding): when the people's part cannot reach the threshold with it,
@@ -421,7 +447,8 @@ fn similarity(
     if people + 0.15 * 1.001 < threshold {
         return None;
     }
-    Some(people + 0.15 * words_a.dot(&b.words))
+    let words = words_a.dot_reaching(&b.words, (threshold - people) / 0.15)?;
+    Some(people + 0.15 * words)
 }
 
 impl Plugin for Stories {

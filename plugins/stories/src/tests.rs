@@ -285,4 +285,44 @@ proptest::proptest! {
         proptest::prop_assert_eq!(Lookup::of(&a).dot(&b).to_bits(), want.to_bits());
         proptest::prop_assert_eq!(Lookup::of(&b).dot(&a).to_bits(), want.to_bits());
     }
+
+    /// Giving up early changes nothing that counts: of two unit vectors
+    /// (as `normalize` makes them), `dot_reaching` is the very same sum
+    /// whenever that sum reaches the target, and `None` only when it does
+    /// not.
+    #[test]
+    fn dot_reaching_gives_up_only_on_sums_below_the_target(
+        a in proptest::collection::btree_map(proptest::prop_oneof![0u64..40, proptest::num::u64::ANY], 0.01f32..1.0, 0..70),
+        b in proptest::collection::btree_map(proptest::prop_oneof![0u64..40, proptest::num::u64::ANY], 0.01f32..1.0, 0..70),
+        target in 0.0f32..1.2,
+    ) {
+        let (a, b) = (
+            normalize(a.into_iter().collect(), 64),
+            normalize(b.into_iter().collect(), 64),
+        );
+        let lookup = Lookup::of(&a);
+        let full = lookup.dot(&b);
+        match lookup.dot_reaching(&b, target) {
+            Some(sum) => proptest::prop_assert_eq!(sum.to_bits(), full.to_bits()),
+            None => proptest::prop_assert!(full < target, "gave up on {full} for {target}"),
+        }
+        if full >= target {
+            proptest::prop_assert!(lookup.dot_reaching(&b, target).is_some());
+        }
+    }
+}
+
+#[test]
+fn dot_reaching_keeps_an_identical_vector_and_gives_up_on_a_stranger() {
+    let a = normalize((0..64u64).map(|k| (k, 1.0 + (k % 5) as f32)).collect(), 64);
+    let stranger = normalize((100..164u64).map(|k| (k, 1.0)).collect(), 64);
+    let lookup = Lookup::of(&a);
+    let same = lookup
+        .dot_reaching(&a, 0.99)
+        .expect("a vector reaches itself");
+    assert_eq!(same.to_bits(), lookup.dot(&a).to_bits());
+    assert!((same - 1.0).abs() < 1e-5, "{same}");
+    assert_eq!(lookup.dot_reaching(&stranger, 0.78), None);
+    // With nothing to reach, nothing is given up.
+    assert_eq!(lookup.dot_reaching(&stranger, 0.0), Some(0.0));
 }
