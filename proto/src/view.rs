@@ -309,6 +309,95 @@ impl<'a> ArticleView<'a> {
         Ok(article)
     }
 
+    /// Writes the encoded article the view shows into `out`, with
+    /// `paragraphs` in place of the view's and the other fields as `edit`
+    /// leaves them (it gets them without paragraphs and entities): the
+    /// article that [`ArticleView::into_article_with`] and `edit` give,
+    /// without copying the paragraphs into owned strings first. What a
+    /// normalizer that rewrites every paragraph returns through the plugin
+    /// boundary ([`Normalizer::normalize_into`](../../akhbar_plugin_sdk/trait.Normalizer.html)):
+    /// its new forms borrowed from wherever it keeps them, its unchanged
+    /// ones borrowed from the input. The fields may come in another order
+    /// than prost writes them; they decode to the same article. Prost's
+    /// error, and nothing written, when the entities do not decode (as
+    /// [`ArticleView::into_article_with`]).
+    pub fn encode_with<'p>(
+        self,
+        paragraphs: impl IntoIterator<Item = ParagraphView<'p>>,
+        edit: impl FnOnce(&mut Article),
+        out: &mut Vec<u8>,
+    ) -> Result<(), DecodeError> {
+        use prost::Message;
+        use prost::encoding::{encode_key, encode_varint, encoded_len_varint};
+
+        // Checked first, as `into_article_with` would (a normalizer's input
+        // has none, as a rule); written as they came.
+        self.try_entities()?;
+        let ArticleView {
+            fields, entities, ..
+        } = self;
+        let mut fields = match fields {
+            // Decoded from bytes: no paragraphs or entities in it.
+            Cow::Owned(article) => article,
+            Cow::Borrowed(article) => Article {
+                paragraphs: Vec::new(),
+                entities: Vec::new(),
+                ..article.clone()
+            },
+        };
+        edit(&mut fields);
+        fields.paragraphs.clear();
+        fields.entities.clear();
+        fields.encode_raw(out);
+        for paragraph in paragraphs {
+            let string_len = |s: &str| {
+                if s.is_empty() {
+                    0
+                } else {
+                    1 + encoded_len_varint(s.len() as u64) + s.len()
+                }
+            };
+            let kind = if paragraph.kind == 0 {
+                0
+            } else {
+                1 + encoded_len_varint(paragraph.kind as u64)
+            };
+            let len = kind + string_len(paragraph.text) + string_len(paragraph.matching);
+            encode_key(tags::article::PARAGRAPHS, WireType::LengthDelimited, out);
+            encode_varint(len as u64, out);
+            if paragraph.kind != 0 {
+                encode_key(PARAGRAPH_KIND, WireType::Varint, out);
+                // As prost writes an int32: negative ones sign-extended.
+                encode_varint(paragraph.kind as u64, out);
+            }
+            for (tag, text) in [
+                (tags::paragraph::TEXT, paragraph.text),
+                (tags::paragraph::MATCHING, paragraph.matching),
+            ] {
+                if !text.is_empty() {
+                    encode_key(tag, WireType::LengthDelimited, out);
+                    encode_varint(text.len() as u64, out);
+                    out.extend_from_slice(text.as_bytes());
+                }
+            }
+        }
+        match entities {
+            Entities::Encoded { payloads, .. } => {
+                for payload in payloads {
+                    encode_key(tags::article::ENTITIES, WireType::LengthDelimited, out);
+                    encode_varint(payload.len() as u64, out);
+                    out.extend_from_slice(payload);
+                }
+            }
+            Entities::Borrowed(entities) => {
+                for entity in entities {
+                    prost::encoding::message::encode(tags::article::ENTITIES, entity, out);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// [`ArticleView::into_article_with`] the view's own paragraphs.
     pub fn into_article(self) -> Result<Article, DecodeError> {
         let paragraphs = self
@@ -348,6 +437,9 @@ fn decode_entities(payloads: &[&[u8]]) -> Result<Vec<Entity>, DecodeError> {
         .collect()
 }
 
+/// `akhbar.v1.Paragraph.kind`.
+const PARAGRAPH_KIND: u32 = 1;
+
 /// Bytes the view does not take (prost's decoder says why).
 struct Refused;
 
@@ -372,7 +464,7 @@ fn length_delimited<'b>(buf: &mut &'b [u8]) -> Result<&'b [u8], Refused> {
 /// A paragraph, borrowed from its encoding (later occurrences of a field
 /// replace earlier ones, unknown fields are skipped: prost's rules).
 fn paragraph(mut buf: &[u8]) -> Result<ParagraphView<'_>, Refused> {
-    const KIND: u32 = 1;
+    const KIND: u32 = PARAGRAPH_KIND;
     let mut view = ParagraphView {
         kind: 0,
         text: "",
@@ -541,6 +633,16 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_entity_that_does_not_decode_is_not_written_on() {
+        let bad = damaged_at(&sample().encode_to_vec(), b"wikidata");
+        let view = ArticleView::decode(&bad).unwrap();
+        let mut out = Vec::new();
+        let error = view.encode_with([], |_| {}, &mut out).unwrap_err();
+        assert!(error.to_string().contains("not UTF-8"), "{error}");
+        assert!(out.is_empty());
+    }
+
     proptest! {
         #[test]
         fn any_article_is_shown_as_prost_decodes_it(article in any_article()) {
@@ -549,6 +651,34 @@ mod tests {
             prop_assert_eq!(view.to_article().unwrap(), article.clone());
             let owned = view.into_article_with(vec![Paragraph::default()]).unwrap();
             prop_assert_eq!(owned, Article { paragraphs: vec![Paragraph::default()], ..article });
+        }
+
+        /// Written straight from the view, an article decodes to what
+        /// `into_article_with` and the same edit give, whether the view is
+        /// of bytes or of an article in memory.
+        #[test]
+        fn an_article_encoded_from_a_view_decodes_to_the_owned_one(
+            article in any_article(),
+            replacement in any_article(),
+            title in ".{0,8}",
+        ) {
+            let edit = |a: &mut Article| {
+                a.title = title.clone();
+                a.provenance.push(Provenance { action: title.clone(), ..Default::default() });
+            };
+            let paragraphs: Vec<ParagraphView<'_>> =
+                replacement.paragraphs.iter().map(ParagraphView::from).collect();
+            let mut want = ArticleView::of(&article)
+                .into_article_with(replacement.paragraphs.clone())
+                .unwrap();
+            edit(&mut want);
+            let bytes = article.encode_to_vec();
+            for view in [ArticleView::decode(&bytes).unwrap(), ArticleView::of(&article)] {
+                let mut out = vec![7];
+                view.encode_with(paragraphs.iter().copied(), edit, &mut out).unwrap();
+                prop_assert_eq!(out[0], 7, "appended to what was there");
+                prop_assert_eq!(Article::decode(&out[1..]).unwrap(), want.clone());
+            }
         }
 
         #[test]

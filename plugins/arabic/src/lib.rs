@@ -16,9 +16,13 @@
 //! matching form.
 #![forbid(unsafe_code)]
 
-use akhbar_arabic_text::{display_owned_with_stats, matching};
+use std::borrow::Cow;
+
+use akhbar_arabic_text::{
+    DisplayStats, display_cow_with_stats, display_owned_with_stats, matching,
+};
 use akhbar_plugin_sdk::proto::Article;
-use akhbar_plugin_sdk::{Config, Normalizer, Plugin, PluginError};
+use akhbar_plugin_sdk::{ArticleView, Config, Normalizer, ParagraphView, Plugin, PluginError};
 
 /// The `arabic` normalizer.
 #[derive(Debug, Clone, Default)]
@@ -44,20 +48,57 @@ impl Plugin for Arabic {
     }
 }
 
+/// What [`Arabic`] changed in one article, for its provenance record.
+#[derive(Debug, Default)]
+struct Tally {
+    tatweel: usize,
+    invisible: usize,
+    nfkc: usize,
+    dropped: usize,
+}
+
+impl Tally {
+    fn add(&mut self, stats: DisplayStats) {
+        self.tatweel += stats.tatweel;
+        self.invisible += stats.invisible;
+        self.nfkc += usize::from(stats.nfkc);
+    }
+
+    /// The record's action, for an article left with `kept` paragraphs.
+    fn action(&self, kept: usize) -> String {
+        let mut changes = Vec::new();
+        if self.nfkc > 0 {
+            changes.push(format!("applied NFKC to {} paragraphs", self.nfkc));
+        }
+        if self.tatweel > 0 {
+            changes.push(format!("removed {} tatweel", self.tatweel));
+        }
+        if self.invisible > 0 {
+            changes.push(format!("removed {} invisible characters", self.invisible));
+        }
+        if self.dropped > 0 {
+            changes.push(format!("dropped {} paragraphs left empty", self.dropped));
+        }
+        changes.push(format!("filled the matching form of {kept} paragraphs"));
+        changes.join("; ")
+    }
+}
+
+/// Why an article with no paragraph left is rejected.
+const NOTHING_LEFT: &str = "no text left after removing invisible characters";
+
 impl Normalizer for Arabic {
     fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
-        let (mut tatweel, mut invisible, mut nfkc, mut dropped) = (0, 0, 0, 0);
+        let mut tally = Tally::default();
         let paragraphs = std::mem::take(&mut article.paragraphs);
         for mut paragraph in paragraphs {
             if !self.config.matching_only {
                 let (text, stats) = display_owned_with_stats(std::mem::take(&mut paragraph.text));
-                tatweel += stats.tatweel;
-                invisible += stats.invisible;
-                nfkc += usize::from(stats.nfkc);
+                tally.add(stats);
                 paragraph.text = text;
             }
             if paragraph.text.is_empty() {
-                dropped += 1;
+                tally.dropped += 1;
                 continue;
             }
             paragraph.matching = matching(&paragraph.text);
@@ -66,32 +107,71 @@ impl Normalizer for Arabic {
         if !article.title.is_empty() && !self.config.matching_only {
             article.title = display_owned_with_stats(std::mem::take(&mut article.title)).0;
         }
-        let mut changes = Vec::new();
-        if nfkc > 0 {
-            changes.push(format!("applied NFKC to {nfkc} paragraphs"));
-        }
-        if tatweel > 0 {
-            changes.push(format!("removed {tatweel} tatweel"));
-        }
-        if invisible > 0 {
-            changes.push(format!("removed {invisible} invisible characters"));
-        }
-        if dropped > 0 {
-            changes.push(format!("dropped {dropped} paragraphs left empty"));
-        }
-        changes.push(format!(
-            "filled the matching form of {} paragraphs",
-            article.paragraphs.len()
-        ));
+        let action = tally.action(article.paragraphs.len());
         article
             .provenance
-            .push(Self::provenance("normalizer", changes.join("; ")));
+            .push(Self::provenance("normalizer", action));
         if article.paragraphs.is_empty() {
-            return Err(PluginError::rejected(
-                "no text left after removing invisible characters",
-            ));
+            return Err(PluginError::rejected(NOTHING_LEFT));
         }
         Ok(article)
+    }
+
+    /// [`Arabic::normalize`] written straight from the input: each line's
+    /// display form borrowed from it when unchanged (most lines), its
+    /// matching form from here, so that no owned copy of the page is made
+    /// only to be encoded and dropped.
+    fn normalize_into(
+        &self,
+        article: ArticleView<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PluginError> {
+        // A damaged entity fails the document before anything else, as it
+        // does on the way to `normalize`.
+        article
+            .try_entities()
+            .map_err(|e| PluginError::undecodable("Article", e))?;
+        let mut tally = Tally::default();
+        let mut forms: Vec<(i32, Cow<'_, str>, String)> =
+            Vec::with_capacity(article.paragraphs().len());
+        for paragraph in article.paragraphs() {
+            let text = if self.config.matching_only {
+                Cow::Borrowed(paragraph.text)
+            } else {
+                let (text, stats) = display_cow_with_stats(paragraph.text);
+                tally.add(stats);
+                text
+            };
+            if text.is_empty() {
+                tally.dropped += 1;
+                continue;
+            }
+            let matching = matching(&text);
+            forms.push((paragraph.kind, text, matching));
+        }
+        if forms.is_empty() {
+            return Err(PluginError::rejected(NOTHING_LEFT));
+        }
+        let title = (!article.title().is_empty() && !self.config.matching_only)
+            .then(|| display_cow_with_stats(article.title()).0.into_owned());
+        let record = Self::provenance("normalizer", tally.action(forms.len()));
+        let paragraphs = forms.iter().map(|(kind, text, matching)| ParagraphView {
+            kind: *kind,
+            text,
+            matching,
+        });
+        article
+            .encode_with(
+                paragraphs,
+                |rest| {
+                    if let Some(title) = title {
+                        rest.title = title;
+                    }
+                    rest.provenance.push(record);
+                },
+                out,
+            )
+            .map_err(|e| PluginError::undecodable("Article", e))
     }
 }
 
@@ -171,6 +251,7 @@ mod tests {
 
     mod properties {
         use super::*;
+        use akhbar_plugin_sdk::Message;
         use proptest::prelude::*;
 
         proptest! {
@@ -183,6 +264,38 @@ mod tests {
                 if let Ok(once) = Arabic::default().normalize(article(&lines)) {
                     let twice = Arabic::default().normalize(once.clone()).unwrap();
                     prop_assert_eq!(forms(&twice), forms(&once));
+                }
+            }
+
+            /// What the plugin boundary calls, written from a view of the
+            /// encoded input, is the article (or the rejection) that
+            /// `normalize` gives, in either mode.
+            #[test]
+            fn written_from_the_view_as_normalized(
+                lines in proptest::collection::vec("[\\PC\u{0640}\u{064B}-\u{0652}\u{200C}-\u{200F}\u{FEFF}\u{FE70}-\u{FEFC} ]{0,30}", 0..6),
+                title in "[\\PC\u{0640}\u{200F} ]{0,12}",
+                kind in 0i32..5,
+                matching_only in any::<bool>(),
+            ) {
+                let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+                let mut input = article(&lines);
+                input.title = title;
+                input.site = "example.com".into();
+                input.provenance.push(Arabic::provenance("source", "decoded"));
+                for (i, paragraph) in input.paragraphs.iter_mut().enumerate() {
+                    paragraph.kind = kind + i as i32;
+                    paragraph.matching = "stale".into();
+                }
+                let plugin = Arabic { config: ArabicConfig { matching_only } };
+                let bytes = input.encode_to_vec();
+                let mut out = Vec::new();
+                let written = plugin
+                    .normalize_into(ArticleView::decode(&bytes).unwrap(), &mut out)
+                    .map(|()| Article::decode(out.as_slice()).unwrap());
+                match (written, plugin.normalize(input)) {
+                    (Ok(written), Ok(owned)) => prop_assert_eq!(written, owned),
+                    (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => prop_assert!(false, "written {a:?}, normalized {b:?}"),
                 }
             }
         }

@@ -189,12 +189,18 @@ pub unsafe extern "C" fn process_normalizer<T: Plugin + Normalizer>(
     // SAFETY: forwarded contract.
     unsafe {
         process_with::<T, _>(instance, input, input_len, output, |plugin, input| {
-            let normalized = match ArticleView::decode(input) {
-                Some(view) => plugin.normalize_view(view)?,
+            match ArticleView::decode(input) {
+                Some(view) => {
+                    let mut out = Vec::new();
+                    plugin.normalize_into(view, &mut out)?;
+                    Ok(out)
+                }
                 // Damaged (prost's decoder says how) or unusually encoded.
-                None => plugin.normalize(decoded(text_decode::article(input), "Article")?)?,
-            };
-            Ok(normalized.encode_to_vec())
+                None => {
+                    let article = decoded(text_decode::article(input), "Article")?;
+                    Ok(plugin.normalize(article)?.encode_to_vec())
+                }
+            }
         })
     }
 }
@@ -274,6 +280,7 @@ macro_rules! __export_plugin {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ParagraphView;
     use crate::proto::{Article, Enrichment, Entity, Paragraph, Provenance};
 
     /// `Plugin` for unit structs named `$name`, with no config.
@@ -292,7 +299,8 @@ mod tests {
         Owned: "owned",
         Viewed: "viewed",
         OwnedNormalizer: "owned-normalizer",
-        ViewedNormalizer: "viewed-normalizer"
+        ViewedNormalizer: "viewed-normalizer",
+        EncodedNormalizer: "encoded-normalizer"
     );
 
     /// Tags what it read: the text of the paragraphs and the ids of the
@@ -476,6 +484,28 @@ mod tests {
         }
     }
 
+    /// The same written straight from the view.
+    struct EncodedNormalizer;
+
+    impl Normalizer for EncodedNormalizer {
+        fn normalize(&self, article: Article) -> Result<Article, PluginError> {
+            ViewedNormalizer.normalize(article)
+        }
+        fn normalize_into(
+            &self,
+            article: ArticleView<'_>,
+            out: &mut Vec<u8>,
+        ) -> Result<(), PluginError> {
+            let kept: Vec<ParagraphView<'_>> = article
+                .paragraphs()
+                .iter()
+                .filter(|p| !p.matching.is_empty())
+                .copied()
+                .collect();
+            decoded(article.encode_with(kept, |_| {}, out), "Article")
+        }
+    }
+
     #[test]
     fn a_normalizer_returns_the_same_article_owned_or_viewed() {
         let mut input = article();
@@ -489,7 +519,10 @@ mod tests {
         let (status, viewed) = normalize::<ViewedNormalizer>(&input);
         assert_eq!(status, STATUS_OK);
         assert_eq!(owned, viewed);
+        let (status, encoded) = normalize::<EncodedNormalizer>(&input);
+        assert_eq!(status, STATUS_OK);
         let normalized = Article::decode(owned.as_slice()).unwrap();
+        assert_eq!(Article::decode(encoded.as_slice()).unwrap(), normalized);
         let mut expected = article();
         expected.paragraphs.truncate(1);
         expected.provenance = Article::decode(input.as_slice()).unwrap().provenance;
@@ -503,6 +536,7 @@ mod tests {
             for (status, message) in [
                 normalize::<OwnedNormalizer>(bad),
                 normalize::<ViewedNormalizer>(bad),
+                normalize::<EncodedNormalizer>(bad),
             ] {
                 assert_eq!(status, STATUS_ERROR);
                 let message = String::from_utf8(message).unwrap();

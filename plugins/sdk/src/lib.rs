@@ -231,6 +231,54 @@ pub trait Normalizer: Send + Sync {
             .map_err(|e| PluginError::undecodable("Article", e))?;
         self.normalize(article)
     }
+
+    /// The same, written into `out` as an encoded `akhbar.v1.Article`:
+    /// what the plugin boundary calls. By default it encodes what
+    /// [`Normalizer::normalize_view`] returns. A normalizer that rewrites
+    /// every paragraph (a text normalizer, say) can override it and write
+    /// its new forms, and the input's unchanged ones, straight from where
+    /// they are ([`ArticleView::encode_with`]) instead of building an owned
+    /// article only to have it encoded and dropped; it must give the
+    /// article `normalize` returns. On an error, what it wrote is thrown
+    /// away.
+    ///
+    /// ```
+    /// use akhbar_plugin_sdk::{ArticleView, Normalizer, ParagraphView, PluginError};
+    /// use akhbar_plugin_sdk::proto::Article;
+    ///
+    /// /// Fills the matching form with the text, lowercased.
+    /// struct Lower;
+    ///
+    /// impl Normalizer for Lower {
+    ///     fn normalize(&self, mut article: Article) -> Result<Article, PluginError> {
+    ///         for paragraph in &mut article.paragraphs {
+    ///             paragraph.matching = paragraph.text.to_lowercase();
+    ///         }
+    ///         Ok(article)
+    ///     }
+    ///     fn normalize_into(&self, article: ArticleView<'_>, out: &mut Vec<u8>) -> Result<(), PluginError> {
+    ///         let lower: Vec<String> = article.paragraphs().iter().map(|p| p.text.to_lowercase()).collect();
+    ///         let paragraphs: Vec<ParagraphView<'_>> = article.paragraphs().to_vec();
+    ///         let paragraphs = paragraphs
+    ///             .into_iter()
+    ///             .zip(&lower)
+    ///             .map(|(p, matching)| ParagraphView { matching, ..p });
+    ///         article
+    ///             .encode_with(paragraphs, |_| {}, out)
+    ///             .map_err(|e| PluginError::undecodable("Article", e))
+    ///     }
+    /// }
+    /// ```
+    fn normalize_into(
+        &self,
+        article: ArticleView<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PluginError> {
+        let article = self.normalize_view(article)?;
+        out.reserve(article.encoded_len());
+        article.encode_raw(out);
+        Ok(())
+    }
 }
 
 /// Adds metadata to an article: returns what it adds, never a changed article.

@@ -230,6 +230,16 @@ pub fn display_owned_with_stats(text: String) -> (String, DisplayStats) {
     display_with_stats(&text)
 }
 
+/// [`display_with_stats`], borrowing `text` when it is already in display
+/// form (most lines).
+pub fn display_cow_with_stats(text: &str) -> (std::borrow::Cow<'_, str>, DisplayStats) {
+    if stable_line(text) == Some(true) {
+        return (std::borrow::Cow::Borrowed(text), DisplayStats::default());
+    }
+    let (text, stats) = display_with_stats(text);
+    (std::borrow::Cow::Owned(text), stats)
+}
+
 /// The display form of `text` (see the crate docs).
 pub fn display(text: &str) -> String {
     display_with_stats(text).0
@@ -1012,6 +1022,8 @@ mod tests {
             fn plain_lines_agree_with_the_reference(text in plain()) {
                 prop_assert_eq!(display_with_stats(&text), reference::display_with_stats(&text));
                 prop_assert_eq!(display_owned_with_stats(text.clone()), reference::display_with_stats(&text));
+                let (cow, stats) = display_cow_with_stats(&text);
+                prop_assert_eq!((cow.into_owned(), stats), reference::display_with_stats(&text));
                 prop_assert_eq!(matching(&text), reference::matching(&text));
                 let (map, old) = (MatchingMap::new(&text), reference::MatchingMap::new(&text));
                 prop_assert_eq!(&map.text, &old.text);
@@ -1237,6 +1249,8 @@ mod tests {
             fn fast_paths_agree_with_the_reference(text in mixed()) {
                 prop_assert_eq!(display_with_stats(&text), reference::display_with_stats(&text));
                 prop_assert_eq!(display_owned_with_stats(text.clone()), reference::display_with_stats(&text));
+                let (cow, stats) = display_cow_with_stats(&text);
+                prop_assert_eq!((cow.into_owned(), stats), reference::display_with_stats(&text));
                 prop_assert_eq!(fold_whitespace(&text), reference::fold_whitespace(&text));
                 prop_assert_eq!(matching(&text), reference::matching(&text));
                 let (map, old) = (MatchingMap::new(&text), reference::MatchingMap::new(&text));
