@@ -452,6 +452,7 @@ mod tests {
 
     mod properties {
         use super::*;
+        use akhbar_plugin_sdk::Message;
         use proptest::prelude::*;
 
         /// Lines like those of real dumps: prose sentences, menu words,
@@ -498,6 +499,40 @@ mod tests {
                     let out: usize = article.paragraphs.iter().map(|p| p.text.len()).sum::<usize>() + article.title.len();
                     let input: usize = trimmed.iter().map(|l| l.len()).sum();
                     prop_assert!(out <= input);
+                }
+            }
+
+            /// Owned or through a view (as the plugin boundary calls it),
+            /// a page gives the same article or the same rejection, page
+            /// after page of one site (so that the site memory has its
+            /// say), and again on an article already extracted.
+            #[test]
+            fn viewed_as_normalized(
+                pages in proptest::collection::vec(proptest::collection::vec(line(), 0..30), 1..5),
+            ) {
+                let (owned, viewed) = (
+                    ScrapedPage::new(&Config::new(b"")).unwrap(),
+                    ScrapedPage::new(&Config::new(b"")).unwrap(),
+                );
+                for lines in &pages {
+                    let lines: Vec<&str> = lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty()).collect();
+                    let mut input = page("p.example", &lines);
+                    input.title = lines.first().copied().unwrap_or_default().to_owned();
+                    let bytes = input.encode_to_vec();
+                    let answers = (
+                        owned.normalize(input),
+                        viewed.normalize_view(ArticleView::decode(&bytes).unwrap()),
+                    );
+                    match &answers {
+                        (Ok(a), Ok(b)) => {
+                            prop_assert_eq!(a, b);
+                            let again = a.encode_to_vec();
+                            let again = viewed.normalize_view(ArticleView::decode(&again).unwrap()).unwrap();
+                            prop_assert_eq!(&again, a);
+                        }
+                        (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                        _ => prop_assert!(false, "{answers:?}"),
+                    }
                 }
             }
 
