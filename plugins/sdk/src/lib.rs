@@ -57,7 +57,9 @@
 //! [`Enricher::enrich`] (decoded into an owned [`proto::Article`]) or,
 //! cheaper, through [`Enricher::enrich_view`] (an [`ArticleView`] that
 //! borrows from the input bytes); a normalizer likewise through
-//! [`Normalizer::normalize`] or [`Normalizer::normalize_view`]. The host
+//! [`Normalizer::normalize`] or [`Normalizer::normalize_view`], and can
+//! write its output straight from the view with
+//! [`Normalizer::normalize_into`]. The host
 //! checks [`ffi::ABI_VERSION`] before it calls anything else, and never
 //! unloads a library.
 //!
@@ -186,7 +188,9 @@ pub trait Source: Send + Sync {
 /// every paragraph copied. A normalizer that drops most of what it gets
 /// (site chrome, say) can implement [`Normalizer::normalize_view`] as well,
 /// read the paragraphs borrowed from those bytes, and copy only the ones it
-/// keeps ([`ArticleView::into_article_with`]).
+/// keeps ([`ArticleView::into_article_with`]). One that rewrites every
+/// paragraph can skip the owned article altogether
+/// ([`Normalizer::normalize_into`]).
 ///
 /// ```
 /// use akhbar_plugin_sdk::{ArticleView, Normalizer, PluginError};
