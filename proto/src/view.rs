@@ -311,13 +311,14 @@ impl<'a> ArticleView<'a> {
 
     /// Writes the encoded article the view shows into `out`, with
     /// `paragraphs` in place of the view's and the other fields as `edit`
-    /// leaves them (it gets them without paragraphs and entities): the
-    /// article that [`ArticleView::into_article_with`] and `edit` give,
-    /// without copying the paragraphs into owned strings first. What a
-    /// normalizer that rewrites every paragraph returns through the plugin
-    /// boundary ([`Normalizer::normalize_into`](../../akhbar_plugin_sdk/trait.Normalizer.html)):
-    /// its new forms borrowed from wherever it keeps them, its unchanged
-    /// ones borrowed from the input. The fields may come in another order
+    /// leaves them (it gets them without paragraphs and entities, and any
+    /// it adds are not written): the article that
+    /// [`ArticleView::into_article_with`] and `edit` give, without copying
+    /// the paragraphs into owned strings first. What a normalizer that
+    /// rewrites every paragraph returns through the plugin boundary (the
+    /// SDK's `Normalizer::normalize_into`): its new forms borrowed from
+    /// wherever it keeps them, its unchanged ones borrowed from the input.
+    /// The fields may come in another order
     /// than prost writes them; they decode to the same article. Prost's
     /// error, and nothing written, when the entities do not decode (as
     /// [`ArticleView::into_article_with`]).
