@@ -295,15 +295,7 @@ impl<'a> ArticleView<'a> {
                 None => decode_entities(&payloads)?,
             },
         };
-        let mut article = match self.fields {
-            // Decoded from bytes: no paragraphs or entities in it.
-            Cow::Owned(article) => article,
-            Cow::Borrowed(article) => Article {
-                paragraphs: Vec::new(),
-                entities: Vec::new(),
-                ..article.clone()
-            },
-        };
+        let mut article = other_fields(self.fields);
         article.paragraphs = paragraphs;
         article.entities = entities;
         Ok(article)
@@ -337,27 +329,20 @@ impl<'a> ArticleView<'a> {
         let ArticleView {
             fields, entities, ..
         } = self;
-        let mut fields = match fields {
-            // Decoded from bytes: no paragraphs or entities in it.
-            Cow::Owned(article) => article,
-            Cow::Borrowed(article) => Article {
-                paragraphs: Vec::new(),
-                entities: Vec::new(),
-                ..article.clone()
-            },
-        };
+        let mut fields = other_fields(fields);
         edit(&mut fields);
         fields.paragraphs.clear();
         fields.entities.clear();
         fields.encode_raw(out);
+        // A Paragraph's field numbers are all below 16: one-byte keys.
+        let string_len = |s: &str| {
+            if s.is_empty() {
+                0
+            } else {
+                1 + encoded_len_varint(s.len() as u64) + s.len()
+            }
+        };
         for paragraph in paragraphs {
-            let string_len = |s: &str| {
-                if s.is_empty() {
-                    0
-                } else {
-                    1 + encoded_len_varint(s.len() as u64) + s.len()
-                }
-            };
             let kind = if paragraph.kind == 0 {
                 0
             } else {
@@ -427,6 +412,20 @@ impl<'a> ArticleView<'a> {
             .collect();
         article.entities = entities;
         Ok(article)
+    }
+}
+
+/// An article with every field of a view's but the paragraphs and the
+/// entities: moved when the view was decoded from bytes (it has neither),
+/// copied from the article it shows otherwise.
+fn other_fields(fields: Cow<'_, Article>) -> Article {
+    match fields {
+        Cow::Owned(article) => article,
+        Cow::Borrowed(article) => Article {
+            paragraphs: Vec::new(),
+            entities: Vec::new(),
+            ..article.clone()
+        },
     }
 }
 
