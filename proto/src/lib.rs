@@ -27,6 +27,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 pub mod tags;
 pub mod text_decode;
 pub mod view;
+pub mod wire_check;
 
 pub use pbjson_types::Timestamp;
 pub use prost::Message;
