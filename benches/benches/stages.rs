@@ -93,6 +93,7 @@ fn docs() -> Vec<Doc> {
                 .as_ref()
                 .ok()
                 .and_then(|b| b.pipeline.process(raw.clone()).articles.into_iter().next())
+                .and_then(|encoded| encoded.decode().ok())
                 .unwrap_or_else(|| decoded.clone());
             Doc {
                 name,

@@ -6,6 +6,66 @@ use akhbar_proto::view::ParagraphView;
 
 use crate::proto::Article;
 
+/// A finished article as the pipeline delivers it: its protobuf encoding,
+/// which the store keeps and a Subscribe stream sends as it is, and its id.
+///
+/// Why bytes: from plugin libraries the article arrives as bytes already,
+/// and the store and the stream want bytes; decoding it only to encode it
+/// again cost more than any stage of the host. Whoever wants the fields
+/// (`akhbar run`'s JSON, a test) decodes it.
+///
+/// The bytes always decode as an `akhbar.v1.Article` whose id is
+/// [`EncodedArticle::id`]. They need not be prost's own encoding of that
+/// article: the pipeline appends fields, which protobuf merges (a scalar
+/// given twice takes the last value, repeated fields add up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedArticle {
+    id: String,
+    bytes: Vec<u8>,
+}
+
+impl EncodedArticle {
+    /// Encodes `article`.
+    pub fn new(article: &Article) -> Self {
+        EncodedArticle {
+            id: article.id.clone(),
+            bytes: prost::Message::encode_to_vec(article),
+        }
+    }
+
+    /// Bytes that `wire_check` found to be an article with this id.
+    pub(crate) fn checked(id: String, bytes: Vec<u8>) -> Self {
+        EncodedArticle { id, bytes }
+    }
+
+    /// The article's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The protobuf encoding.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The protobuf encoding, owned.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The article. It fails only if the bytes were damaged in memory: the
+    /// pipeline checked them.
+    pub fn decode(&self) -> Result<Article, prost::DecodeError> {
+        akhbar_proto::text_decode::article(&self.bytes)
+    }
+}
+
+impl From<&Article> for EncodedArticle {
+    fn from(article: &Article) -> Self {
+        EncodedArticle::new(article)
+    }
+}
+
 /// Words a reader reads per minute, for `reading_time_seconds`.
 const WORDS_PER_MINUTE: u32 = 200;
 

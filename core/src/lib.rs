@@ -21,6 +21,7 @@ pub use akhbar_plugin_sdk::ffi::ABI_VERSION as PLUGIN_ABI_VERSION;
 pub use akhbar_plugin_sdk::{
     Config as PluginConfig, Enricher, Normalizer, Plugin, PluginError, Source, proto,
 };
+pub use article::EncodedArticle;
 pub use config::{PipelineConfig, StageConfig};
 pub use error::Error;
 pub use host::{PluginCatalog, PluginInfo, PluginKind, PluginOrigin};

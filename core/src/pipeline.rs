@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use akhbar_plugin_sdk::PluginError;
-use akhbar_proto::text_decode;
+use akhbar_proto::{text_decode, wire_check};
 use prost::Message;
 
 use crate::config::StageConfig;
@@ -18,7 +18,7 @@ use crate::host::{
     AvailablePlugin, PluginCatalog, PluginInfo, PluginKind, PluginOrigin, StageImpl,
 };
 use crate::proto::{Article, DeadLetter, Provenance, RawDocument};
-use crate::{Error, PipelineConfig, article, wire};
+use crate::{EncodedArticle, Error, PipelineConfig, article, wire};
 
 /// Counters of one stage, safe to read while the pipeline runs.
 #[derive(Debug, Default)]
@@ -49,10 +49,17 @@ pub struct Stage {
 /// What one input became.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    /// Finished articles.
-    pub articles: Vec<Article>,
+    /// Finished articles, encoded (see [`EncodedArticle`]).
+    pub articles: Vec<EncodedArticle>,
     /// Documents that a stage could not handle.
     pub dead_letters: Vec<DeadLetter>,
+}
+
+impl Outcome {
+    /// The finished articles, decoded.
+    pub fn decoded_articles(&self) -> Result<Vec<Article>, prost::DecodeError> {
+        self.articles.iter().map(EncodedArticle::decode).collect()
+    }
 }
 
 /// How many documents a batch job hands [`Pipeline::process_batch`] at a
@@ -259,28 +266,28 @@ impl Pipeline {
     /// paragraphs joined). Holding both back keeps the bytes that cross
     /// each plugin boundary small (the history can be long, and the body is
     /// a second copy of the text); they are put back at the end. A library
-    /// normalizer's bytes are finished on the wire (see `wire`), so the
-    /// article is decoded once, at the end.
+    /// normalizer's bytes are checked and finished on the wire (see
+    /// `wire`), and never decoded by the host.
     fn set_aside<'a>(
         &'a self,
         doc: Doc,
         producer: &'a Stage,
-    ) -> Result<(Doc, Aside<'a>), (&'a Stage, PluginError)> {
+    ) -> Result<(Doc, Aside), (&'a Stage, PluginError)> {
         let mut article = match doc {
             Doc::Article(article) => article,
-            Doc::Bytes(bytes) => match wire::finish(&bytes) {
+            Doc::Bytes(bytes) => match check_output(producer, &bytes)
+                .and_then(|()| wire::finish(&bytes).map_err(|e| not_an_article(producer, e)))
+            {
                 Ok(Some(split)) => {
                     let aside = Aside::Wire {
+                        id: split.id,
                         history: split.history,
                         body: split.body,
-                        normalized_by: producer,
                     };
                     return Ok((Doc::Bytes(split.for_enrichers), aside));
                 }
                 Ok(None) => return Err((producer, nothing_left())),
-                // Not an article: blamed on its producer (the typed path,
-                // if it somehow decodes).
-                Err(_) => decode_output(producer, &bytes)?,
+                Err(blame) => return Err(blame),
             },
         };
         if article.paragraphs.iter().all(|p| p.text.trim().is_empty()) {
@@ -344,22 +351,22 @@ struct InFlight<'a> {
     /// The stage that made `doc`, blamed when it does not decode.
     producer: &'a Stage,
     /// What was set aside for the enrichers' time.
-    aside: Option<Aside<'a>>,
+    aside: Option<Aside>,
 }
 
 /// What an article's enrichers do not see: its history and its body.
-enum Aside<'a> {
+enum Aside {
     /// Of an article the host holds decoded.
     Typed {
         history: Vec<Provenance>,
         body: String,
     },
-    /// Of an article finished on the wire: the history as it was encoded
-    /// by `normalized_by`.
+    /// Of an article finished (and checked) on the wire: the history as it
+    /// was encoded, and the article's id.
     Wire {
+        id: String,
         history: Vec<u8>,
         body: String,
-        normalized_by: &'a Stage,
     },
 }
 
@@ -386,53 +393,33 @@ fn run_all<'a>(
 }
 
 /// The enriched article with its history (the enrichers' records after
-/// it) and body back; `last` is the stage that made `doc`.
+/// it) and body back, encoded; `last` is the stage that made `doc`.
 fn put_back<'a>(
     doc: Doc,
-    aside: Aside<'a>,
+    aside: Aside,
     last: &'a Stage,
-) -> Result<Article, (&'a Stage, PluginError)> {
+) -> Result<EncodedArticle, (&'a Stage, PluginError)> {
     match aside {
         Aside::Typed { mut history, body } => {
             let mut article = doc.into_article(last)?;
             history.append(&mut article.provenance);
             article.provenance = history;
             article.body = body;
-            Ok(article)
+            Ok(EncodedArticle::new(&article))
         }
-        Aside::Wire {
-            history,
-            body,
-            normalized_by,
-        } => {
-            let enriched = doc.into_bytes();
-            let finished = wire::reassemble(&history, &enriched);
-            match text_decode::article(&finished) {
-                // The body goes in as it is: encoding it only to decode it
-                // again cost a copy and a UTF-8 check of the whole text (no
-                // field of the bytes can set it: enrichers may not).
-                Ok(mut article) => {
-                    article.body = body;
-                    Ok(article)
-                }
-                // The history came from the normalizers and was never
-                // decoded on the way; anything else from the last stage.
-                Err(_) => match decode_history(normalized_by, &history) {
-                    Err(blame) => Err(blame),
-                    Ok(()) => decode_output(last, &enriched),
-                },
-            }
-        }
+        // Every part was checked where it was made (the normalized article
+        // in `set_aside`, each enrichment in `run_stage`), and protobuf
+        // merges what is appended: the whole is an article, not decoded
+        // again.
+        Aside::Wire { id, history, body } => Ok(EncodedArticle::checked(
+            id,
+            wire::reassemble(&history, &doc.into_bytes(), &body),
+        )),
     }
 }
 
 fn nothing_left() -> PluginError {
     PluginError::rejected("no article text is left after normalization")
-}
-
-/// Checks the history set aside from `producer`'s article.
-fn decode_history<'a>(producer: &'a Stage, history: &[u8]) -> Result<(), (&'a Stage, PluginError)> {
-    decode_output(producer, history).map(|_| ())
 }
 
 /// An article between two stages: decoded, or the bytes a plugin library
@@ -471,15 +458,23 @@ fn decode_output<'a>(
     producer: &'a Stage,
     bytes: &[u8],
 ) -> Result<Article, (&'a Stage, PluginError)> {
-    text_decode::article(bytes).map_err(|e| {
-        producer.stats.documents_out.fetch_sub(1, Ordering::Relaxed);
-        producer.stats.errors.fetch_add(1, Ordering::Relaxed);
-        let error = PluginError::failed(format!(
-            "plugin {} returned bytes that are not an akhbar.v1.Article ({e})",
-            producer.info.name
-        ));
-        (producer, error)
-    })
+    text_decode::article(bytes).map_err(|e| not_an_article(producer, e))
+}
+
+/// Like [`decode_output`], but only checks that the bytes decode.
+fn check_output<'a>(producer: &'a Stage, bytes: &[u8]) -> Result<(), (&'a Stage, PluginError)> {
+    wire_check::article(bytes).map_err(|e| not_an_article(producer, e))
+}
+
+/// The blame for bytes from `producer` that are not an article.
+fn not_an_article(producer: &Stage, e: prost::DecodeError) -> (&Stage, PluginError) {
+    producer.stats.documents_out.fetch_sub(1, Ordering::Relaxed);
+    producer.stats.errors.fetch_add(1, Ordering::Relaxed);
+    let error = PluginError::failed(format!(
+        "plugin {} returned bytes that are not an akhbar.v1.Article ({e})",
+        producer.info.name
+    ));
+    (producer, error)
 }
 
 /// Calls a stage, within its time budget when it has one. Over budget, the
@@ -551,8 +546,8 @@ fn run_stage<'a>(
                 Ok(out) => Ok(Doc::Bytes(out)),
                 // The input came straight from another library: if it does
                 // not decode, that library is at fault, not this one.
-                Err(e) if from_library => match decode_output(producer, &input) {
-                    Ok(_) => Err((stage, e)),
+                Err(e) if from_library => match check_output(producer, &input) {
+                    Ok(()) => Err((stage, e)),
                     Err(blame) => Err(blame),
                 },
                 Err(e) => Err((stage, e)),
@@ -582,17 +577,17 @@ fn run_stage<'a>(
         Err((failed, _)) if std::ptr::eq(*failed, stage) => {
             stage.stats.errors.fetch_add(1, Ordering::Relaxed)
         }
-        // Blamed on the producer, whose counters `decode_output` moved.
+        // Blamed on the producer, whose counters `not_an_article` moved.
         Err(_) => 0,
     };
     result
 }
 
-/// Checks that an enricher library's reply holds only `Enrichment` fields,
-/// well framed: appended to the article, any other field would change what
-/// the normalizers settled (its text, id or hash). The fields' contents are
-/// checked where they are decoded next (the next library, or the host at
-/// the end), and a failure there is blamed on the stage that made them.
+/// Checks that an enricher library's reply is an `Enrichment` and holds
+/// only its fields: appended to the article, any other field would change
+/// what the normalizers settled (its text, id or hash). Checked here, each
+/// reply is blamed on the enricher that made it, and the finished article
+/// needs no check of its own.
 fn check_enrichment(bytes: &[u8]) -> Result<(), String> {
     use prost::encoding::{DecodeContext, decode_key, skip_field};
     let mut buf = bytes;
@@ -606,7 +601,7 @@ fn check_enrichment(bytes: &[u8]) -> Result<(), String> {
         skip_field(wire_type, tag, &mut buf, DecodeContext::default())
             .map_err(|e| e.to_string())?;
     }
-    Ok(())
+    wire_check::enrichment(bytes).map_err(|e| e.to_string())
 }
 
 /// The field numbers of `akhbar.v1.Enrichment` (the Article fields an

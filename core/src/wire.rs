@@ -133,6 +133,8 @@ fn finish_view<'a>(bytes: &'a [u8], fields: &[Field]) -> Option<(&'a str, Vec<Pa
 pub(crate) struct Split {
     /// The article without body and history, with id, hash and counts.
     pub for_enrichers: Vec<u8>,
+    /// Its id.
+    pub id: String,
     /// Its `provenance` fields, as they were encoded.
     pub history: Vec<u8>,
     /// The body, to put back at the end.
@@ -179,19 +181,23 @@ pub(crate) fn finish(bytes: &[u8]) -> Result<Option<Split>, DecodeError> {
     );
     Ok(Some(Split {
         for_enrichers,
+        id: done.id,
         history,
         body: done.body,
     }))
 }
 
-/// The finished article's bytes but its body: the history first (so the
-/// enrichers' records follow it), then the enriched article. Neither holds
-/// a body (`finish` took it out, enrichers may not add one), so the body
-/// set on the decoded article is the one it has.
-pub(crate) fn reassemble(history: &[u8], enriched: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(history.len() + enriched.len());
+/// The finished article's bytes: the history first (so the enrichers'
+/// records follow it), then the enriched article, then the body. Neither
+/// of the first two holds a body (`finish` took it out, enrichers may not
+/// add one), so the body is the one given.
+pub(crate) fn reassemble(history: &[u8], enriched: &[u8], body: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(history.len() + enriched.len() + body.len() + 8);
     out.extend_from_slice(history);
     out.extend_from_slice(enriched);
+    if !body.is_empty() {
+        put_str(field::BODY, body, &mut out);
+    }
     out
 }
 
@@ -285,10 +291,10 @@ mod tests {
         assert_eq!(for_enrichers.id.len(), 32);
         let mut enriched = split.for_enrichers.clone();
         enriched.extend(enrichment().encode_to_vec());
-        let mut wire = Article::decode(reassemble(&split.history, &enriched).as_slice()).unwrap();
-        assert!(wire.body.is_empty(), "no body in the bytes");
-        wire.body = split.body;
+        let wire =
+            Article::decode(reassemble(&split.history, &enriched, &split.body).as_slice()).unwrap();
         assert_eq!(wire, typed(normalized()));
+        assert_eq!(split.id, wire.id);
     }
 
     #[test]

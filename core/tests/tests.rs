@@ -118,7 +118,7 @@ fn the_real_plugins_load_from_the_plugin_folder_and_run_the_seeds() {
         "{:?}",
         outcome.dead_letters
     );
-    let article = &outcome.articles[0];
+    let article = &outcome.decoded_articles().unwrap()[0];
     assert!(
         !article.body.contains("[ad_1]"),
         "ad marker left in the body"
@@ -229,7 +229,7 @@ fn a_batch_gives_each_input_the_outcome_it_gets_alone() {
         outcomes
             .iter()
             .map(|o| {
-                let mut articles = o.articles.clone();
+                let mut articles = o.decoded_articles().unwrap();
                 for a in &mut articles {
                     a.received_at = None;
                 }
@@ -254,8 +254,8 @@ fn a_batch_gives_each_input_the_outcome_it_gets_alone() {
     // The document again under another name is a near-duplicate of the
     // first, found across the batch.
     assert_eq!(
-        in_a_batch[6].articles[0].near_duplicate_of,
-        in_a_batch[0].articles[0].id
+        in_a_batch[6].decoded_articles().unwrap()[0].near_duplicate_of,
+        in_a_batch[0].articles[0].id()
     );
 }
 
@@ -497,6 +497,52 @@ fn an_enricher_that_tries_to_rewrite_the_text_is_refused() {
                 && letter.reason.contains("field 6"),
             "{}",
             letter.reason
+        );
+    }
+}
+
+#[test]
+fn an_enrichment_that_is_not_utf8_is_blamed_on_its_enricher_wherever_it_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = compile_c(
+        dir.path(),
+        &[fixture_c("bad_text.c")],
+        "akhbar_plugin_bad_text",
+    );
+    let language = || stage("language", Some(library("akhbar_plugin_language")));
+    let bad = || stage("bad-text", Some(lib.clone()));
+    for enrichers in [vec![language(), bad()], vec![bad(), language()]] {
+        let config = PipelineConfig {
+            plugin_dirs: vec![],
+            source: stage("text-dump", Some(library("akhbar_plugin_text_dump"))),
+            normalizers: vec![],
+            enrichers,
+        };
+        let pipeline =
+            Pipeline::build(&config, &mut PluginCatalog::new()).expect("pipeline builds");
+        let outcome = pipeline.process(raw("a.txt", "The council met on Tuesday."));
+        assert!(outcome.articles.is_empty(), "{:?}", outcome.articles);
+        let letter = &outcome.dead_letters[0];
+        assert_eq!(
+            (letter.plugin.as_str(), letter.stage.as_str()),
+            ("bad-text", "enricher")
+        );
+        assert!(
+            letter.reason.contains("not an akhbar.v1.Enrichment")
+                && letter.reason.contains("UTF-8"),
+            "{}",
+            letter.reason
+        );
+        let stats = pipeline
+            .stages()
+            .find(|s| s.info.name == "bad-text")
+            .unwrap();
+        assert_eq!(
+            stats
+                .stats
+                .errors
+                .load(std::sync::atomic::Ordering::Relaxed),
+            1
         );
     }
 }

@@ -35,8 +35,8 @@ use std::time::{Duration, Instant};
 
 use akhbar_bench::corpus::{self, Bodies, Generator, SizeProfile};
 use akhbar_bench::measure::{self, Machine};
-use akhbar_core::Article;
 use akhbar_core::store::{RedbStore, Store, WriteBatch};
+use akhbar_core::{Article, EncodedArticle};
 use akhbar_proto::v1::articles_client::ArticlesClient;
 use akhbar_proto::v1::ingest_client::IngestClient;
 use akhbar_proto::v1::subscribe_request::Start;
@@ -199,7 +199,7 @@ fn fill_store(dir: &Path, article: &Article, n: usize) -> u64 {
         i += batch.len();
         store
             .write(&WriteBatch {
-                articles: batch,
+                articles: batch.iter().map(EncodedArticle::new).collect(),
                 ..Default::default()
             })
             .expect("writes");

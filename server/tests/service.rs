@@ -82,7 +82,9 @@ mod in_process {
     use std::sync::Arc;
 
     use akhbar_core::store::{RedbStore, Retention, WriteBatch};
-    use akhbar_core::{Article, DeadLetter, Pipeline, PipelineConfig, PluginCatalog};
+    use akhbar_core::{
+        Article, DeadLetter, EncodedArticle, Pipeline, PipelineConfig, PluginCatalog,
+    };
     use akhbar_proto::v1::admin_client::AdminClient;
     use akhbar_proto::v1::articles_client::ArticlesClient;
     use akhbar_proto::v1::ingest_client::IngestClient;
@@ -498,12 +500,15 @@ mod in_process {
         // Entities come from enricher plugins; here they are set directly.
         h.engine
             .write(WriteBatch {
-                articles: vec![
+                articles: [
                     entity_article("a1", "ar", "one.example", Some("wikidata:Q1")),
                     entity_article("b2", "en", "two.example", Some("wikidata:Q2")),
                     entity_article("a3", "ar-EG", "two.example", None),
                     entity_article("b4", "ar", "one.example", Some("wikidata:Q2")),
-                ],
+                ]
+                .iter()
+                .map(EncodedArticle::new)
+                .collect(),
                 ..Default::default()
             })
             .await
@@ -577,7 +582,7 @@ mod in_process {
             .collect();
         h.engine
             .write(WriteBatch {
-                articles,
+                articles: articles.iter().map(EncodedArticle::new).collect(),
                 ..Default::default()
             })
             .await

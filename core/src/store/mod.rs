@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime};
 use prost::Message as _;
 use prost::bytes::Bytes;
 
+use crate::EncodedArticle;
 use crate::proto::{Article, DeadLetter};
 use akhbar_proto::text_decode;
 
@@ -173,8 +174,8 @@ pub enum StoreError {
 /// What one write stores, atomically and durably.
 #[derive(Debug, Default, Clone)]
 pub struct WriteBatch {
-    /// Articles to append (those already stored are skipped).
-    pub articles: Vec<Article>,
+    /// Articles to append, encoded (those already stored are skipped).
+    pub articles: Vec<EncodedArticle>,
     /// Dead letters to keep.
     pub dead_letters: Vec<DeadLetter>,
     /// Dead letters to delete in the same transaction (re-driven ones).

@@ -20,6 +20,7 @@ use super::{
     Appended, LogBounds, Retention, Store, StoreError, StoreStats, StoredArticle, WriteBatch,
     Written,
 };
+use crate::EncodedArticle;
 use crate::proto::{Article, DeadLetter};
 
 const ARTICLES: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("articles");
@@ -46,20 +47,18 @@ fn millis(t: SystemTime) -> u64 {
 /// A record: when it was stored, the article's id (for retention to drop
 /// its index entry) and the article, compressed when that makes it smaller.
 fn encode_record(
-    article: &Article,
+    article: &EncodedArticle,
     stored_at_ms: u64,
     compressor: Option<&mut zstd::bulk::Compressor<'static>>,
 ) -> Result<Vec<u8>, StoreError> {
-    let id = article.id.as_bytes();
+    let id = article.id().as_bytes();
     let id = &id[..id.len().min(255)];
-    let mut record = Vec::with_capacity(9 + id.len() + article.encoded_len());
+    let mut record = Vec::with_capacity(9 + id.len() + article.bytes().len());
     record.extend_from_slice(&stored_at_ms.to_le_bytes());
     record.push(id.len() as u8);
     record.extend_from_slice(id);
     let header = record.len();
-    article
-        .encode(&mut record)
-        .expect("a Vec grows to fit the message");
+    record.extend_from_slice(article.bytes());
     if let Some(compressor) = compressor {
         let frame = compressor
             .compress(&record[header..])
@@ -311,9 +310,9 @@ impl Store for RedbStore {
                 .map_or(0, |v| v.value());
             let mut bytes = meta.get(BYTES).map_err(backend)?.map_or(0, |v| v.value());
             for article in &batch.articles {
-                if let Some(offset) = ids.get(article.id.as_str()).map_err(backend)? {
+                if let Some(offset) = ids.get(article.id()).map_err(backend)? {
                     written.articles.push(Appended {
-                        id: article.id.clone(),
+                        id: article.id().to_owned(),
                         offset: offset.value(),
                         duplicate: true,
                     });
@@ -321,7 +320,7 @@ impl Store for RedbStore {
                 }
                 let record = encode_record(article, stored_at, compressor.as_deref_mut())?;
                 articles.insert(next, record.as_slice()).map_err(backend)?;
-                ids.insert(article.id.as_str(), next).map_err(backend)?;
+                ids.insert(article.id(), next).map_err(backend)?;
                 bytes += record.len() as u64;
                 // The record's tail is the article's encoding: kept, not
                 // re-encoded, for the caller.
@@ -332,7 +331,7 @@ impl Store for RedbStore {
                     StoredArticle::from_stored(prost::bytes::Bytes::from(record).slice(start..)),
                 ));
                 written.articles.push(Appended {
-                    id: article.id.clone(),
+                    id: article.id().to_owned(),
                     offset: next,
                     duplicate: false,
                 });

@@ -25,7 +25,7 @@ fn uncompressed() -> RedbOptions {
 
 fn batch(articles: Vec<Article>) -> WriteBatch {
     WriteBatch {
-        articles,
+        articles: articles.iter().map(EncodedArticle::new).collect(),
         ..Default::default()
     }
 }
@@ -193,7 +193,7 @@ fn dead_letters_are_kept_listed_updated_and_resolved() {
     assert_eq!(store.dead_letter(1).unwrap().unwrap().reason, "still bad");
     store
         .write(&WriteBatch {
-            articles: vec![article("fixed", "ok")],
+            articles: vec![EncodedArticle::new(&article("fixed", "ok"))],
             resolved_dead_letters: vec![1],
             ..Default::default()
         })

@@ -101,17 +101,21 @@ pub fn run(common: &CommonArgs, args: EvalArgs) -> anyhow::Result<ExitCode> {
                         received_at: Some(now()),
                         ..Default::default()
                     });
-                    let body = outcome
-                        .articles
-                        .iter()
-                        .map(|a| a.body.as_str())
-                        .collect::<Vec<_>>()
-                        .join("\n\n");
-                    let error = outcome
-                        .dead_letters
-                        .first()
-                        .map(|d| format!("{} `{}`: {}", d.stage, d.plugin, d.reason));
-                    (body, error)
+                    match outcome.decoded_articles() {
+                        Ok(articles) => {
+                            let body = articles
+                                .iter()
+                                .map(|a| a.body.as_str())
+                                .collect::<Vec<_>>()
+                                .join("\n\n");
+                            let error = outcome
+                                .dead_letters
+                                .first()
+                                .map(|d| format!("{} `{}`: {}", d.stage, d.plugin, d.reason));
+                            (body, error)
+                        }
+                        Err(e) => (String::new(), Some(format!("pipeline: {e}"))),
+                    }
                 }
                 Err(e) => (String::new(), Some(e.to_string())),
             };

@@ -280,9 +280,12 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
                 .collect()
         });
         for outcome in parts.into_iter().flatten() {
-            for article in &outcome.articles {
+            for encoded in &outcome.articles {
+                let article = encoded.decode().with_context(|| {
+                    format!("the finished article {} does not decode", encoded.id())
+                })?;
                 bytes += article.body.len() as u64;
-                serde_json::to_writer(&mut out, article)?;
+                serde_json::to_writer(&mut out, &article)?;
                 out.write_all(b"\n")?;
             }
             articles += outcome.articles.len();

@@ -21,7 +21,6 @@ use std::time::{Duration, SystemTime};
 
 use akhbar_core::store::{LogBounds, Store, StoreError, StoredArticle, WriteBatch, Written};
 use akhbar_core::{BATCH_DOCUMENTS, DeadLetter, Outcome, Pipeline, PluginInfo, RawDocument};
-use prost::Message as _;
 use prost::bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -535,7 +534,7 @@ fn writer(
                             .zip(&written.articles)
                             .filter(|(_, appended)| !appended.duplicate)
                             .map(|(article, appended)| {
-                                let encoded = Bytes::from(article.encode_to_vec());
+                                let encoded = Bytes::from(article.bytes().to_vec());
                                 (appended.offset, StoredArticle::Plain(encoded))
                             })
                             .collect()

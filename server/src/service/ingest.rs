@@ -142,8 +142,11 @@ impl Ingest for IngestService {
             .document
             .ok_or_else(|| ServiceError::Invalid("the request has no document".into()))?;
         let outcome = self.engine.process(document).await?;
+        let articles = outcome.decoded_articles().map_err(|e| {
+            ServiceError::Internal(format!("a finished article does not decode: {e}"))
+        })?;
         Ok(Response::new(ProcessResponse {
-            articles: outcome.articles,
+            articles,
             dead_letters: outcome.dead_letters,
         }))
     }
