@@ -275,9 +275,7 @@ impl Pipeline {
     ) -> Result<(Doc, Aside), (&'a Stage, PluginError)> {
         let mut article = match doc {
             Doc::Article(article) => article,
-            Doc::Bytes(bytes) => match check_output(producer, &bytes)
-                .and_then(|()| wire::finish(&bytes).map_err(|e| not_an_article(producer, e)))
-            {
+            Doc::Bytes(bytes) => match wire::finish(&bytes) {
                 Ok(Some(split)) => {
                     let aside = Aside::Wire {
                         id: split.id,
@@ -287,7 +285,7 @@ impl Pipeline {
                     return Ok((Doc::Bytes(split.for_enrichers), aside));
                 }
                 Ok(None) => return Err((producer, nothing_left())),
-                Err(blame) => return Err(blame),
+                Err(e) => return Err(not_an_article(producer, e)),
             },
         };
         if article.paragraphs.iter().all(|p| p.text.trim().is_empty()) {

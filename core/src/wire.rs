@@ -17,6 +17,7 @@ use prost::{DecodeError, Message};
 // Field numbers of `akhbar.v1.Article`, as `field::BODY` and so on.
 use akhbar_proto::tags::article as field;
 use akhbar_proto::view::ParagraphView;
+use akhbar_proto::wire_check;
 
 use crate::article;
 use crate::proto::{Paragraph, RawDocument};
@@ -108,24 +109,14 @@ struct FinishView {
     paragraphs: Vec<Paragraph>,
 }
 
-/// The source URI and the paragraphs of an article whose top-level `fields`
-/// are known, borrowed from `bytes` (the paragraphs' text checked as UTF-8
-/// with SIMD); `None` for anything unusual, which prost then reads.
-fn finish_view<'a>(bytes: &'a [u8], fields: &[Field]) -> Option<(&'a str, Vec<ParagraphView<'a>>)> {
-    let mut source_uri = "";
-    let mut paragraphs = Vec::new();
-    for f in fields {
-        let payload = f.payload.clone().map(|range| &bytes[range]);
-        match (f.tag, payload) {
-            (field::SOURCE_URI, Some(uri)) => source_uri = std::str::from_utf8(uri).ok()?,
-            (field::PARAGRAPHS, Some(paragraph)) => {
-                paragraphs.push(ParagraphView::decode(paragraph)?)
-            }
-            (field::SOURCE_URI | field::PARAGRAPHS, None) => return None,
-            _ => {}
-        }
+/// The source URI of an article whose top-level `fields` are known (the
+/// last one given, as protobuf has it); `None` if it is not a string.
+fn source_uri<'a>(bytes: &'a [u8], fields: &[Field]) -> Option<&'a str> {
+    let mut uri = "";
+    for f in fields.iter().filter(|f| f.tag == field::SOURCE_URI) {
+        uri = std::str::from_utf8(&bytes[f.payload.clone()?]).ok()?;
     }
-    Some((source_uri, paragraphs))
+    Some(uri)
 }
 
 /// A normalized article, finished and split for the enrichers.
@@ -141,14 +132,18 @@ pub(crate) struct Split {
     pub body: String,
 }
 
-/// Finishes a normalized article on the wire (see [`article::finish`]) and
-/// sets its history and body aside. `None` when no text is left.
+/// Checks that a normalized article is one, finishes it on the wire (see
+/// [`article::finish`]) and sets its history and body aside. `None` when
+/// no text is left.
 pub(crate) fn finish(bytes: &[u8]) -> Result<Option<Split>, DecodeError> {
+    // First, so that bytes that are not an article get prost's error.
+    let checked = wire_check::article_paragraphs(bytes)?;
     let fields = fields(bytes)?;
     let decoded;
-    let (source_uri, paragraphs) = match finish_view(bytes, &fields) {
-        Some(view) => view,
-        None => {
+    let (source_uri, paragraphs) = match (checked, source_uri(bytes, &fields)) {
+        (Some(paragraphs), Some(uri)) => (uri, paragraphs),
+        // Valid, but not as the walk reads it: prost reads the two fields.
+        _ => {
             decoded = FinishView::decode(bytes)?;
             let paragraphs = decoded.paragraphs.iter().map(ParagraphView::from).collect();
             (decoded.source_uri.as_str(), paragraphs)

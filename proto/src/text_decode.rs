@@ -22,7 +22,7 @@ use prost::{DecodeError, Message};
 
 use crate::tags;
 use crate::v1::{Article, Entity, Keyword, MentionedDate, Paragraph, Provenance};
-use crate::view::ParagraphView;
+use crate::view::{EntityView, ParagraphView};
 
 /// Decodes an `akhbar.v1.Article`; the same result as [`Message::decode`],
 /// errors included (a refused input is decoded again by prost, for its
@@ -68,20 +68,26 @@ fn provenance(bytes: &[u8]) -> Result<Provenance, DecodeError> {
 }
 
 /// Decodes an `akhbar.v1.Entity` (the article view decodes its entities
-/// with this, when asked for them). Every field by hand: an article carries
-/// dozens of entities, and prost's per-field merge for the five numbers
-/// cost more than the three strings.
+/// with this, when asked for them): the borrowed decoder, then owned
+/// copies of its strings.
 pub(crate) fn entity(bytes: &[u8]) -> Result<Entity, DecodeError> {
-    entity_fast(bytes).or_else(|_| Entity::decode(bytes))
+    entity_view(bytes)
+        .map(Entity::from)
+        .or_else(|()| Entity::decode(bytes))
 }
 
-fn entity_fast(mut buf: &[u8]) -> Result<Entity, ()> {
+/// An encoded `akhbar.v1.Entity` as a view of `bytes`, or `Err` for bytes
+/// prost's decoder is to judge (damaged, or unusual: a field twice with
+/// another wire type and so on). Every field by hand: an article carries
+/// dozens of entities, and prost's per-field merge for the five numbers
+/// cost more than the three strings.
+pub(crate) fn entity_view(mut buf: &[u8]) -> Result<EntityView<'_>, ()> {
     const LABEL: u32 = 2;
     const PARAGRAPH: u32 = 5;
     const START: u32 = 6;
     const END: u32 = 7;
     const CONFIDENCE: u32 = 8;
-    let mut entity = Entity::default();
+    let mut entity = EntityView::default();
     while !buf.is_empty() {
         let (tag, wire_type) = decode_key(&mut buf).map_err(drop)?;
         match (tag, wire_type) {
@@ -100,7 +106,7 @@ fn entity_fast(mut buf: &[u8]) -> Result<Entity, ()> {
                     tags::entity::CANONICAL_ID => &mut entity.canonical_id,
                     _ => &mut entity.canonical_name,
                 };
-                *target = text(payload).ok_or(())?;
+                *target = checked_utf8(payload).ok_or(())?;
             }
             (LABEL | PARAGRAPH | START | END, WireType::Varint) => {
                 let value = decode_varint(&mut buf).map_err(drop)?;

@@ -27,6 +27,59 @@ use crate::tags;
 use crate::text_decode;
 use crate::v1::{Article, Dateline, Entity, Keyword, MentionedDate, Paragraph, Provenance};
 
+/// An entity of an [`ArticleView`], its strings borrowed: for an enricher
+/// that reads a few fields of each entity and keeps none of them
+/// ([`ArticleView::entity_views`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct EntityView<'a> {
+    /// `akhbar.v1.Entity.text`.
+    pub text: &'a str,
+    /// `akhbar.v1.Entity.Label` as a number (unknown numbers kept).
+    pub label: i32,
+    /// `akhbar.v1.Entity.canonical_id`.
+    pub canonical_id: &'a str,
+    /// `akhbar.v1.Entity.canonical_name`.
+    pub canonical_name: &'a str,
+    /// `akhbar.v1.Entity.paragraph`.
+    pub paragraph: u32,
+    /// `akhbar.v1.Entity.start`.
+    pub start: u32,
+    /// `akhbar.v1.Entity.end`.
+    pub end: u32,
+    /// `akhbar.v1.Entity.confidence`.
+    pub confidence: f32,
+}
+
+impl<'a> From<&'a Entity> for EntityView<'a> {
+    fn from(e: &'a Entity) -> Self {
+        EntityView {
+            text: &e.text,
+            label: e.label,
+            canonical_id: &e.canonical_id,
+            canonical_name: &e.canonical_name,
+            paragraph: e.paragraph,
+            start: e.start,
+            end: e.end,
+            confidence: e.confidence,
+        }
+    }
+}
+
+impl From<EntityView<'_>> for Entity {
+    fn from(e: EntityView<'_>) -> Self {
+        Entity {
+            text: e.text.to_owned(),
+            label: e.label,
+            canonical_id: e.canonical_id.to_owned(),
+            canonical_name: e.canonical_name.to_owned(),
+            paragraph: e.paragraph,
+            start: e.start,
+            end: e.end,
+            confidence: e.confidence,
+        }
+    }
+}
+
 /// A paragraph of an [`ArticleView`]: its display text and matching form,
 /// borrowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +245,22 @@ impl<'a> ArticleView<'a> {
                 .as_deref()
                 .map_err(Clone::clone),
         }
+    }
+
+    /// The entities as views, their strings borrowed from the input bytes
+    /// (no copy of them, which [`ArticleView::try_entities`] makes), or
+    /// prost's error as there.
+    pub fn entity_views(&self) -> Result<Vec<EntityView<'_>>, DecodeError> {
+        if let Entities::Encoded { payloads, .. } = &self.entities
+            && let Ok(views) = payloads
+                .iter()
+                .map(|payload| text_decode::entity_view(payload))
+                .collect()
+        {
+            return Ok(views);
+        }
+        // In memory, or bytes that prost is to judge.
+        Ok(self.try_entities()?.iter().map(EntityView::from).collect())
     }
 
     /// The article's id.
@@ -550,6 +619,13 @@ mod tests {
             Article::decode(bytes),
         ) {
             (Ok(view), Ok(article)) => {
+                let views: Vec<Entity> = view
+                    .entity_views()
+                    .expect("prost decoded the entities")
+                    .into_iter()
+                    .map(Entity::from)
+                    .collect();
+                prop_assert_eq!(&views, &article.entities);
                 let shown = view.to_article().expect("prost decoded the entities");
                 prop_assert!(
                     shown == article || shown.encode_to_vec() == article.encode_to_vec(),
@@ -561,7 +637,9 @@ mod tests {
             }
             (Ok(view), Err(e)) => {
                 prop_assert!(
-                    view.try_entities().is_err() && view.to_article().is_err(),
+                    view.try_entities().is_err()
+                        && view.entity_views().is_err()
+                        && view.to_article().is_err(),
                     "the view took bytes prost refuses ({e}): {bytes:?}"
                 );
                 prop_assert!(view.into_article_with(Vec::new()).is_err());
@@ -583,6 +661,10 @@ mod tests {
         assert_eq!(view.paragraphs()[1].matching_text(), "Second paragraph.");
         assert_eq!(view.paragraphs()[1].kind, 99);
         assert_eq!(view.entities()[0].canonical_id, "wikidata:Q312707");
+        assert_eq!(
+            view.entity_views().unwrap()[0].canonical_id,
+            "wikidata:Q312707"
+        );
         assert_eq!(view.keywords()[0].text, "شويغو");
         assert_eq!(view.metadata()["published"], "2023-11-14");
         assert_eq!(view.published_at().unwrap().seconds, 1_700_000_000);
@@ -625,6 +707,7 @@ mod tests {
         assert_eq!(view.paragraphs().len(), 2);
         let error = view.try_entities().unwrap_err();
         assert!(error.to_string().contains("not UTF-8"), "{error}");
+        assert_eq!(view.entity_views().unwrap_err(), error);
         let panic = catch_unwind(AssertUnwindSafe(|| view.entities().len())).unwrap_err();
         let message = panic.downcast_ref::<String>().unwrap();
         assert!(

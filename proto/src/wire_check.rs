@@ -17,8 +17,10 @@
 use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
 use prost::{DecodeError, Message};
 
+use crate::tags;
 use crate::text_decode::checked_utf8;
 use crate::v1::{Article, Enrichment};
+use crate::view::ParagraphView;
 
 /// How a field is encoded, as far as checking it goes.
 #[derive(Debug, Clone, Copy)]
@@ -58,17 +60,38 @@ const MAX_DEPTH: u32 = 32;
 /// Whether `bytes` decode as an `akhbar.v1.Article`: `Ok` exactly when
 /// [`Message::decode`] would succeed, else prost's error.
 pub fn article(bytes: &[u8]) -> Result<(), DecodeError> {
-    check(ARTICLE, bytes, 0).or_else(|()| Article::decode(bytes).map(drop))
+    check(ARTICLE, bytes, 0, None).or_else(|()| Article::decode(bytes).map(drop))
+}
+
+/// Like [`article`], with the article's paragraphs as views of `bytes`,
+/// for a caller that reads them (the host, finishing an article): each is
+/// checked once, as a view ([`ParagraphView::decode`] takes only what
+/// prost takes), not once by the walk and again by the caller. `Ok(None)`
+/// for an article the walk could not tell valid but prost can (a group
+/// field among the unknown ones): the caller reads its paragraphs as it
+/// likes.
+pub fn article_paragraphs(bytes: &[u8]) -> Result<Option<Vec<ParagraphView<'_>>>, DecodeError> {
+    let mut paragraphs = Vec::new();
+    match check(ARTICLE, bytes, 0, Some(&mut paragraphs)) {
+        Ok(()) => Ok(Some(paragraphs)),
+        Err(()) => Article::decode(bytes).map(|_| None),
+    }
 }
 
 /// Whether `bytes` decode as an `akhbar.v1.Enrichment`, like [`article`].
 pub fn enrichment(bytes: &[u8]) -> Result<(), DecodeError> {
-    check(ENRICHMENT, bytes, 0).or_else(|()| Enrichment::decode(bytes).map(drop))
+    check(ENRICHMENT, bytes, 0, None).or_else(|()| Enrichment::decode(bytes).map(drop))
 }
 
 /// `Ok` when `buf` surely decodes as message `message`; `Err` when it does
-/// not or the walk cannot tell.
-fn check(message: usize, mut buf: &[u8], depth: u32) -> Result<(), ()> {
+/// not or the walk cannot tell. With `paragraphs` (an article's top level
+/// only), each paragraph is checked as a view and kept there.
+fn check<'a>(
+    message: usize,
+    mut buf: &'a [u8],
+    depth: u32,
+    mut paragraphs: Option<&mut Vec<ParagraphView<'a>>>,
+) -> Result<(), ()> {
     if depth > MAX_DEPTH {
         return Err(());
     }
@@ -104,11 +127,14 @@ fn check(message: usize, mut buf: &[u8], depth: u32) -> Result<(), ()> {
                     .ok_or(())?;
                 let (payload, rest) = buf.split_at(len);
                 buf = rest;
-                match kind {
-                    FieldKind::Text => {
+                match (kind, paragraphs.as_deref_mut()) {
+                    (_, Some(views)) if tag == tags::article::PARAGRAPHS => {
+                        views.push(ParagraphView::decode(payload).ok_or(())?);
+                    }
+                    (FieldKind::Text, _) => {
                         checked_utf8(payload).ok_or(())?;
                     }
-                    FieldKind::Message(inner) => check(inner, payload, depth + 1)?,
+                    (FieldKind::Message(inner), _) => check(inner, payload, depth + 1, None)?,
                     _ => {}
                 }
             }
@@ -151,11 +177,18 @@ mod tests {
             id: "a".into(),
             title: text.clone(),
             body: text.clone(),
-            paragraphs: vec![Paragraph {
-                kind: 2,
-                text: text.clone(),
-                matching: text.clone(),
-            }],
+            paragraphs: vec![
+                Paragraph {
+                    kind: 2,
+                    text: text.clone(),
+                    matching: text.clone(),
+                },
+                Paragraph {
+                    kind: 1,
+                    text: format!("{text} {text}"),
+                    matching: String::new(),
+                },
+            ],
             language: "ar".into(),
             language_confidence: 0.5,
             published_at: Some(crate::Timestamp {
@@ -199,13 +232,16 @@ mod tests {
     #[test]
     fn a_valid_article_is_known_valid_without_prost() {
         let bytes = full_article("وصل شويغو إلى بيونغ يانغ".into()).encode_to_vec();
-        assert_eq!(check(ARTICLE, &bytes, 0), Ok(()));
+        assert_eq!(check(ARTICLE, &bytes, 0, None), Ok(()));
         let enrichment = Enrichment {
             entities: vec![Entity::default()],
             story_id: "s".into(),
             ..Default::default()
         };
-        assert_eq!(check(ENRICHMENT, &enrichment.encode_to_vec(), 0), Ok(()));
+        assert_eq!(
+            check(ENRICHMENT, &enrichment.encode_to_vec(), 0, None),
+            Ok(())
+        );
     }
 
     #[test]
@@ -243,13 +279,30 @@ mod tests {
                 2 => bytes[at] = byte,
                 _ => bytes.insert(at, byte),
             }
-            prop_assert_eq!(article(&bytes).is_ok(), Article::decode(bytes.as_slice()).is_ok());
+            let prost = Article::decode(bytes.as_slice());
+            prop_assert_eq!(article(&bytes).is_ok(), prost.is_ok());
+            // With the paragraphs: the same answer, and when they come as
+            // views, prost's paragraphs.
+            match (article_paragraphs(&bytes), &prost) {
+                (Ok(Some(views)), Ok(decoded)) => {
+                    let owned: Vec<Paragraph> = views.into_iter().map(Paragraph::from).collect();
+                    prop_assert_eq!(&owned, &decoded.paragraphs);
+                }
+                (Ok(None), Ok(_)) | (Err(_), Err(_)) => {}
+                (mine, theirs) => prop_assert!(
+                    false,
+                    "{:?} vs {:?}",
+                    mine.map(|v| v.map(|v| v.len())),
+                    theirs.as_ref().map(drop)
+                ),
+            }
             prop_assert_eq!(
                 enrichment(&bytes).is_ok(),
                 Enrichment::decode(bytes.as_slice()).is_ok()
             );
             if damage == 0 {
-                prop_assert_eq!(check(ARTICLE, &bytes, 0), Ok(()));
+                prop_assert_eq!(check(ARTICLE, &bytes, 0, None), Ok(()));
+                prop_assert!(matches!(article_paragraphs(&bytes), Ok(Some(_))));
             }
         }
     }

@@ -80,7 +80,7 @@ pub mod __private;
 pub mod ffi;
 
 pub use akhbar_proto::v1 as proto;
-pub use akhbar_proto::view::{ArticleView, ParagraphView};
+pub use akhbar_proto::view::{ArticleView, EntityView, ParagraphView};
 pub use akhbar_proto::{Message, Timestamp};
 
 use proto::{Article, Provenance, RawDocument};

@@ -293,9 +293,12 @@ impl BitCounters {
 }
 
 /// The features of an article: people, words and SimHash.
-fn features(article: &ArticleView<'_>) -> (Vector, Vector, u64) {
+fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginError> {
     let mut people: HashMap<u64, f32> = HashMap::new();
-    for e in article.entities() {
+    let entities = article
+        .entity_views()
+        .map_err(|e| PluginError::failed(format!("the article's entities do not decode: {e}")))?;
+    for e in entities {
         if e.label == Label::Person as i32 && !e.canonical_id.is_empty() {
             *people.entry(fnv(e.canonical_id.as_bytes())).or_default() +=
                 1.0 / (1.0 + 3.0 * e.paragraph as f32);
@@ -367,11 +370,11 @@ fn features(article: &ArticleView<'_>) -> (Vector, Vector, u64) {
         .into_iter()
         .map(|(k, c)| (k, 1.0 + (c as f32).ln()))
         .collect();
-    (
+    Ok((
         normalize(people.into_iter().collect(), 32),
         normalize(words, 64),
         simhash,
-    )
+    ))
 }
 
 /// How many recent postings of one feature are looked at.
@@ -475,7 +478,7 @@ impl Enricher for Stories {
 
     fn enrich_view(&self, article: &ArticleView<'_>) -> Result<Enrichment, PluginError> {
         let mut added = Enrichment::default();
-        let (people, words, simhash) = features(article);
+        let (people, words, simhash) = features(article)?;
         let time = article
             .published_at()
             .or(article.received_at())

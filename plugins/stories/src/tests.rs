@@ -245,7 +245,7 @@ fn simhash_is_the_majority_of_shingle_bits() {
         .collect::<Vec<_>>()
         .join("\n");
     let a = article("x", &long, &[], 0);
-    let (_, _, simhash) = features(&ArticleView::of(&a));
+    let (_, _, simhash) = features(&ArticleView::of(&a)).unwrap();
     // The plain count: +1 or -1 per shingle and bit.
     let mut bits = [0i64; 64];
     for paragraph in &a.paragraphs {
