@@ -392,11 +392,7 @@ fn run_all<'a>(
 
 /// The enriched article with its history (the enrichers' records after
 /// it) and body back, encoded; `last` is the stage that made `doc`.
-fn put_back<'a>(
-    doc: Doc,
-    aside: Aside,
-    last: &'a Stage,
-) -> Result<EncodedArticle, (&'a Stage, PluginError)> {
+fn put_back(doc: Doc, aside: Aside, last: &Stage) -> Result<EncodedArticle, (&Stage, PluginError)> {
     match aside {
         Aside::Typed { mut history, body } => {
             let mut article = doc.into_article(last)?;
