@@ -22,7 +22,7 @@ use prost::{DecodeError, Message};
 
 use crate::tags;
 use crate::v1::{Article, Entity, Keyword, MentionedDate, Paragraph, Provenance};
-use crate::view::{EntityView, ParagraphView};
+use crate::view::{EntityView, ParagraphView, length_delimited};
 
 /// Decodes an `akhbar.v1.Article`; the same result as [`Message::decode`],
 /// errors included (a refused input is decoded again by prost, for its
@@ -95,12 +95,7 @@ pub(crate) fn entity_view(mut buf: &[u8]) -> Result<EntityView<'_>, ()> {
                 tags::entity::TEXT | tags::entity::CANONICAL_ID | tags::entity::CANONICAL_NAME,
                 WireType::LengthDelimited,
             ) => {
-                let len = usize::try_from(decode_varint(&mut buf).map_err(drop)?)
-                    .ok()
-                    .filter(|&len| len <= buf.len())
-                    .ok_or(())?;
-                let (payload, rest) = buf.split_at(len);
-                buf = rest;
+                let payload = length_delimited(&mut buf).ok_or(())?;
                 let target = match tag {
                     tags::entity::TEXT => &mut entity.text,
                     tags::entity::CANONICAL_ID => &mut entity.canonical_id,

@@ -194,7 +194,7 @@ impl<'a> ArticleView<'a> {
                     if wire_type != WireType::LengthDelimited {
                         return Err(Refused);
                     }
-                    let payload = length_delimited(&mut buf)?;
+                    let payload = length_delimited(&mut buf).ok_or(Refused)?;
                     if tag == tags::article::PARAGRAPHS {
                         paragraphs.push(paragraph(payload)?);
                     } else {
@@ -518,16 +518,15 @@ impl From<DecodeError> for Refused {
     }
 }
 
-/// The payload of a length-delimited field whose key was just read.
-fn length_delimited<'b>(buf: &mut &'b [u8]) -> Result<&'b [u8], Refused> {
-    let len = decode_varint(buf)?;
-    let len = usize::try_from(len)
-        .ok()
-        .filter(|&len| len <= buf.len())
-        .ok_or(Refused)?;
+/// The payload of a length-delimited field whose key was just read, or
+/// `None` when its length does not fit (the other decoders of this crate
+/// share it).
+pub(crate) fn length_delimited<'b>(buf: &mut &'b [u8]) -> Option<&'b [u8]> {
+    let len = decode_varint(buf).ok()?;
+    let len = usize::try_from(len).ok().filter(|&len| len <= buf.len())?;
     let (payload, after) = buf.split_at(len);
     *buf = after;
-    Ok(payload)
+    Some(payload)
 }
 
 /// A paragraph, borrowed from its encoding (later occurrences of a field
@@ -544,7 +543,7 @@ fn paragraph(mut buf: &[u8]) -> Result<ParagraphView<'_>, Refused> {
         match (tag, wire_type) {
             (KIND, WireType::Varint) => view.kind = decode_varint(&mut buf)? as i32,
             (tags::paragraph::TEXT | tags::paragraph::MATCHING, WireType::LengthDelimited) => {
-                let payload = length_delimited(&mut buf)?;
+                let payload = length_delimited(&mut buf).ok_or(Refused)?;
                 let text = text_decode::checked_utf8(payload).ok_or(Refused)?;
                 if tag == tags::paragraph::TEXT {
                     view.text = text;

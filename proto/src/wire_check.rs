@@ -20,7 +20,7 @@ use prost::{DecodeError, Message};
 use crate::tags;
 use crate::text_decode::checked_utf8;
 use crate::v1::{Article, Enrichment};
-use crate::view::ParagraphView;
+use crate::view::{ParagraphView, length_delimited};
 
 /// How a field is encoded, as far as checking it goes.
 #[derive(Debug, Clone, Copy)]
@@ -121,12 +121,7 @@ fn check<'a>(
                 FieldKind::Text | FieldKind::Bytes | FieldKind::Message(_),
                 WireType::LengthDelimited,
             ) => {
-                let len = usize::try_from(decode_varint(&mut buf).map_err(drop)?)
-                    .ok()
-                    .filter(|&len| len <= buf.len())
-                    .ok_or(())?;
-                let (payload, rest) = buf.split_at(len);
-                buf = rest;
+                let payload = length_delimited(&mut buf).ok_or(())?;
                 match (kind, paragraphs.as_deref_mut()) {
                     (_, Some(views)) if tag == tags::article::PARAGRAPHS => {
                         views.push(ParagraphView::decode(payload).ok_or(())?);
