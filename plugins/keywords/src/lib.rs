@@ -122,6 +122,8 @@ impl Plugin for Keywords {
 #[derive(Debug, Clone, Copy)]
 struct Word<'a> {
     surface: &'a str,
+    /// The written form's number: equal forms, equal numbers.
+    form: u32,
     key: u32,
     stop: bool,
     upper: bool,
@@ -254,14 +256,15 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
     let bytes: usize = paragraphs.iter().map(|p| p.len()).sum();
     // Words: each written form is folded, stemmed and interned once.
     let mut key_ids: FastMap<Cow<'_, str>, u32> = fast_map(bytes / 8 + 16);
-    let mut seen: WordTable<'_, (u32, bool, bool)> = WordTable::with_capacity(bytes / 6 + 16);
+    let mut seen: WordTable<'_, (u32, bool, bool, u32)> = WordTable::with_capacity(bytes / 6 + 16);
+    let mut forms_seen = 0u32;
     let mut words: Vec<Word<'_>> = Vec::with_capacity(bytes / 5 + 16);
     // Sentence `i` is `words[ends[i - 1]..ends[i]]` (from 0 for the first).
     let mut ends: Vec<u32> = Vec::with_capacity(bytes / 40 + 16);
     for p in paragraphs {
         split(p, |event| {
             if let Some(surface) = event {
-                let (key, stop, upper) =
+                let (key, stop, upper, form) =
                     seen.get_or_insert_with(word_hash(surface), surface, || {
                         let m = matching_cow(surface);
                         let stop = is_stopword(&m)
@@ -277,10 +280,12 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
                         let next = key_ids.len() as u32;
                         let id = *key_ids.entry(key).or_insert(next);
                         let upper = surface.chars().next().is_some_and(char::is_uppercase);
-                        (id, stop, upper)
+                        forms_seen += 1;
+                        (id, stop, upper, forms_seen - 1)
                     });
                 words.push(Word {
                     surface,
+                    form,
                     key,
                     stop,
                     upper,
@@ -512,8 +517,9 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
         .map(|(key, score)| {
             let key = phrase(&key);
             let len = key.len();
-            // Distinct written forms (word by word) and how often each.
-            let mut forms: Vec<([&str; 4], usize)> = Vec::new();
+            // Distinct written forms (word by word, by their numbers: no
+            // string compared) and how often each, with where one occurs.
+            let mut forms: Vec<([u32; 4], usize, usize)> = Vec::new();
             let mut at = first_at[key[0] as usize];
             while at != NONE {
                 let i = at as usize;
@@ -523,19 +529,22 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
                 }
                 let window = &words[i..i + len];
                 if window.iter().zip(key).all(|(w, k)| w.key == *k) {
-                    let mut form = [""; 4];
+                    let mut form = [NONE; 4];
                     for (f, w) in form.iter_mut().zip(window) {
-                        *f = w.surface;
+                        *f = w.form;
                     }
-                    match forms.iter_mut().find(|(f, _)| *f == form) {
-                        Some((_, count)) => *count += 1,
-                        None => forms.push((form, 1)),
+                    match forms.iter_mut().find(|(f, _, _)| *f == form) {
+                        Some((_, count, _)) => *count += 1,
+                        None => forms.push((form, 1, i)),
                     }
                 }
             }
             let surface = forms
                 .into_iter()
-                .map(|(form, count)| (form[..len].join(" "), count))
+                .map(|(_, count, i)| {
+                    let written: Vec<&str> = words[i..i + len].iter().map(|w| w.surface).collect();
+                    (written.join(" "), count)
+                })
                 .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
                 .map(|(s, _)| s)
                 .unwrap_or_default();

@@ -139,7 +139,7 @@ fn calculate_scores_in_profiles(
     // its trigrams found in the text, and how many it found.
     let mut found_dist = vec![0u32; lang_profile_list.len()];
     let mut found = vec![0u32; lang_profile_list.len()];
-    for (trigram, &n) in &trigram_positions {
+    for &(ref trigram, n) in &trigram_positions {
         if let Some(&(start, len)) = inverted.at.get(trigram) {
             for &(li, rank) in &inverted.entries[start as usize..(start + len) as usize] {
                 found_dist[li as usize] += (n as i32 - i32::from(rank)).unsigned_abs();

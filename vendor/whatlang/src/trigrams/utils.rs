@@ -7,7 +7,10 @@ use crate::utils::is_stop_char;
 
 pub struct TrigramsWithPositions {
     pub(crate) _total_trigrams: u32,
-    pub(crate) trigram_positions: HashMap<Trigram, u32>,
+    /// The text's most frequent trigrams, most frequent first (ties: the
+    /// greater trigram first), each with its position in that order.
+    /// (Akhbar: a list, not upstream's map: it is only iterated.)
+    pub(crate) trigram_positions: Vec<(Trigram, u32)>,
 }
 
 #[inline]
@@ -24,22 +27,32 @@ pub fn get_trigrams_with_positions(text: &LowercaseText) -> TrigramsWithPosition
 }
 
 #[inline]
-#[allow(clippy::unnecessary_sort_by)]
 fn trigram_occurances_to_positions(
     trigram_occurances: HashMap<Trigram, u32>,
-) -> HashMap<Trigram, u32> {
-    // Sort in descending order by number of occurrences and trigrams
-    let mut count_vec: Vec<_> = trigram_occurances
+) -> Vec<(Trigram, u32)> {
+    // Sort in descending order by number of occurrences and trigrams.
+    // (Akhbar: each (count, trigram) packed into one integer whose order is
+    // the tuple's, so the sort compares integers, not four fields.)
+    let mut keys: Vec<u128> = trigram_occurances
         .into_iter()
-        .map(|(trigram, count)| (count, trigram))
+        .map(|(Trigram(a, b, c), count)| {
+            u128::from(count) << 96 | u128::from(a) << 64 | u128::from(b) << 32 | u128::from(c)
+        })
         .collect();
-    count_vec.sort_unstable_by(|a, b| b.cmp(a));
+    keys.sort_unstable();
+    let char_at =
+        |key: u128, shift: u32| char::from_u32((key >> shift) as u32).expect("packed from a char");
 
-    count_vec
-        .into_iter()
+    keys.into_iter()
+        .rev()
         .take(TEXT_TRIGRAMS_SIZE) // we're interested only in the first 600 (2 * MAX_TRIGRAM_DISTANCE)
         .enumerate()
-        .map(|(i, (_, trigram))| (trigram, i as u32))
+        .map(|(i, key)| {
+            (
+                Trigram(char_at(key, 64), char_at(key, 32), char_at(key, 0)),
+                i as u32,
+            )
+        })
         .collect()
 }
 
@@ -179,8 +192,8 @@ mod tests {
             trigram_positions,
         } = get_trigrams_with_positions(&lowercase_text);
 
-        assert_eq!(trigram_positions[&Trigram('a', 'a', 'a')], 0);
-        assert_eq!(trigram_positions[&Trigram('b', 'b', 'b')], 1);
+        assert_eq!(trigram_positions[0], (Trigram('a', 'a', 'a'), 0));
+        assert_eq!(trigram_positions[1], (Trigram('b', 'b', 'b'), 1));
         assert_eq!(_total_trigrams, 11);
     }
 }
