@@ -122,7 +122,7 @@ impl Plugin for Keywords {
 #[derive(Debug, Clone, Copy)]
 struct Word<'a> {
     surface: &'a str,
-    /// The written form's number: equal forms, equal numbers.
+    /// The number of `surface`: equal forms, equal numbers.
     form: u32,
     key: u32,
     stop: bool,
@@ -144,6 +144,43 @@ struct TermStats {
     /// Distinct words seen before and after it.
     left: u32,
     right: u32,
+}
+
+/// What an English clitic does to a written word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clitic {
+    /// None, or one that stays (Qur’an, o'clock).
+    Kept,
+    /// `n't`: the word is a stopword (couldn’t).
+    Negation,
+    /// The possessive or a contracted verb (`'s`, `'m`, `'re`, `'ve`,
+    /// `'ll`, `'d`) after this many bytes: the word is what comes before.
+    Off(usize),
+}
+
+/// The clitic of `word` as written, with either apostrophe.
+fn english_clitic(word: &str) -> Clitic {
+    // Most words have no apostrophe: one pass over the bytes (`’` ends in
+    // 0x99) before any decoding.
+    if !word.bytes().any(|b| b == b'\'' || b == 0x99) {
+        return Clitic::Kept;
+    }
+    let Some((at, apostrophe)) = word
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| c == '\'' || c == '’')
+    else {
+        return Clitic::Kept;
+    };
+    let (base, tail) = (&word[..at], &word[at + apostrophe.len_utf8()..]);
+    let is = |s: &str| tail.eq_ignore_ascii_case(s);
+    if is("t") && base.ends_with(['n', 'N']) {
+        Clitic::Negation
+    } else if !base.is_empty() && ["s", "m", "re", "ve", "ll", "d"].into_iter().any(is) {
+        Clitic::Off(at)
+    } else {
+        Clitic::Kept
+    }
 }
 
 /// How a character splits text: part of a word, a word's inner `'` or `-`,
@@ -185,6 +222,10 @@ fn class(c: char) -> Class {
     }
     // Arabic letters, then Arabic and typographic punctuation (no letters
     // or digits there), before the general lookup.
+    if c == '’' {
+        // The typographic apostrophe joins as `'` does: couldn’t, Russia’s.
+        return Class::Joiner;
+    }
     let word = if ('\u{0621}'..='\u{064A}').contains(&c) {
         true
     } else if ('\u{2000}'..='\u{206F}').contains(&c) || matches!(c, '،' | '؛' | '؟' | '«' | '»')
@@ -203,26 +244,36 @@ fn class(c: char) -> Class {
 }
 
 /// Splits a paragraph into sentence chunks of words (punctuation ends a
-/// chunk; `'` and `-` inside a word belong to it): `event` gets each word,
+/// chunk; `'`, `’` and `-` inside a word belong to it, at its end they are
+/// punctuation): `event` gets each word,
 /// and `None` after each chunk that may have held words.
 #[inline]
 fn split<'a>(text: &'a str, mut event: impl FnMut(Option<&'a str>)) {
-    let mut start: Option<usize> = None;
+    // `end`: the end of the current word's last word character, so that a
+    // trailing joiner (a closing ’ or a dash) is punctuation, not the word's.
+    let (mut start, mut end): (Option<usize>, usize) = (None, 0);
     for (i, c) in text.char_indices() {
         let class = class(c);
-        if class == Class::Word || (class == Class::Joiner && start.is_some()) {
+        if class == Class::Word {
             start.get_or_insert(i);
+            end = i + c.len_utf8();
+            continue;
+        }
+        if class == Class::Joiner && start.is_some() {
             continue;
         }
         if let Some(s) = start.take() {
-            event(Some(&text[s..i]));
+            event(Some(&text[s..end]));
+            if end < i {
+                event(None);
+            }
         }
         if class != Class::Space {
             event(None);
         }
     }
     if let Some(s) = start {
-        event(Some(&text[s..]));
+        event(Some(&text[s..end]));
     }
     event(None);
 }
@@ -266,8 +317,15 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
             if let Some(surface) = event {
                 let (key, stop, upper, form) =
                     seen.get_or_insert_with(word_hash(surface), surface, || {
-                        let m = matching_cow(surface);
-                        let stop = is_stopword(&m)
+                        // An English clitic comes off (Steenburgen’s meets
+                        // Steenburgen); a negation (couldn’t) is a stopword.
+                        let clitic = english_clitic(surface);
+                        let m = matching_cow(match clitic {
+                            Clitic::Off(at) => &surface[..at],
+                            _ => surface,
+                        });
+                        let stop = clitic == Clitic::Negation
+                            || is_stopword(&m)
                             || m.chars().nth(1).is_none()
                             || m.bytes().all(|b| b.is_ascii_digit());
                         let key: Cow<'_, str> = match m {
@@ -539,12 +597,24 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
                     }
                 }
             }
-            let surface = forms
+            // As shown (forms that differ only by the last word's clitic
+            // are one), counted, the most frequent taken.
+            let mut shown: Vec<(String, usize)> = Vec::with_capacity(forms.len());
+            for (_, count, i) in forms {
+                let window = &words[i..i + len];
+                let mut written: Vec<&str> = window.iter().map(|w| w.surface).collect();
+                let last = written[len - 1];
+                if let Clitic::Off(at) = english_clitic(last) {
+                    written[len - 1] = &last[..at];
+                }
+                let written = written.join(" ");
+                match shown.iter_mut().find(|(s, _)| *s == written) {
+                    Some((_, total)) => *total += count,
+                    None => shown.push((written, count)),
+                }
+            }
+            let surface = shown
                 .into_iter()
-                .map(|(_, count, i)| {
-                    let written: Vec<&str> = words[i..i + len].iter().map(|w| w.surface).collect();
-                    (written.join(" "), count)
-                })
                 .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
                 .map(|(s, _)| s)
                 .unwrap_or_default();
