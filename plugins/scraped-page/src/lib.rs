@@ -64,6 +64,10 @@ const QUOTE_CHARS: usize = 60;
 /// A line as quoted in provenance: its first [`QUOTE_CHARS`] characters,
 /// and `…` when there were more.
 fn quoted(text: &str) -> (&str, &str) {
+    if text.len() <= QUOTE_CHARS {
+        // No more characters than bytes.
+        return (text, "");
+    }
     match text.char_indices().nth(QUOTE_CHARS) {
         Some((end, _)) => (&text[..end], "…"),
         None => (text, ""),

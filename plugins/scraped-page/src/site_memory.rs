@@ -189,6 +189,17 @@ fn fingerprint(folded: &str) -> u64 {
     foldhash::quality::FixedState::with_seed(0x5eed_c4a0_e1ec_7ed1).hash_one(folded) & PRINT_MASK
 }
 
+/// Whether a folded line has more than `n` words. A folded line is trimmed
+/// and its words are apart by one ASCII space, so its spaces are counted
+/// (a byte scan, where `split_whitespace` decodes every character of the
+/// first `n` words: a fortieth of the pipeline's time).
+fn more_words_than(folded: &str, n: usize) -> bool {
+    match n.checked_sub(1) {
+        None => !folded.is_empty(),
+        Some(spaces) => folded.bytes().filter(|&b| b == b' ').nth(spaces).is_some(),
+    }
+}
+
 /// A line the memory recognised as the site's chrome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Learned {
@@ -235,10 +246,9 @@ impl SiteMemory {
         memory.last_used = clock;
 
         let seen = |print: &u64| memory.seen(*print);
-        // More than `max_words` words (counting stops past that).
         let is_long: Vec<bool> = lines
             .iter()
-            .map(|l| l.split_whitespace().nth(self.options.max_words).is_some())
+            .map(|l| more_words_than(l, self.options.max_words))
             .collect();
         let long: Vec<usize> = (0..lines.len()).filter(|&i| is_long[i]).collect();
         let known_long = long.iter().filter(|&&i| seen(&prints[i]) > 0).count();
@@ -286,6 +296,19 @@ impl SiteMemory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// On what `fold` gives, counting spaces counts words.
+        #[test]
+        fn spaces_count_the_words_of_a_folded_line(line in "\\PC{0,60}|[a-z ]{0,40}|[\\u{0600}-\\u{06FF}\\u{00A0}\\u{2000}-\\u{200F}\\u{3000} .,]{0,40}", n in 0usize..12) {
+            let folded = crate::phrases::fold(&line);
+            proptest::prop_assert_eq!(
+                more_words_than(&folded, n),
+                folded.split_whitespace().nth(n).is_some(),
+                "{:?}", folded
+            );
+        }
+    }
 
     const MENU: &str = "Home | World | Business | Sport";
     const PROMO: &str = "Our reporters work around the clock to bring you the news that matters, so please support independent journalism today.";
