@@ -5,8 +5,11 @@
 //!
 //! Words are compared by a light stem of their matching form (Arabic
 //! clitics and plural endings off, `akhbar-arabic-text`), so العقوبات and
-//! عقوبات count as one; each phrase is reported as it is most often written
-//! in the display text. `score` is in (0, 1], higher is more key.
+//! عقوبات count as one, and English clitics too (with `'` or `’`: a
+//! possessive or contracted verb comes off, Steenburgen’s meets Steenburgen;
+//! a negation such as couldn’t is a stopword). Each phrase is reported as it
+//! is most often written in the display text, its last word without a
+//! clitic. `score` is in (0, 1], higher is more key.
 //!
 //! Config: `{"max_keywords": 10, "max_words": 3}`.
 #![forbid(unsafe_code)]
