@@ -193,3 +193,24 @@ fn contractions_and_possessives_with_either_apostrophe() {
     );
     assert!(texts(&quoted).contains(&"Nellie Wall"), "{quoted:?}");
 }
+
+proptest::proptest! {
+    /// The five-byte shortcut answers as a look at the whole word would.
+    #[test]
+    fn a_clitic_is_found_by_its_last_five_bytes(word in "[a-zA-Z’'ـء-ي]{0,12}") {
+        let whole = match word.char_indices().rev().find(|&(_, c)| c == '\'' || c == '’') {
+            None => Clitic::Kept,
+            Some((at, a)) => {
+                let (base, tail) = (&word[..at], word[at + a.len_utf8()..].to_ascii_lowercase());
+                if tail == "t" && base.to_ascii_lowercase().ends_with('n') {
+                    Clitic::Negation
+                } else if !base.is_empty() && ["s", "m", "re", "ve", "ll", "d"].contains(&tail.as_str()) {
+                    Clitic::Off(at)
+                } else {
+                    Clitic::Kept
+                }
+            }
+        };
+        proptest::prop_assert_eq!(english_clitic(&word), whole);
+    }
+}
