@@ -28,7 +28,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use akhbar_arabic_text::{MatchingMap, is_letter, is_stopword, is_word_char, matching};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Entity, entity::Label};
-use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
+use akhbar_plugin_sdk::{ArticleView, Config, Enricher, ParagraphView, Plugin, PluginError};
 
 /// The built-in gazetteer.
 pub const GAZETTEER: &str = include_str!("../data/gazetteer.tsv");
@@ -98,7 +98,7 @@ pub struct Entities {
 /// Title words of the English rules ("President", "spokesman", …).
 #[derive(Debug)]
 struct EnglishTitles {
-    words: Vec<&'static str>,
+    words: HashSet<&'static str>,
     /// Whether some title starts with this byte: most words of a text do
     /// not, and are told apart without comparing them to every title.
     first_bytes: [bool; 256],
@@ -112,14 +112,17 @@ impl EnglishTitles {
                 first_bytes[usize::from(b)] = true;
             }
         }
-        EnglishTitles { words, first_bytes }
+        EnglishTitles {
+            words: words.into_iter().collect(),
+            first_bytes,
+        }
     }
 
     fn contains(&self, word: &str) -> bool {
         word.as_bytes()
             .first()
             .is_some_and(|&b| self.first_bytes[usize::from(b)])
-            && self.words.contains(&word)
+            && self.words.contains(word)
     }
 }
 
@@ -303,6 +306,46 @@ impl Entities {
                 "Secretary",
                 "General",
                 "Ambassador",
+                // Roles before a name ("actress Mary Steenburgen", "coach
+                // Bruce Boudreau"), written in lower case mid-sentence.
+                "Administrator",
+                "administrator",
+                "Governor",
+                "governor",
+                "Senator",
+                "senator",
+                "Mayor",
+                "mayor",
+                "Judge",
+                "judge",
+                "Professor",
+                "professor",
+                "Commissioner",
+                "commissioner",
+                "Director",
+                "director",
+                "minister",
+                "president",
+                "chairman",
+                "chairwoman",
+                "founder",
+                "CEO",
+                "lawmaker",
+                "actor",
+                "actress",
+                "singer",
+                "filmmaker",
+                "producer",
+                "writer",
+                "author",
+                "journalist",
+                "coach",
+                "manager",
+                "captain",
+                "striker",
+                "forward",
+                "defenseman",
+                "goalkeeper",
             ]),
         })
     }
@@ -344,6 +387,17 @@ struct Found {
     rule: Option<(Label, String)>,
     /// Offsets are already in the display text (English rules).
     in_display: bool,
+    /// The full name a rule-made mention stands for, when it is not its own
+    /// text (a surname alone: Steenburgen for Mary Steenburgen).
+    full_name: Option<String>,
+}
+
+/// A paragraph the English rules read: its words and the gazetteer's
+/// spans, both in the display text.
+struct EnglishParagraph {
+    index: usize,
+    words: Vec<(usize, usize)>,
+    gazetteer: Vec<(usize, usize)>,
 }
 
 fn word_start(text: &str, at: usize) -> usize {
@@ -395,6 +449,66 @@ fn name_key(folded: &str) -> String {
         .collect::<Vec<_>>()
         .join("-")
 }
+
+/// Capitalized words that belong to the names of institutions, not people:
+/// a run of capitalized words holding one is no person's name.
+const INSTITUTION_WORDS: &[&str] = &[
+    "Agency",
+    "Airlines",
+    "Army",
+    "Association",
+    "Authority",
+    "Bank",
+    "Board",
+    "Capital",
+    "Center",
+    "Centre",
+    "Chronicle",
+    "Church",
+    "Club",
+    "College",
+    "Commission",
+    "Committee",
+    "Company",
+    "Corp",
+    "Corporation",
+    "Council",
+    "Court",
+    "Department",
+    "Equities",
+    "Festival",
+    "Force",
+    "Forces",
+    "Foundation",
+    "Fund",
+    "Group",
+    "Holdings",
+    "Hospital",
+    "House",
+    "Inc",
+    "Institute",
+    "Institutional",
+    "Journal",
+    "League",
+    "Media",
+    "Ministry",
+    "Museum",
+    "Network",
+    "News",
+    "Office",
+    "Partners",
+    "Party",
+    "Police",
+    "Post",
+    "Press",
+    "Securities",
+    "Service",
+    "Services",
+    "Stadium",
+    "Times",
+    "Union",
+    "University",
+];
 
 /// Words that end a name after a title word.
 const NOT_NAME: &[&str] = &[
@@ -463,6 +577,7 @@ impl Entities {
                 weak: info.weak,
                 rule: None,
                 in_display: false,
+                full_name: None,
             });
         }
         // Longest first, then leftmost; no overlaps.
@@ -553,6 +668,7 @@ impl Entities {
                     weak: false,
                     rule: Some((label_after_title, name_key(&text[start..end]))),
                     in_display: false,
+                    full_name: None,
                 });
             }
         }
@@ -564,10 +680,10 @@ impl Entities {
         &self,
         paragraph: usize,
         display: &str,
+        words: &[(usize, usize)],
         taken: &[(usize, usize)],
         out: &mut Vec<Found>,
     ) {
-        let words = english_words(display);
         let is_cap = |&(s, e): &(usize, usize)| {
             let w = &display[s..e];
             w.chars().next().is_some_and(char::is_uppercase)
@@ -586,7 +702,12 @@ impl Entities {
             {
                 j += 1;
             }
-            (j >= i + 2).then(|| (words[i].0, words[j - 1].1))
+            // "San Francisco Chronicle said", "Interior Ministry spokesman":
+            // a word that names an institution makes it no person's name.
+            let institution = words[i..j]
+                .iter()
+                .any(|&(s, e)| INSTITUTION_WORDS.contains(&&display[s..e]));
+            (j >= i + 2 && !institution).then(|| (words[i].0, words[j - 1].1))
         };
         let mut push = |range: (usize, usize)| {
             if taken.iter().any(|&(s, e)| range.0 < e && range.1 > s)
@@ -607,6 +728,7 @@ impl Entities {
                     name_key(&matching(&display[range.0..range.1])),
                 )),
                 in_display: true,
+                full_name: None,
             });
         };
         for (i, &(s, e)) in words.iter().enumerate() {
@@ -620,7 +742,9 @@ impl Entities {
                 push(range);
             }
             if (w == "said" || w == "says") && i >= 2 {
-                for k in (i.saturating_sub(3)..i.saturating_sub(1)).rev() {
+                // The longest name that ends before "said" (Van Der Beek,
+                // not Der Beek).
+                for k in i.saturating_sub(3)..i.saturating_sub(1) {
                     if let Some(range) = name_from(k)
                         && range.1 == words[i - 1].1
                         && adjacent(words[i - 1], words[i])
@@ -631,6 +755,72 @@ impl Entities {
                 }
             }
         }
+    }
+
+    /// A full name the English rules found stands for its surname alone
+    /// elsewhere in the article ("Steenburgen said" after "actress Mary
+    /// Steenburgen"): each such capitalized word, outside the spans already
+    /// found, is a mention of that person. A surname two found names share
+    /// is left alone.
+    fn surnames(
+        &self,
+        paragraphs: &[ParagraphView<'_>],
+        english_taken: &[EnglishParagraph],
+        english: &mut Vec<Found>,
+    ) {
+        let mut by_surname: HashMap<&str, Option<(String, String)>> = HashMap::new();
+        for f in english.iter() {
+            let display = paragraphs[f.paragraph].text;
+            let name = &display[f.start..f.end];
+            let Some((_, surname)) = name.rsplit_once(' ') else {
+                continue;
+            };
+            let Some((_, key)) = &f.rule else { continue };
+            let person = (key.clone(), name.to_owned());
+            by_surname
+                .entry(surname)
+                .and_modify(|known| {
+                    if known.as_ref().is_some_and(|(k, _)| *k != person.0) {
+                        *known = None;
+                    }
+                })
+                .or_insert(Some(person));
+        }
+        let mut more = Vec::new();
+        for paragraph in english_taken {
+            let i = paragraph.index;
+            let display = paragraphs[i].text;
+            let found_here: Vec<(usize, usize)> = english
+                .iter()
+                .filter(|f| f.paragraph == i)
+                .map(|f| (f.start, f.end))
+                .chain(paragraph.gazetteer.iter().copied())
+                .collect();
+            for &(s, e) in &paragraph.words {
+                // A possessive with `'` is one English word: its name is
+                // before the `'s` (with `’`, the words split there).
+                let e = display[s..e]
+                    .strip_suffix("'s")
+                    .map_or(e, |name| s + name.len());
+                let Some(Some((key, name))) = by_surname.get(&display[s..e]) else {
+                    continue;
+                };
+                if found_here.iter().any(|&(fs, fe)| s < fe && e > fs) {
+                    continue;
+                }
+                more.push(Found {
+                    paragraph: i,
+                    start: s,
+                    end: e,
+                    entity: None,
+                    weak: false,
+                    rule: Some((Label::Person, key.clone())),
+                    in_display: true,
+                    full_name: Some(name.clone()),
+                });
+            }
+        }
+        english.extend(more);
     }
 
     /// Gazetteer matches, then the title rules, on one paragraph's matching
@@ -656,6 +846,7 @@ impl Entities {
         let mut found: Vec<Found> = Vec::with_capacity(paragraphs.len());
         let mut maps = Vec::with_capacity(paragraphs.len());
         let mut english: Vec<Found> = Vec::new();
+        let mut english_taken: Vec<EnglishParagraph> = Vec::new();
         for (i, paragraph) in paragraphs.iter().enumerate() {
             // Gazetteer and title rules on the matching form; the map back
             // into the display text comes only with a match.
@@ -671,9 +862,18 @@ impl Entities {
                     Some(map) => taken.iter().map(|&(s, e)| map.source_range(s, e)).collect(),
                     None => Vec::new(),
                 };
-                self.english_rules(i, paragraph.text, &display_taken, &mut english);
+                let words = english_words(paragraph.text);
+                self.english_rules(i, paragraph.text, &words, &display_taken, &mut english);
+                english_taken.push(EnglishParagraph {
+                    index: i,
+                    words,
+                    gazetteer: display_taken,
+                });
             }
             maps.push(map);
+        }
+        if !english.is_empty() {
+            self.surnames(paragraphs, &english_taken, &mut english);
         }
         let strong: HashSet<usize> = found
             .iter()
@@ -716,7 +916,7 @@ impl Entities {
                 (None, Some((label, key))) => {
                     rule_count += 1;
                     Entity {
-                        canonical_name: text.clone(),
+                        canonical_name: f.full_name.clone().unwrap_or_else(|| text.clone()),
                         text,
                         label: *label as i32,
                         canonical_id: format!("akhbar:name:{key}"),

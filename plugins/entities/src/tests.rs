@@ -162,6 +162,69 @@ fn english_said_and_title_rules() {
 }
 
 #[test]
+fn english_roles_and_surnames_alone() {
+    let p = plugin();
+    let out = p
+        .enriched(article(&[
+            "Oscar-winning actress Mary Steenburgen came to co-write the song, and filmmaker Charlie McDowell remembers it.",
+            "“I felt strange,” Steenburgen said. Steenburgen's son, McDowell, laughed.",
+            "Their coach Bruce Boudreau was fine, said Ann Boudreau. Boudreau smiled.",
+            "The San Francisco Chronicle said so, and James Van Der Beek said he agreed.",
+        ]))
+        .unwrap();
+    let got: Vec<(&str, &str, &str)> = out
+        .entities
+        .iter()
+        .map(|e| {
+            (
+                e.text.as_str(),
+                e.canonical_name.as_str(),
+                e.canonical_id.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "Mary Steenburgen",
+                "Mary Steenburgen",
+                "akhbar:name:mary-steenburgen"
+            ),
+            (
+                "Charlie McDowell",
+                "Charlie McDowell",
+                "akhbar:name:charlie-mcdowell"
+            ),
+            (
+                "Steenburgen",
+                "Mary Steenburgen",
+                "akhbar:name:mary-steenburgen"
+            ),
+            (
+                "Steenburgen",
+                "Mary Steenburgen",
+                "akhbar:name:mary-steenburgen"
+            ),
+            (
+                "McDowell",
+                "Charlie McDowell",
+                "akhbar:name:charlie-mcdowell"
+            ),
+            // Two people share the surname: it is left alone.
+            (
+                "Bruce Boudreau",
+                "Bruce Boudreau",
+                "akhbar:name:bruce-boudreau"
+            ),
+            ("Ann Boudreau", "Ann Boudreau", "akhbar:name:ann-boudreau"),
+            // An institution is no person; the longest name before "said".
+            ("Van Der Beek", "Van Der Beek", "akhbar:name:van-der-beek"),
+        ]
+    );
+}
+
+#[test]
 fn users_extend_the_gazetteer_with_their_own_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mine.tsv");
