@@ -15,9 +15,13 @@
 //! - **Rules** for names the gazetteer lacks: a title word (الرئيس، الزعيم،
 //!   وزير، رئيس الوزراء، المتحدث باسم …) followed, after its modifiers
 //!   (الروسي، الخارجية …), by two or three name words; in English, "said"
-//!   next to a capitalized name and titles such as "President". Their
-//!   canonical id is `akhbar:name:` and the folded name (غ folded to ج), so
-//!   spelling variants of unknown names still meet.
+//!   next to a capitalized name of two or three words, and titles and roles
+//!   before one ("President", "actress", "coach"), but no run that holds an
+//!   institution's word (Ministry, Chronicle …). Their canonical id is
+//!   `akhbar:name:` and the folded name (غ folded to ج), so spelling variants
+//!   of unknown names still meet. In English, the surname of a name so found
+//!   is, alone elsewhere in the article, a mention of that person (unless
+//!   two found names share it).
 //!
 //! Only the paragraphs the normalizers kept are read, so nothing comes from
 //! removed chrome.
