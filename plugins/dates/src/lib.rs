@@ -11,6 +11,9 @@
 //!   paired forms (يونيو/حزيران 2024); English names and abbreviations.
 //! - Forms: `13 سبتمبر 2024`, `سبتمبر 2024` (YYYY-MM), `September 13, 2024`,
 //!   `13 September 2024`, `2024-09-13`, `13/09/2024` (day first).
+//! - A year a word names as one (YYYY): `عام 2022` (and العام، لعام، سنة …
+//!   with their clitics; not a Hijri year with هـ), `in 2019`, `since 1991`
+//!   (English: 1800 to 2100).
 //! - Hijri dates with a year and هـ (`5 رمضان 1445 هـ`), converted with the
 //!   arithmetic (tabular) Islamic calendar, which can differ from the
 //!   sighted or Umm al-Qura calendar by a day or two.
@@ -295,6 +298,8 @@ impl NameFilter {
 #[derive(Debug, Clone)]
 enum Found {
     Date(NaiveDate),
+    /// A year alone (عام 2022, in 2019).
+    Year(i32),
     YearMonth(i32, u32),
     /// A month with neither day nor year.
     MonthOnly(u32),
@@ -313,6 +318,29 @@ struct Mention {
 
 /// A number token, allowing a leading و ("و7 شتنبر") and a trailing ه
 /// ("1445هـ" once tatweel is gone).
+/// Words before a number that make it a year, in the matching form (ة is
+/// folded to ه): عام، العام، سنة … with a clitic.
+const YEAR_WORDS_AR: &[&str] = &[
+    "عام",
+    "العام",
+    "لعام",
+    "وعام",
+    "بعام",
+    "للعام",
+    "والعام",
+    "بالعام",
+    "سنه",
+    "السنه",
+    "لسنه",
+    "وسنه",
+    "للسنه",
+    "والسنه",
+];
+
+/// English words before a number that make it a year (one from 1800 to
+/// 2100: "in 2019", "since 1991").
+const YEAR_WORDS_EN: &[&str] = &["in", "since", "until", "during", "year"];
+
 fn number(word: &str) -> Option<i32> {
     let word = word.strip_prefix('و').unwrap_or(word);
     let word = word.strip_suffix('ه').unwrap_or(word);
@@ -450,6 +478,31 @@ impl Dates {
                         .iter()
                         .position(|t| t.0 >= end)
                         .unwrap_or(tokens.len());
+                    continue;
+                }
+            }
+            // A year after a word that says it is one: عام 2022 (the
+            // word is in the mention), in 2019 (it is not). Not a Hijri
+            // year (عام 1445 هـ), and nothing a month above already took.
+            if i > 0
+                && w.len() == 4
+                && w.bytes().all(|b| b.is_ascii_digit())
+                && gap(i - 1, i).trim().is_empty()
+                && word(i + 1) != Some("ه")
+                && let Some(year) = number(w)
+                && let Some(before) = word(i - 1)
+            {
+                let arabic = YEAR_WORDS_AR.contains(&before);
+                let english = YEAR_WORDS_EN.contains(&before) && (1800..=2100).contains(&year);
+                if arabic || english {
+                    out.push(Mention {
+                        paragraph,
+                        start: if arabic { tokens[i - 1].0 } else { tokens[i].0 },
+                        end: tokens[i].1,
+                        found: Found::Year(year),
+                        marked: false,
+                    });
+                    i += 1;
                     continue;
                 }
             }
@@ -706,6 +759,7 @@ impl Enricher for Dates {
             let iso = match m.found {
                 Found::Date(d) => d.format("%Y-%m-%d").to_string(),
                 Found::YearMonth(y, mo) => format!("{y:04}-{mo:02}"),
+                Found::Year(y) => format!("{y:04}"),
                 Found::MonthOnly(code) => {
                     // A month (and day) without a year: the latest one on or
                     // before the publication date.

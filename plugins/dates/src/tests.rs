@@ -212,3 +212,26 @@ fn datelines_in_arabic_and_english() {
             .is_none()
     );
 }
+
+#[test]
+fn a_year_named_as_one_is_a_mention() {
+    let out = enrich(
+        &[
+            "تحسنت العلاقات منذ الحرب في عام 2022، والهدنة وقعت عام ١٩٥٣ وليس العام 1445 هـ.",
+            "Growth came back in 2020, as it has since 1991; in 1500 ways, 2019 dollars and 40 percent are no years.",
+            "وكان آخر لقاء في يوليو/تموز 2023 ثم عام 2024.",
+        ],
+        None,
+    );
+    assert_eq!(
+        dates(&out),
+        pairs(&[
+            ("عام 2022", "2022"),
+            ("عام ١٩٥٣", "1953"),
+            ("2020", "2020"),
+            ("1991", "1991"),
+            ("يوليو/تموز 2023", "2023-07"),
+            ("عام 2024", "2024"),
+        ])
+    );
+}
