@@ -21,8 +21,10 @@
 //!   date when it is known: the latest such day on or before it, or the next
 //!   one after it with المقبل/القادم/next.
 //! - Publication date: `published_at` if a source set it, else metadata
-//!   (`published_at`, `published`, `date`), else a full date at the start of
-//!   the first paragraphs or after نشر/تاريخ/Published/Updated.
+//!   (`published_at`, `published`, `date`), else the first full date of the
+//!   byline and timestamp lines `scraped-page` removed (metadata `byline`:
+//!   "Published 12 March 2024", "نشر في 12 مارس 2024"), else a full date at
+//!   the start of the first paragraphs or after نشر/تاريخ/Published/Updated.
 //! - Dateline at the start of the first paragraph: `سيول، كوريا الجنوبية –`,
 //!   `موسكو (رويترز) -`, `SEOUL (Reuters) —`, `SEOUL, South Korea (AP) —`.
 #![forbid(unsafe_code)]
@@ -673,6 +675,27 @@ impl Dates {
     }
 }
 
+impl Dates {
+    /// The first full date in the byline and timestamp lines the
+    /// `scraped-page` normalizer removed and kept in the `byline` metadata
+    /// entry ("Published 12 March 2024", "الجمعة 14 يونيو 2024 10:35 ص").
+    fn published_from_byline(&self, article: &ArticleView<'_>) -> Option<NaiveDate> {
+        let bylines = article.metadata().get(BYLINE_KEY)?;
+        bylines.lines().find_map(|line| {
+            let mut found = Vec::new();
+            self.scan(0, &akhbar_arabic_text::matching(line), &mut found);
+            found.into_iter().find_map(|m| match m.found {
+                Found::Date(d) => Some(d),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// The metadata entry where `scraped-page` keeps the byline and timestamp
+/// lines it removed.
+const BYLINE_KEY: &str = "byline";
+
 fn published_from_metadata(article: &ArticleView<'_>) -> Option<NaiveDate> {
     ["published_at", "published", "date", "publication_date"]
         .iter()
@@ -739,6 +762,10 @@ impl Enricher for Dates {
         if published.is_none() {
             published = published_from_metadata(article);
             how = "took the publication date from metadata";
+        }
+        if published.is_none() {
+            published = self.published_from_byline(article);
+            how = "took the publication date from the page's byline (removed with the chrome)";
         }
         if published.is_none() {
             let lead = mentions.iter().find(|m| {

@@ -235,3 +235,42 @@ fn a_year_named_as_one_is_a_mention() {
         ])
     );
 }
+
+#[test]
+fn the_removed_byline_dates_the_article() {
+    let plugin = Dates::new(&Config::new(b"")).unwrap();
+    let article = |byline: &str| Article {
+        paragraphs: vec![Paragraph {
+            text: akhbar_arabic_text::display("التقى الوزير نظيره يوم الجمعة في العاصمة."),
+            ..Default::default()
+        }],
+        metadata: [(BYLINE_KEY.to_owned(), byline.to_owned())].into(),
+        ..Default::default()
+    };
+    let out = plugin
+        .enriched(article("بقلم: سارة محمود\nنشر في 12 مارس 2024"))
+        .unwrap();
+    assert_eq!(
+        out.published_at,
+        Some(timestamp(NaiveDate::from_ymd_opt(2024, 3, 12).unwrap()))
+    );
+    // The weekday resolves against it: the Friday before Tuesday 12 March.
+    assert_eq!(dates(&out), pairs(&[("يوم الجمعة", "2024-03-08")]));
+    assert!(
+        out.provenance.iter().any(|p| p.action.contains("byline")),
+        "{:?}",
+        out.provenance
+    );
+    // English, with the weekday and time around the date.
+    let out = plugin
+        .enriched(article("Monday, June 17, 2024 10:35 AM ET"))
+        .unwrap();
+    assert_eq!(
+        out.published_at,
+        Some(timestamp(NaiveDate::from_ymd_opt(2024, 6, 17).unwrap()))
+    );
+    // A byline without a date dates nothing.
+    let out = plugin.enriched(article("Updated 2 hours ago")).unwrap();
+    assert_eq!(out.published_at, None);
+    assert!(out.dates.is_empty());
+}

@@ -49,6 +49,9 @@ pub struct Kept {
 pub struct Removed {
     pub index: usize,
     pub reason: String,
+    /// Whether the line is a byline or timestamp ("Published 12 March
+    /// 2024", "نشر في …"): chrome, but it may date the article.
+    pub byline: bool,
 }
 
 /// The result of [`extract`]: every input index is in exactly one of
@@ -850,6 +853,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
                     ex.removed.push(Removed {
                         index: i,
                         reason: reason_outside(&lines[i], i, n),
+                        byline: lines[i].hard == Some(Hard::Chrome(Chrome::Byline)),
                     });
                 }
                 return ex;
@@ -959,7 +963,11 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
                     reason_outside(&lines[i], i, n)
                 }
             });
-            ex.removed.push(Removed { index: i, reason });
+            ex.removed.push(Removed {
+                index: i,
+                reason,
+                byline: lines[i].hard == Some(Hard::Chrome(Chrome::Byline)),
+            });
         }
     }
     ex

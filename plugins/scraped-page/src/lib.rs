@@ -1,7 +1,9 @@
 //! `scraped-page`: keeps the article of a scraped page dump and drops
 //! everything else — ad markers, menus, settings panels, share and subscribe
 //! prompts, "read also" blocks, tag footers, repeated titles and captions —
-//! recording every removal in provenance. The detection itself lives in
+//! recording every removal in provenance, and keeping the removed byline
+//! and timestamp lines in the `byline` metadata entry (they may date the
+//! article: the `dates` enricher reads them). The detection itself lives in
 //! [`extract`], which works on lines and general signals, not on lists of
 //! particular sites' lines.
 #![forbid(unsafe_code)]
@@ -100,7 +102,19 @@ struct Decision {
     title: Option<String>,
     record: Provenance,
     lines: usize,
+    /// The removed byline and timestamp lines, one a line, for the
+    /// [`BYLINE_KEY`] metadata entry (empty: none).
+    bylines: String,
 }
+
+/// The metadata key under which the removed byline and timestamp lines are
+/// kept, one a line: chrome, but what may date the article (the `dates`
+/// enricher reads it when nothing else gives the publication date).
+pub const BYLINE_KEY: &str = "byline";
+
+/// At most this many byline lines, of at most [`QUOTE_CHARS`] * 4 bytes
+/// each, go into metadata: a page of a thousand timestamps stays small.
+const MAX_BYLINES: usize = 4;
 
 impl ScrapedPage {
     /// Judges the lines of a page from `site` whose title so far is
@@ -236,11 +250,29 @@ impl ScrapedPage {
         }
         let mut record = Self::provenance("normalizer", summary);
         record.details = details;
+        let mut bylines = String::new();
+        for removed in extraction
+            .removed
+            .iter()
+            .filter(|r| r.byline)
+            .take(MAX_BYLINES)
+        {
+            let line = texts[removed.index];
+            let mut end = line.len().min(QUOTE_CHARS * 4);
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            if !bylines.is_empty() {
+                bylines.push('\n');
+            }
+            bylines.push_str(&line[..end]);
+        }
         Decision {
             kept: extraction.kept,
             title: new_title,
             record,
             lines: texts.len(),
+            bylines,
         }
     }
 
@@ -255,6 +287,13 @@ impl ScrapedPage {
         }
         if let Some(title) = decision.title {
             article.title = title;
+        }
+        if !decision.bylines.is_empty() {
+            // A byline the source put there stays.
+            article
+                .metadata
+                .entry(BYLINE_KEY.to_owned())
+                .or_insert(decision.bylines);
         }
         article.provenance.push(decision.record);
         Ok(article)
@@ -437,6 +476,33 @@ mod tests {
         assert_eq!(body(&first).len(), 2, "the first pass keeps two lines");
         let second = plugin.normalize(first.clone()).unwrap();
         assert_eq!(second, first);
+    }
+
+    #[test]
+    fn removed_byline_lines_are_kept_in_metadata() {
+        let story = story(1);
+        let mut lines: Vec<&str> = vec!["Home", "By Jane Doe", "Published 12 March 2024"];
+        lines.extend(story.iter().map(String::as_str));
+        lines.push("Share on Facebook");
+        let plugin = ScrapedPage::new(&Config::new(br#"{"learn": {"enabled": false}}"#)).unwrap();
+        let out = plugin.normalize(page("news.example", &lines)).unwrap();
+        assert_eq!(body(&out).len(), 4, "{:?}", body(&out));
+        assert_eq!(
+            out.metadata.get(BYLINE_KEY).map(String::as_str),
+            Some("By Jane Doe\nPublished 12 March 2024"),
+            "only the byline and timestamp lines, in page order"
+        );
+        // One the source gave stays.
+        let mut given = page("news.example", &lines);
+        given
+            .metadata
+            .insert(BYLINE_KEY.into(), "From the source".into());
+        let out = plugin.normalize(given).unwrap();
+        assert_eq!(out.metadata[BYLINE_KEY], "From the source");
+        // No byline, no entry.
+        let plain: Vec<&str> = story.iter().map(String::as_str).collect();
+        let out = plugin.normalize(page("news.example", &plain)).unwrap();
+        assert!(!out.metadata.contains_key(BYLINE_KEY));
     }
 
     #[test]
