@@ -56,10 +56,13 @@ fn compile_c(dir: &Path, sources: &[PathBuf], name: &str) -> PathBuf {
     out
 }
 
-fn fixture_c(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// Compiles the C fixture `file` (in `tests/fixtures`) into the library
+/// `name` in `dir`.
+fn compile_fixture(dir: &Path, file: &str, name: &str) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
-        .join(name)
+        .join(file);
+    compile_c(dir, &[source], name)
 }
 
 fn raw(uri: &str, text: &str) -> RawDocument {
@@ -278,11 +281,7 @@ fn a_plugin_returning_undecodable_bytes_fails_one_document() {
 #[test]
 fn a_library_built_for_another_abi_is_refused_with_a_sentence() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = compile_c(
-        dir.path(),
-        &[fixture_c("wrong_abi.c")],
-        "akhbar_plugin_future",
-    );
+    let lib = compile_fixture(dir.path(), "wrong_abi.c", "akhbar_plugin_future");
     let err = AvailablePlugin::load_library(&lib).unwrap_err().to_string();
     assert!(
         err.contains("libakhbar_plugin_future"),
@@ -307,11 +306,7 @@ fn a_library_built_for_another_abi_is_refused_with_a_sentence() {
 #[test]
 fn a_library_without_the_entry_symbol_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = compile_c(
-        dir.path(),
-        &[fixture_c("no_entry.c")],
-        "akhbar_plugin_not_really",
-    );
+    let lib = compile_fixture(dir.path(), "no_entry.c", "akhbar_plugin_not_really");
     let err = AvailablePlugin::load_library(&lib).unwrap_err().to_string();
     assert!(err.contains("libakhbar_plugin_not_really"), "{err}");
     assert!(err.contains("exports no `akhbar_plugin_entry`"), "{err}");
@@ -478,7 +473,7 @@ fn a_plugin_folder_writable_by_others_is_refused() {
 #[test]
 fn an_enricher_that_tries_to_rewrite_the_text_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = compile_c(dir.path(), &[fixture_c("forger.c")], "akhbar_plugin_forger");
+    let lib = compile_fixture(dir.path(), "forger.c", "akhbar_plugin_forger");
     let config = PipelineConfig {
         plugin_dirs: vec![],
         source: stage("text-dump", Some(library("akhbar_plugin_text_dump"))),
@@ -504,11 +499,7 @@ fn an_enricher_that_tries_to_rewrite_the_text_is_refused() {
 #[test]
 fn an_enrichment_that_is_not_utf8_is_blamed_on_its_enricher_wherever_it_stands() {
     let dir = tempfile::tempdir().unwrap();
-    let lib = compile_c(
-        dir.path(),
-        &[fixture_c("bad_text.c")],
-        "akhbar_plugin_bad_text",
-    );
+    let lib = compile_fixture(dir.path(), "bad_text.c", "akhbar_plugin_bad_text");
     let language = || stage("language", Some(library("akhbar_plugin_language")));
     let bad = || stage("bad-text", Some(lib.clone()));
     for enrichers in [vec![language(), bad()], vec![bad(), language()]] {
