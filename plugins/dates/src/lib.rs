@@ -34,7 +34,7 @@ use foldhash::{HashMap, HashMapExt};
 use aho_corasick::AhoCorasick;
 use akhbar_arabic_text::{MatchingMap, word_ranges};
 use akhbar_plugin_sdk::proto::{Article, Dateline, Enrichment, MentionedDate};
-use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError, Timestamp};
+use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError, Timestamp, metadata};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use regex::Regex;
 
@@ -680,7 +680,7 @@ impl Dates {
     /// `scraped-page` normalizer removed and kept in the `byline` metadata
     /// entry ("Published 12 March 2024", "الجمعة 14 يونيو 2024 10:35 ص").
     fn published_from_byline(&self, article: &ArticleView<'_>) -> Option<NaiveDate> {
-        let bylines = article.metadata().get(BYLINE_KEY)?;
+        let bylines = article.metadata().get(metadata::BYLINE)?;
         bylines.lines().find_map(|line| {
             let mut found = Vec::new();
             self.scan(0, &akhbar_arabic_text::matching(line), &mut found);
@@ -691,10 +691,6 @@ impl Dates {
         })
     }
 }
-
-/// The metadata entry where `scraped-page` keeps the byline and timestamp
-/// lines it removed.
-const BYLINE_KEY: &str = "byline";
 
 fn published_from_metadata(article: &ArticleView<'_>) -> Option<NaiveDate> {
     ["published_at", "published", "date", "publication_date"]

@@ -244,7 +244,11 @@ fn the_removed_byline_dates_the_article() {
             text: akhbar_arabic_text::display("التقى الوزير نظيره يوم الجمعة في العاصمة."),
             ..Default::default()
         }],
-        metadata: [(BYLINE_KEY.to_owned(), byline.to_owned())].into(),
+        metadata: [(
+            akhbar_plugin_sdk::metadata::BYLINE.to_owned(),
+            byline.to_owned(),
+        )]
+        .into(),
         ..Default::default()
     };
     let enrich = |byline: &str| plugin.enriched(article(byline)).unwrap();

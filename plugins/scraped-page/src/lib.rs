@@ -14,7 +14,9 @@ mod phrases;
 pub mod site_memory;
 
 use akhbar_plugin_sdk::proto::{Article, Paragraph, Provenance, paragraph::Kind};
-use akhbar_plugin_sdk::{ArticleView, Config, Normalizer, ParagraphView, Plugin, PluginError};
+use akhbar_plugin_sdk::{
+    ArticleView, Config, Normalizer, ParagraphView, Plugin, PluginError, metadata,
+};
 
 use extract::{Options, ParagraphKind};
 use site_memory::{LearnOptions, SiteMemory};
@@ -103,14 +105,9 @@ struct Decision {
     record: Provenance,
     lines: usize,
     /// The removed byline and timestamp lines, one a line, for the
-    /// [`BYLINE_KEY`] metadata entry (empty: none).
+    /// [`metadata::BYLINE`] entry (empty: none).
     bylines: String,
 }
-
-/// The metadata key under which the removed byline and timestamp lines are
-/// kept, one a line: chrome, but what may date the article (the `dates`
-/// enricher reads it when nothing else gives the publication date).
-pub const BYLINE_KEY: &str = "byline";
 
 /// At most this many byline lines, of at most [`QUOTE_CHARS`] * 4 bytes
 /// each, go into metadata: a page of a thousand timestamps stays small.
@@ -292,7 +289,7 @@ impl ScrapedPage {
             // A byline the source put there stays.
             article
                 .metadata
-                .entry(BYLINE_KEY.to_owned())
+                .entry(metadata::BYLINE.to_owned())
                 .or_insert(decision.bylines);
         }
         article.provenance.push(decision.record);
@@ -488,7 +485,7 @@ mod tests {
         let out = plugin.normalize(page("news.example", &lines)).unwrap();
         assert_eq!(body(&out).len(), 4, "{:?}", body(&out));
         assert_eq!(
-            out.metadata.get(BYLINE_KEY).map(String::as_str),
+            out.metadata.get(metadata::BYLINE).map(String::as_str),
             Some("By Jane Doe\nPublished 12 March 2024"),
             "only the byline and timestamp lines, in page order"
         );
@@ -496,13 +493,13 @@ mod tests {
         let mut given = page("news.example", &lines);
         given
             .metadata
-            .insert(BYLINE_KEY.into(), "From the source".into());
+            .insert(metadata::BYLINE.into(), "From the source".into());
         let out = plugin.normalize(given).unwrap();
-        assert_eq!(out.metadata[BYLINE_KEY], "From the source");
+        assert_eq!(out.metadata[metadata::BYLINE], "From the source");
         // No byline, no entry.
         let plain: Vec<&str> = story.iter().map(String::as_str).collect();
         let out = plugin.normalize(page("news.example", &plain)).unwrap();
-        assert!(!out.metadata.contains_key(BYLINE_KEY));
+        assert!(!out.metadata.contains_key(metadata::BYLINE));
     }
 
     #[test]

@@ -85,6 +85,15 @@ pub use akhbar_proto::{Message, Timestamp};
 
 use proto::{Article, Provenance, RawDocument};
 
+/// Keys of `Article::metadata` that plugins share by convention: one
+/// writes, another reads, and neither depends on the other.
+pub mod metadata {
+    /// Byline and timestamp lines a normalizer removed as page chrome
+    /// ("Published 12 March 2024", "نشر في …"), one a line: they may date the
+    /// article (`scraped-page` writes it, `dates` reads it).
+    pub const BYLINE: &str = "byline";
+}
+
 /// A failure of a plugin on one document (or on its config).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
