@@ -213,7 +213,10 @@ impl AvailablePlugin {
         // the operator put in a plugin folder or named in the config; that is
         // the trust decision of a plugin system.
         let library = unsafe { libloading::Library::new(path) }.map_err(|e| {
-            fail(format!("it is not a loadable shared library ({e}); a plugin is a cdylib built for this platform"))
+            fail(format!(
+                "it is not a loadable shared library ({}); a plugin is a cdylib built for this platform",
+                with_causes(&e)
+            ))
         })?;
         // Never unloaded: Rust TLS destructors and the 'static strings of the
         // table make dlclose unsafe. Leaking keeps every pointer valid.
@@ -383,6 +386,21 @@ impl Drop for LibraryInstance {
         // SAFETY: made by this table's `create`, destroyed exactly once.
         unsafe { (self.table.destroy)(self.instance) };
     }
+}
+
+/// `error` and the errors under it, `: `-joined. libloading's own text is
+/// only "dlopen failed"; the system's reason (a missing symbol, a library
+/// for another machine, no room for its thread-local storage) is its
+/// source, and it is what the plugin's author needs to read.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 /// Copies a plugin-owned buffer and hands it back to the plugin.

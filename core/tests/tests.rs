@@ -324,6 +324,20 @@ fn a_file_that_is_not_a_library_is_refused() {
 }
 
 #[test]
+fn a_library_the_system_cannot_load_is_refused_with_the_systems_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = compile_fixture(dir.path(), "missing_symbol.c", "akhbar_plugin_unlinked");
+    let err = AvailablePlugin::load_library(&lib).unwrap_err().to_string();
+    assert!(err.contains("libakhbar_plugin_unlinked"), "{err}");
+    assert!(err.contains("not a loadable shared library"), "{err}");
+    // The dynamic linker's own words name what is missing.
+    assert!(
+        err.contains("akhbar_fixture_missing_variable"),
+        "says which symbol: {err}"
+    );
+}
+
+#[test]
 fn the_same_library_loaded_twice_works_twice() {
     // Libraries are never unloaded; loading again must not disturb the first.
     let first = AvailablePlugin::load_library(&library("akhbar_plugin_text_dump")).unwrap();
