@@ -9,7 +9,9 @@
 //! possessive or contracted verb comes off, Steenburgen’s meets Steenburgen;
 //! a negation such as couldn’t is a stopword). Each phrase is reported as it
 //! is most often written in the display text, its last word without a
-//! clitic. `score` is in (0, 1], higher is more key.
+//! clitic, and without an Arabic proclitic when the text also writes it
+//! without one (العقوبات, not للعقوبات). `score` is in (0, 1], higher is
+//! more key.
 //!
 //! Config: `{"max_keywords": 10, "max_words": 3}`.
 #![forbid(unsafe_code)]
@@ -618,14 +620,43 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
                     None => shown.push((written, count)),
                 }
             }
+            // A form that is another form with a proclitic before it
+            // (للعقوبات beside العقوبات, وكوريا beside كوريا) gives way to
+            // it, however often each is written: an analyst reads the word,
+            // not "for the" + word.
+            let clitic_free: Vec<bool> = shown
+                .iter()
+                .map(|(f, _)| !shown.iter().any(|(g, _)| with_proclitic(f, g)))
+                .collect();
             let surface = shown
                 .into_iter()
-                .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
-                .map(|(s, _)| s)
+                .zip(clitic_free)
+                .max_by(|(a, a_free), (b, b_free)| {
+                    a_free.cmp(b_free).then(a.1.cmp(&b.1)).then(b.0.cmp(&a.0))
+                })
+                .map(|((s, _), _)| s)
                 .unwrap_or_default();
             (surface, 1.0 / (1.0 + score))
         })
         .collect()
+}
+
+/// Whether `form` is `other` written with an Arabic one-letter proclitic
+/// before it: و ف ب ك ل + `other` (وكوريا, بالعقوبات), or ل + `other` with
+/// the alef of its article dropped, as Arabic writes ل + ال (للعقوبات).
+fn with_proclitic(form: &str, other: &str) -> bool {
+    let Some(rest) = ['و', 'ف', 'ب', 'ك', 'ل']
+        .into_iter()
+        .find_map(|c| form.strip_prefix(c))
+    else {
+        return false;
+    };
+    !other.is_empty()
+        && (rest == other
+            || (form.starts_with("لل")
+                && other
+                    .strip_prefix('ا')
+                    .is_some_and(|o| o.starts_with('ل') && o == rest)))
 }
 
 /// A candidate phrase: its words (packed), how often it occurs, and the

@@ -60,6 +60,39 @@ fn clitic_and_plural_variants_count_as_one_phrase() {
 }
 
 #[test]
+fn a_phrase_is_shown_without_the_proclitic_the_text_also_writes_it_without() {
+    // للعقوبات three times, العقوبات once: the word is العقوبات. وكوريا
+    // twice, كوريا once: كوريا. والكوريون has no bare form: it stays.
+    let found = keywords(
+        &[
+            "تخضع البلاد للعقوبات منذ سنوات، وتمتد للعقوبات آثار على الاقتصاد.",
+            "لا نهاية للعقوبات في الأفق، وفرضت العقوبات الأمم المتحدة.",
+            "زار الوفد وكوريا الجنوبية ثم وكوريا الشمالية، ورحبت كوريا بذلك.",
+            "قال والكوريون إنهم مستعدون.",
+        ],
+        1,
+        20,
+    );
+    let shown = texts(&found);
+    assert!(shown.contains(&"العقوبات"), "{shown:?}");
+    assert!(!shown.contains(&"للعقوبات"), "{shown:?}");
+    assert!(shown.contains(&"كوريا"), "{shown:?}");
+    assert!(!shown.contains(&"وكوريا"), "{shown:?}");
+}
+
+#[test]
+fn a_proclitic_is_told_by_the_other_form() {
+    use super::with_proclitic;
+    assert!(with_proclitic("للعقوبات", "العقوبات"));
+    assert!(with_proclitic("بالعقوبات", "العقوبات"));
+    assert!(with_proclitic("وكوريا الشمالية", "كوريا الشمالية"));
+    assert!(!with_proclitic("العقوبات", "للعقوبات"));
+    assert!(!with_proclitic("والكوريون", "كوريون"));
+    assert!(!with_proclitic("ل", ""));
+    assert!(!with_proclitic("Kim", "im"));
+}
+
+#[test]
 fn english_key_phrases() {
     let got = keywords(&ENGLISH, 3, 10);
     let got = texts(&got);
