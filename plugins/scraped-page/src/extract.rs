@@ -527,24 +527,33 @@ fn revise(classes: &mut [Class], lines: &[Line<'_>], opts: &Options) {
             classes[i] = Class::NearGood;
         }
     }
+    // An ad marker or label is an insertion: it says nothing of the lines
+    // around it, so a short line between an ad and prose is judged by the
+    // prose beyond the ad.
+    let insertion: Vec<bool> = lines
+        .iter()
+        .map(|l| matches!(l.hard, Some(Hard::Ad(_) | Hard::Chrome(Chrome::Advert))))
+        .collect();
     // prev/next non-short class, ignoring near-good (a) or not (b).
     let scan = |classes: &[Class], ignore_near: bool| -> (Vec<Class>, Vec<Class>) {
+        let counts = |i: usize| {
+            let c = classes[i];
+            c != Class::Short && !(ignore_near && c == Class::NearGood) && !insertion[i]
+        };
         let mut prev = vec![Class::Bad; n];
         let mut last = Class::Bad;
         for i in 0..n {
             prev[i] = last;
-            let c = classes[i];
-            if c != Class::Short && !(ignore_near && c == Class::NearGood) {
-                last = c;
+            if counts(i) {
+                last = classes[i];
             }
         }
         let mut next = vec![Class::Bad; n];
         let mut last = Class::Bad;
         for i in (0..n).rev() {
             next[i] = last;
-            let c = classes[i];
-            if c != Class::Short && !(ignore_near && c == Class::NearGood) {
-                last = c;
+            if counts(i) {
+                last = classes[i];
             }
         }
         (prev, next)
@@ -1058,14 +1067,19 @@ fn find_title(
                 score += 4.0 * o;
             }
         }
+        // A headline printed twice, apart or next to each other (a page's
+        // `og:title` and its `<h1>`), is the likelier for it; the copy not
+        // taken is dropped as a duplicate of the title. A short line printed
+        // twice in a row is an image's alt text and caption ("بوتين وكيم")
+        // or a menu entry, not a headline.
         let copies = seen.get(l.folded).copied().unwrap_or(0);
         let adjacent_copy = (i > 0 && lines[i - 1].folded == l.folded)
             || (i + 1 < n && lines[i + 1].folded == l.folded);
-        if copies >= 2 && !adjacent_copy {
-            score += 2.0;
-        }
-        if adjacent_copy {
+        if adjacent_copy && l.words < 4 {
             continue;
+        }
+        if copies >= 2 {
+            score += 2.0;
         }
         // Closer to the article is better; a first line that is itself the
         // headline (no <title> line in the dump) also qualifies.
@@ -1341,6 +1355,66 @@ mod tests {
         assert_partition(lines.len(), &ex);
         assert_eq!(ex.title, Some(3));
         assert_eq!(kept_text(&lines, &ex), vec![P1, P2, P3]);
+    }
+
+    #[test]
+    fn a_short_line_beside_an_ad_is_judged_by_the_prose_beyond_it() {
+        // An ad marker or label is an insertion: the short paragraphs next
+        // to it belong to the article around them.
+        for ad in ["[ad_2]", "Advertisement", "Scroll to continue with content"] {
+            let lines = [
+                "Council approves budget after long debate",
+                P1,
+                "At first, there was no sign of agreement.",
+                ad,
+                "Then the mayor spoke.",
+                P2,
+                P3,
+            ];
+            let ex = run(&lines);
+            assert_partition(lines.len(), &ex);
+            assert_eq!(
+                kept_text(&lines, &ex),
+                vec![P1, lines[2], lines[4], P2, P3],
+                "with {ad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_headline_printed_twice_in_a_row_is_the_title() {
+        // No <title> line; the menu's last entry ("Latin America") is
+        // headline-like too, but the headline is printed twice.
+        let lines = [
+            "Business",
+            "Europe",
+            "Latin America",
+            "Eastern Michigan routs Northern Illinois to become bowl eligible",
+            "Eastern Michigan routs Northern Illinois to become bowl eligible",
+            "8 min read",
+            P1,
+            P2,
+            P3,
+        ];
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        let title = ex.title.map(|t| lines[t]);
+        assert_eq!(title, Some(lines[3]));
+        assert_eq!(kept_text(&lines, &ex), vec![P1, P2, P3]);
+
+        // A short line printed twice is an image's alt text and caption:
+        // the headline above it stays the title (seed 003).
+        let lines = [
+            "Council approves budget after long debate in the city hall",
+            "Mayor and council",
+            "Mayor and council",
+            P1,
+            P2,
+            P3,
+        ];
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        assert_eq!(ex.title.map(|t| lines[t]), Some(lines[0]));
     }
 
     /// A page in a made-up language written in Runic letters: no stopword

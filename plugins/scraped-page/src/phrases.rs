@@ -454,6 +454,10 @@ const EXACT: &[(Chrome, &[&str])] = &[
             "share on twitter",
             "share via email",
             "share article",
+            "gift this article",
+            "gift article",
+            "save article",
+            "save",
             "tweet",
             "email",
             "e mail",
@@ -642,6 +646,8 @@ const EXACT: &[(Chrome, &[&str])] = &[
             "sponsored content",
             "paid content",
             "promoted",
+            "scroll to continue with content",
+            "scroll to continue",
             "story continues below advertisement",
             "article continues below advertisement",
             "continue reading below",
@@ -851,6 +857,12 @@ const PREFIX: &[(Chrome, &[&str])] = &[
         &[
             "photo",
             "photo by",
+            "photograph",
+            "file photo",
+            "ap photo",
+            "afp photo",
+            "epa photo",
+            "reuters photo",
             "image",
             "image by",
             "image credit",
@@ -996,7 +1008,7 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
     if words <= 4 && is_comment_counter(folded) {
         return Some(Chrome::Share);
     }
-    if is_date_line(folded) {
+    if is_date_line(folded) || is_reading_time(folded) {
         return Some(Chrome::Byline);
     }
     // Prefixes: test the first 1..=max_prefix_words words, longest first.
@@ -1282,6 +1294,37 @@ fn is_date_line(folded: &str) -> bool {
     n <= 16 && nums >= 1 && nums + date >= 3 && date >= 1 && other <= 4 && other * 2 < n
 }
 
+/// A reading-time note in either word order: "5 min read", "Reading time:
+/// 4 minutes", "قراءة 5 دقائق", "3 دقائق للقراءة". A number, a word for
+/// minutes, one for reading, and at most one word more ("time"), not a
+/// sentence ("He read for 5 minutes").
+fn is_reading_time(folded: &str) -> bool {
+    let (mut number, mut minutes, mut read, mut other) = (false, false, false, 0);
+    for w in split_spaces(folded) {
+        match w {
+            // Folded: دقائق is دقايق.
+            "min" | "mins" | "minute" | "minutes" | "دقيقه" | "دقايق" | "دقيقتان" | "دقيقتين" =>
+            {
+                minutes = true;
+            }
+            "read" | "reading" | "قراءه" | "للقراءه" => read = true,
+            _ if w
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('٠'..='٩').contains(&c)) =>
+            {
+                number = true;
+            }
+            _ => {
+                other += 1;
+                if other > 1 {
+                    return false;
+                }
+            }
+        }
+    }
+    number && minutes && read
+}
+
 /// Cookie banners and consent panels are long, so they are recognised at any
 /// length: the word "cookies" together with website/browser vocabulary.
 fn is_cookie_notice(folded: &str) -> bool {
@@ -1424,5 +1467,44 @@ mod tests {
             None
         );
         assert_eq!(c("The minister said the talks would resume."), None);
+    }
+
+    #[test]
+    fn photo_credits_and_gift_prompts_are_chrome() {
+        let c = |s: &str| classify(&fold(s), s.split_whitespace().count(), 12);
+        for credit in [
+            "(AP Photo/John Smith)",
+            "AFP Photo",
+            "Photograph: AFP",
+            "File photo",
+            "Photo: Reuters",
+        ] {
+            assert_eq!(c(credit), Some(Chrome::Caption), "{credit}");
+        }
+        for prompt in ["Gift this article", "Save", "Save article"] {
+            assert_eq!(c(prompt), Some(Chrome::Share), "{prompt}");
+        }
+        // A sentence that only starts like a credit is text.
+        assert_eq!(
+            c("Photographs of the flooded valley spread online within hours of the storm"),
+            None
+        );
+        assert_eq!(c("Save the Children said aid was blocked."), None);
+        assert_eq!(c("Scroll to continue with content"), Some(Chrome::Advert));
+    }
+
+    #[test]
+    fn reading_time_notes_are_byline_chrome_in_either_order() {
+        let c = |s: &str| classify(&fold(s), s.split_whitespace().count(), 12);
+        for note in [
+            "5 min read",
+            "Reading time: 4 minutes",
+            "قراءة 5 دقائق",
+            "٣ دقائق للقراءة",
+        ] {
+            assert_eq!(c(note), Some(Chrome::Byline), "{note}");
+        }
+        assert!(!is_reading_time(&fold("He read for 5 minutes")));
+        assert_eq!(c("قراءة في المشهد"), None);
     }
 }
