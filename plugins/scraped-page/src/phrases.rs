@@ -1448,9 +1448,15 @@ mod tests {
         assert_eq!(fold("×"), "×");
     }
 
+    /// How a line of a page is classified (at most 12 words for prefix and
+    /// contains phrases, the extractor's default).
+    fn classified(line: &str) -> Option<Chrome> {
+        classify(&fold(line), line.split_whitespace().count(), 12)
+    }
+
     #[test]
     fn classifies_common_chrome() {
-        let c = |s: &str| classify(&fold(s), s.split_whitespace().count(), 12);
+        let c = classified;
         assert_eq!(c("Read also:"), Some(Chrome::Related));
         assert_eq!(c("مقالات ذات صلة"), Some(Chrome::Related));
         assert_eq!(c("زر الذهاب إلى الأعلى"), Some(Chrome::BackToTop));
@@ -1471,7 +1477,7 @@ mod tests {
 
     #[test]
     fn photo_credits_and_gift_prompts_are_chrome() {
-        let c = |s: &str| classify(&fold(s), s.split_whitespace().count(), 12);
+        let c = classified;
         for credit in [
             "(AP Photo/John Smith)",
             "AFP Photo",
@@ -1495,7 +1501,7 @@ mod tests {
 
     #[test]
     fn reading_time_notes_are_byline_chrome_in_either_order() {
-        let c = |s: &str| classify(&fold(s), s.split_whitespace().count(), 12);
+        let c = classified;
         for note in [
             "5 min read",
             "Reading time: 4 minutes",
