@@ -10,8 +10,11 @@
 //! a negation such as couldn’t is a stopword). Each phrase is reported as it
 //! is most often written in the display text, its last word without a
 //! clitic, and without an Arabic proclitic when the text also writes it
-//! without one (العقوبات, not للعقوبات). `score` is in (0, 1], higher is
-//! more key.
+//! without one (العقوبات, not للعقوبات). A phrase that the text only ever
+//! writes inside a longer name an enricher before found (`entities`:
+//! "المتحدة" of الأمم المتحدة, "جونج أون" of كيم جونج أون) is no key phrase;
+//! a name's word that the text also uses alone (بوتين) is. `score` is in
+//! (0, 1], higher is more key.
 //!
 //! Config: `{"max_keywords": 10, "max_words": 3}`.
 #![forbid(unsafe_code)]
@@ -310,6 +313,23 @@ fn word_hash(word: &str) -> u64 {
 
 /// Scores key phrases of paragraphs; best first.
 pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(String, f64)> {
+    keywords_beside_names(paragraphs, &[], max_words, max)
+}
+
+/// Where a name was found: its paragraph, and its byte range in that
+/// paragraph's display text (an entity's `paragraph`, `start`, `end`).
+pub type NameSpan = (usize, usize, usize);
+
+/// [`keywords`], where a phrase found only inside longer names of `names`
+/// is no key phrase: "جونج أون" of كيم جونج أون, "المتحدة" of الأمم المتحدة.
+/// (A name's own words, where the text also uses them alone, stay: بوتين
+/// beside فلاديمير بوتين.)
+pub fn keywords_beside_names(
+    paragraphs: &[&str],
+    names: &[NameSpan],
+    max_words: usize,
+    max: usize,
+) -> Vec<(String, f64)> {
     let max_words = max_words.clamp(1, 4);
     let bytes: usize = paragraphs.iter().map(|p| p.len()).sum();
     // Words: each written form is folded, stemmed and interned once.
@@ -319,7 +339,10 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
     let mut words: Vec<Word<'_>> = Vec::with_capacity(bytes / 5 + 16);
     // Sentence `i` is `words[ends[i - 1]..ends[i]]` (from 0 for the first).
     let mut ends: Vec<u32> = Vec::with_capacity(bytes / 40 + 16);
+    // Paragraph `i`'s words start at `paragraph_start[i]`.
+    let mut paragraph_start: Vec<u32> = Vec::with_capacity(paragraphs.len());
     for p in paragraphs {
+        paragraph_start.push(words.len() as u32);
         split(p, |event| {
             if let Some(surface) = event {
                 let (key, stop, upper, form) =
@@ -548,25 +571,9 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
     let scored = scored
         .into_iter()
         .map(|(_, key, score)| (unpack(key), score));
-    let mut chosen: Vec<([u32; 4], f64)> = Vec::new();
-    for candidate in scored {
-        if chosen.len() >= max {
-            break;
-        }
-        // Skip a phrase that shares half its words with a better one.
-        let words = phrase(&candidate.0);
-        if chosen.iter().any(|c| {
-            let other = phrase(&c.0);
-            let shared = words.iter().filter(|w| other.contains(w)).count();
-            2 * shared >= words.len().min(other.len())
-        }) {
-            continue;
-        }
-        chosen.push(candidate);
-    }
-    // Each phrase as it is most often written: its occurrences start at
-    // occurrences of its first word, chained in `next_same` (with where
-    // the sentence of each word ends), so only those are looked at.
+    // A phrase's occurrences start at occurrences of its first word,
+    // chained in `next_same` (with where the sentence of each word ends),
+    // so only those are looked at.
     let mut sentence_end: Vec<u32> = Vec::with_capacity(words.len());
     for &end in &ends {
         sentence_end.resize(end as usize, end);
@@ -577,6 +584,58 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
         next_same[i] = first_at[w.key as usize];
         first_at[w.key as usize] = i as u32;
     }
+    // Where `key` occurs: the index of each occurrence's first word.
+    let occurrences = |key: &[u32]| -> Vec<usize> {
+        let len = key.len();
+        let mut found = Vec::new();
+        let mut at = first_at[key[0] as usize];
+        while at != NONE {
+            let i = at as usize;
+            at = next_same[i];
+            if i + len <= sentence_end[i] as usize
+                && words[i..i + len].iter().zip(key).all(|(w, k)| w.key == *k)
+            {
+                found.push(i);
+            }
+        }
+        found
+    };
+    // Where the `len` words from word `i` are: paragraph and byte range.
+    let span = |i: usize, len: usize| -> NameSpan {
+        let paragraph = paragraph_start.partition_point(|&s| s as usize <= i) - 1;
+        let base = paragraphs[paragraph].as_ptr() as usize;
+        let last = words[i + len - 1].surface;
+        (
+            paragraph,
+            words[i].surface.as_ptr() as usize - base,
+            last.as_ptr() as usize + last.len() - base,
+        )
+    };
+    let mut chosen: Vec<([u32; 4], f64)> = Vec::new();
+    for candidate in scored {
+        if chosen.len() >= max {
+            break;
+        }
+        // Skip a phrase that shares half its words with a better one.
+        let key = phrase(&candidate.0);
+        if chosen.iter().any(|c| {
+            let other = phrase(&c.0);
+            let shared = key.iter().filter(|w| other.contains(w)).count();
+            2 * shared >= key.len().min(other.len())
+        }) {
+            continue;
+        }
+        if !names.is_empty() {
+            let spans: Vec<NameSpan> = occurrences(key)
+                .into_iter()
+                .map(|i| span(i, key.len()))
+                .collect();
+            if only_inside_names(&spans, names) {
+                continue;
+            }
+        }
+        chosen.push(candidate);
+    }
     chosen
         .into_iter()
         .map(|(key, score)| {
@@ -585,23 +644,14 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
             // Distinct written forms (word by word, by their numbers: no
             // string compared) and how often each, with where one occurs.
             let mut forms: Vec<([u32; 4], usize, usize)> = Vec::new();
-            let mut at = first_at[key[0] as usize];
-            while at != NONE {
-                let i = at as usize;
-                at = next_same[i];
-                if i + len > sentence_end[i] as usize {
-                    continue;
+            for i in occurrences(key) {
+                let mut form = [NONE; 4];
+                for (f, w) in form.iter_mut().zip(&words[i..i + len]) {
+                    *f = w.form;
                 }
-                let window = &words[i..i + len];
-                if window.iter().zip(key).all(|(w, k)| w.key == *k) {
-                    let mut form = [NONE; 4];
-                    for (f, w) in form.iter_mut().zip(window) {
-                        *f = w.form;
-                    }
-                    match forms.iter_mut().find(|(f, _, _)| *f == form) {
-                        Some((_, count, _)) => *count += 1,
-                        None => forms.push((form, 1, i)),
-                    }
+                match forms.iter_mut().find(|(f, _, _)| *f == form) {
+                    Some((_, count, _)) => *count += 1,
+                    None => forms.push((form, 1, i)),
                 }
             }
             // As shown (forms that differ only by the last word's clitic
@@ -639,6 +689,17 @@ pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(Strin
             (surface, 1.0 / (1.0 + score))
         })
         .collect()
+}
+
+/// Whether every occurrence of a phrase (`found`) lies inside a longer name
+/// of `names`.
+fn only_inside_names(found: &[NameSpan], names: &[NameSpan]) -> bool {
+    !found.is_empty()
+        && found.iter().all(|&(paragraph, start, end)| {
+            names
+                .iter()
+                .any(|&(p, s, e)| p == paragraph && s <= start && end <= e && e - s > end - start)
+        })
 }
 
 /// Whether `form` is `other` written with an Arabic one-letter proclitic
@@ -703,7 +764,21 @@ impl Enricher for Keywords {
 
     fn enrich_view(&self, article: &ArticleView<'_>) -> Result<Enrichment, PluginError> {
         let texts: Vec<&str> = article.paragraphs().iter().map(|p| p.text).collect();
-        let found = keywords(&texts, self.config.max_words, self.config.max_keywords);
+        // The names the enrichers before found (`entities`, in the default
+        // pipeline): a phrase only ever written inside one is a piece of
+        // it, not a key phrase of its own.
+        let names: Vec<NameSpan> = article
+            .entity_views()
+            .map_err(|e| PluginError::failed(format!("the article's entities do not decode: {e}")))?
+            .iter()
+            .map(|e| (e.paragraph as usize, e.start as usize, e.end as usize))
+            .collect();
+        let found = keywords_beside_names(
+            &texts,
+            &names,
+            self.config.max_words,
+            self.config.max_keywords,
+        );
         let provenance = vec![Self::provenance(
             "enricher",
             format!("extracted {} key phrases", found.len()),

@@ -93,6 +93,46 @@ fn a_proclitic_is_told_by_the_other_form() {
 }
 
 #[test]
+fn a_phrase_found_only_inside_longer_names_is_no_key_phrase() {
+    let paragraphs = [
+        "التقى كيم جونج أون في بيونج يانج الرئيس فلاديمير بوتين.",
+        "وقال كيم إن العلاقات مع روسيا قوية، وأشاد بوتين بالشراكة مع كيم.",
+        "وأكد كيم جونج أون أن الزيارة تاريخية، وقال كيم إن الشراكة ستدوم.",
+        "ورحب كيم جونج أون بالضيف، وقال كيم إن بوتين صديق.",
+        "The United Nations Security Council met; the United Nations said little.",
+    ];
+    // The names entities finds: every mention, as (paragraph, start, end).
+    let mut names = Vec::new();
+    for (i, p) in paragraphs.iter().enumerate() {
+        for name in [
+            "كيم جونج أون",
+            "فلاديمير بوتين",
+            "بوتين",
+            "بيونج يانج",
+            "United Nations Security Council",
+            "United Nations",
+        ] {
+            for (start, _) in p.match_indices(name) {
+                names.push((i, start, start + name.len()));
+            }
+        }
+    }
+    // Two-word phrases at most, so that the name's pieces compete.
+    let without = keywords(&paragraphs, 2, 30);
+    let with = keywords_beside_names(&paragraphs, &names, 2, 30);
+    let (without, with) = (texts(&without), texts(&with));
+    // Pieces of a name that the text never writes alone go.
+    for piece in ["كيم جونج", "أون", "Security Council"] {
+        assert!(without.contains(&piece), "{piece}: {without:?}");
+        assert!(!with.contains(&piece), "{piece}: {with:?}");
+    }
+    // A name's word that the text also uses alone stays.
+    for word in ["كيم", "بوتين"] {
+        assert!(with.contains(&word), "{word}: {with:?}");
+    }
+}
+
+#[test]
 fn english_key_phrases() {
     let got = keywords(&ENGLISH, 3, 10);
     let got = texts(&got);
