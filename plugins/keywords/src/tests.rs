@@ -287,3 +287,20 @@ proptest::proptest! {
         proptest::prop_assert_eq!(english_clitic(&word), whole);
     }
 }
+
+proptest::proptest! {
+    /// Names may be anywhere, even past a paragraph's end, without a panic;
+    /// names that hold nothing (empty ranges) change nothing.
+    #[test]
+    fn names_anywhere_are_safe_and_empty_ones_change_nothing(
+        paragraphs in proptest::collection::vec("[a-c ءابتكيمن.،]{0,40}", 1..5),
+        names in proptest::collection::vec((0usize..6, 0usize..60, 0usize..60), 0..6),
+    ) {
+        let paragraphs: Vec<&str> = paragraphs.iter().map(String::as_str).collect();
+        let plain = keywords(&paragraphs, 3, 50);
+        let with = keywords_beside_names(&paragraphs, &names, 3, 50);
+        let empty: Vec<NameSpan> = names.iter().map(|&(p, s, _)| (p, s, s)).collect();
+        proptest::prop_assert_eq!(keywords_beside_names(&paragraphs, &empty, 3, 50), plain.clone());
+        proptest::prop_assert!(with.len() <= 50);
+    }
+}
