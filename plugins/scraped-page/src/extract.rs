@@ -759,6 +759,8 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
             l.hard = Some(Hard::Chrome(c));
         } else if l.words <= opts.max_chrome_words && p.contains('©') {
             l.hard = Some(Hard::Chrome(Chrome::Legal));
+        } else if is_menu_bar(p) {
+            l.hard = Some(Hard::Chrome(Chrome::Navigation));
         }
     }
 
@@ -1009,6 +1011,22 @@ fn reason_outside(l: &Line<'_>, _i: usize, _n: usize) -> String {
             }
         }
     }
+}
+
+/// A menu bar: three or more `|`-separated items of one to three words
+/// ("World | Business | Science", "الرئيسية | سياسة | اقتصاد"). A headline
+/// with its section and site ("Budget passes after long debate | Politics
+/// | Example News") has a longer item.
+fn is_menu_bar(line: &str) -> bool {
+    let mut items = 0;
+    for item in line.split('|') {
+        let words = item.split_whitespace().count();
+        if !(1..=3).contains(&words) {
+            return false;
+        }
+        items += 1;
+    }
+    items >= 3
 }
 
 /// The headline: a headline-like line shortly before the article, preferring
@@ -1378,6 +1396,34 @@ mod tests {
                 vec![P1, lines[2], lines[4], P2, P3],
                 "with {ad}"
             );
+        }
+    }
+
+    #[test]
+    fn a_menu_bar_is_navigation_chrome_not_a_title() {
+        for bar in [
+            "World | Business | Science | Health | US & Canada",
+            "الرئيسية | سياسة | اقتصاد | عربي ودولي | اتصل بنا",
+        ] {
+            assert!(is_menu_bar(bar), "{bar}");
+            let lines = ["Home", bar, "By Jane Doe", P1, P2, P3];
+            let ex = run(&lines);
+            assert_partition(lines.len(), &ex);
+            assert_eq!(ex.title, None, "{bar}");
+            assert_eq!(kept_text(&lines, &ex), vec![P1, P2, P3]);
+            assert!(
+                ex.removed
+                    .iter()
+                    .any(|r| r.index == 1 && r.reason.contains("navigation"))
+            );
+        }
+        // A headline with its section and site, two items, a sentence.
+        for line in [
+            "Budget passes after long debate | Politics | Example News",
+            "News | Example",
+            "Prices rose 3 % | 2 % | 1 % this year, the office said.",
+        ] {
+            assert!(!is_menu_bar(line), "{line}");
         }
     }
 
