@@ -1088,15 +1088,16 @@ fn find_title(
         // A headline printed twice, apart or next to each other (a page's
         // `og:title` and its `<h1>`), is the likelier for it; the copy not
         // taken is dropped as a duplicate of the title. A short line printed
-        // twice in a row is an image's alt text and caption ("بوتين وكيم")
-        // or a menu entry, not a headline.
+        // twice in a row is more often an image's alt text and caption
+        // ("بوتين وكيم" under seed 003's headline): it gets no bonus and
+        // gives way to any other headline, but a page with none ("Best tech
+        // gadgets" twice) takes it.
         let copies = seen.get(l.folded).copied().unwrap_or(0);
         let adjacent_copy = (i > 0 && lines[i - 1].folded == l.folded)
             || (i + 1 < n && lines[i + 1].folded == l.folded);
         if adjacent_copy && l.words < 4 {
-            continue;
-        }
-        if copies >= 2 {
+            score -= 0.3;
+        } else if copies >= 2 {
             score += 2.0;
         }
         // Closer to the article is better; a first line that is itself the
@@ -1461,6 +1462,21 @@ mod tests {
         let ex = run(&lines);
         assert_partition(lines.len(), &ex);
         assert_eq!(ex.title.map(|t| lines[t]), Some(lines[0]));
+
+        // With no other headline, a short one printed twice is the title.
+        let lines = [
+            "World | Business | Science | Health",
+            "Best tech gadgets",
+            "Best tech gadgets",
+            "By Jane Doe",
+            P1,
+            P2,
+            P3,
+        ];
+        let ex = run(&lines);
+        assert_partition(lines.len(), &ex);
+        assert_eq!(ex.title.map(|t| lines[t]), Some("Best tech gadgets"));
+        assert_eq!(kept_text(&lines, &ex), vec![P1, P2, P3]);
     }
 
     /// A page in a made-up language written in Runic letters: no stopword
