@@ -1165,6 +1165,14 @@ mod tests {
         ex.kept.iter().map(|k| lines[k.index]).collect()
     }
 
+    /// Extracts `lines` (checking that every line is accounted for once):
+    /// the title's text and the kept lines.
+    fn title_and_body<'a>(lines: &[&'a str]) -> (Option<&'a str>, Vec<&'a str>) {
+        let ex = run(lines);
+        assert_partition(lines.len(), &ex);
+        (ex.title.map(|t| lines[t]), kept_text(lines, &ex))
+    }
+
     fn assert_partition(n: usize, ex: &Extraction) {
         let mut seen = vec![0; n];
         if let Some(t) = ex.title {
@@ -1395,13 +1403,8 @@ mod tests {
                 P2,
                 P3,
             ];
-            let ex = run(&lines);
-            assert_partition(lines.len(), &ex);
-            assert_eq!(
-                kept_text(&lines, &ex),
-                vec![P1, lines[2], lines[4], P2, P3],
-                "with {ad}"
-            );
+            let (_, body) = title_and_body(&lines);
+            assert_eq!(body, vec![P1, lines[2], lines[4], P2, P3], "with {ad}");
         }
     }
 
@@ -1448,11 +1451,7 @@ mod tests {
             P2,
             P3,
         ];
-        let ex = run(&lines);
-        assert_partition(lines.len(), &ex);
-        let title = ex.title.map(|t| lines[t]);
-        assert_eq!(title, Some(lines[3]));
-        assert_eq!(kept_text(&lines, &ex), vec![P1, P2, P3]);
+        assert_eq!(title_and_body(&lines), (Some(lines[3]), vec![P1, P2, P3]));
 
         // A short line printed twice is an image's alt text and caption:
         // the headline above it stays the title (seed 003).
@@ -1464,9 +1463,7 @@ mod tests {
             P2,
             P3,
         ];
-        let ex = run(&lines);
-        assert_partition(lines.len(), &ex);
-        assert_eq!(ex.title.map(|t| lines[t]), Some(lines[0]));
+        assert_eq!(title_and_body(&lines).0, Some(lines[0]));
 
         // With no other headline, a short one printed twice is the title.
         let lines = [
@@ -1478,10 +1475,10 @@ mod tests {
             P2,
             P3,
         ];
-        let ex = run(&lines);
-        assert_partition(lines.len(), &ex);
-        assert_eq!(ex.title.map(|t| lines[t]), Some("Best tech gadgets"));
-        assert_eq!(kept_text(&lines, &ex), vec![P1, P2, P3]);
+        assert_eq!(
+            title_and_body(&lines),
+            (Some("Best tech gadgets"), vec![P1, P2, P3])
+        );
     }
 
     /// A page in a made-up language written in Runic letters: no stopword
