@@ -1093,14 +1093,16 @@ fn find_title(
         // A headline printed twice, apart or next to each other (a page's
         // `og:title` and its `<h1>`), is the likelier for it; the copy not
         // taken is dropped as a duplicate of the title. A short line printed
-        // twice in a row is more often an image's alt text and caption
-        // ("بوتين وكيم" under seed 003's headline): it gets no bonus and
-        // gives way to any other headline, but a page with none ("Best tech
-        // gadgets" twice) takes it.
+        // twice in a row is more often an image's alt text and caption: of
+        // two words ("بوتين وكيم" under seed 003's headline) it is none; of
+        // three it gets no bonus and gives way to any other headline, but a
+        // page with none ("Best tech gadgets" twice) takes it.
         let copies = seen.get(l.folded).copied().unwrap_or(0);
         let adjacent_copy = (i > 0 && lines[i - 1].folded == l.folded)
             || (i + 1 < n && lines[i + 1].folded == l.folded);
-        if adjacent_copy && l.words < 4 {
+        if adjacent_copy && l.words < 3 {
+            continue;
+        } else if adjacent_copy && l.words < 4 {
             score -= 0.3;
         } else if copies >= 2 {
             score += 2.0;

@@ -451,6 +451,7 @@ mod tests {
         let lines = [headline.as_str(), "b\u{3}y\u{2}", "\u{2}"];
         let plugin = ScrapedPage::new(&Config::new(br#"{"learn": {"enabled": false}}"#)).unwrap();
         let first = plugin.normalize(page("", &lines)).unwrap();
+        assert_eq!(first.title, "");
         let second = plugin.normalize(first.clone()).unwrap();
         assert_eq!(second.title, first.title);
         assert_eq!(body(&second), body(&first));
