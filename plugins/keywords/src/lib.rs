@@ -611,7 +611,9 @@ pub fn keywords_beside_names(
             last.as_ptr() as usize + last.len() - base,
         )
     };
-    let mut chosen: Vec<([u32; 4], f64)> = Vec::new();
+    // Each chosen phrase with where it occurs (for the check against the
+    // names, and then for its written forms).
+    let mut chosen: Vec<([u32; 4], f64, Vec<usize>)> = Vec::new();
     for candidate in scored {
         if chosen.len() >= max {
             break;
@@ -625,26 +627,24 @@ pub fn keywords_beside_names(
         }) {
             continue;
         }
+        let found = occurrences(key);
         if !names.is_empty() {
-            let spans: Vec<NameSpan> = occurrences(key)
-                .into_iter()
-                .map(|i| span(i, key.len()))
-                .collect();
+            let spans: Vec<NameSpan> = found.iter().map(|&i| span(i, key.len())).collect();
             if only_inside_names(&spans, names) {
                 continue;
             }
         }
-        chosen.push(candidate);
+        chosen.push((candidate.0, candidate.1, found));
     }
     chosen
         .into_iter()
-        .map(|(key, score)| {
+        .map(|(key, score, found)| {
             let key = phrase(&key);
             let len = key.len();
             // Distinct written forms (word by word, by their numbers: no
             // string compared) and how often each, with where one occurs.
             let mut forms: Vec<([u32; 4], usize, usize)> = Vec::new();
-            for i in occurrences(key) {
+            for i in found {
                 let mut form = [NONE; 4];
                 for (f, w) in form.iter_mut().zip(&words[i..i + len]) {
                     *f = w.form;
