@@ -26,6 +26,7 @@ pub const FILE_DESCRIPTOR_SET: &[u8] =
 
 pub mod tags;
 pub mod text_decode;
+mod varint;
 pub mod view;
 pub mod wire_check;
 

@@ -17,11 +17,12 @@
 //! prost's. A property test holds the two
 //! decoders to the same answer on valid and damaged encodings.
 
-use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
+use prost::encoding::{DecodeContext, WireType, skip_field};
 use prost::{DecodeError, Message};
 
 use crate::tags;
 use crate::v1::{Article, Entity, Keyword, MentionedDate, Paragraph, Provenance};
+use crate::varint::{decode_key, decode_varint};
 use crate::view::{EntityView, ParagraphView, length_delimited};
 
 /// Decodes an `akhbar.v1.Article`; the same result as [`Message::decode`],

@@ -20,12 +20,13 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use prost::DecodeError;
-use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
+use prost::encoding::{DecodeContext, WireType, skip_field};
 
 use crate::Timestamp;
 use crate::tags;
 use crate::text_decode;
 use crate::v1::{Article, Dateline, Entity, Keyword, MentionedDate, Paragraph, Provenance};
+use crate::varint::{decode_key, decode_varint};
 
 /// An entity of an [`ArticleView`], its strings borrowed: for an enricher
 /// that reads a few fields of each entity and keeps none of them

@@ -14,12 +14,13 @@
 //! test holds the two to the same answer on valid and damaged encodings.
 //! The table it walks is made by `build.rs` from the schema's descriptors.
 
-use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
+use prost::encoding::{DecodeContext, WireType, skip_field};
 use prost::{DecodeError, Message};
 
 use crate::tags;
 use crate::text_decode::checked_utf8;
 use crate::v1::{Article, Enrichment};
+use crate::varint::{decode_key, decode_varint};
 use crate::view::{ParagraphView, length_delimited};
 
 /// How a field is encoded, as far as checking it goes.
