@@ -169,6 +169,52 @@ fn nfkc_space(c: char) -> bool {
     )
 }
 
+/// Whether ASCII byte `b` is neither whitespace (`char::is_whitespace`:
+/// space, tab to carriage return) nor past ASCII.
+static ASCII_NOT_SPACE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        table[b] = !(b == b' ' as usize || (b >= 0x09 && b <= 0x0D));
+        b += 1;
+    }
+    table
+};
+
+/// The end of the run of [`ASCII_NOT_SPACE`] bytes from `at`.
+#[inline]
+fn ascii_word_end(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(&b) = bytes.get(at)
+        && ASCII_NOT_SPACE[usize::from(b)]
+    {
+        at += 1;
+    }
+    at
+}
+
+/// Whether ASCII byte `b` folds to itself and is no whitespace: not upper
+/// case, not `u8::is_ascii_whitespace` (the space is handled apart).
+static ASCII_FOLDS_TO_ITSELF: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x80 {
+        let c = b as u8;
+        table[b] = !(c.is_ascii_uppercase() || c.is_ascii_whitespace());
+        b += 1;
+    }
+    table
+};
+
+/// Whether an Arabic letter (U+0621..=U+063A, U+0641..=U+064A: two bytes,
+/// D8 A1 ..= D9 8A) starts at `at`.
+#[inline]
+fn is_arabic_letter_at(bytes: &[u8], at: usize) -> bool {
+    matches!(
+        (bytes.get(at), bytes.get(at + 1)),
+        (Some(0xD8), Some(0xA1..=0xBA)) | (Some(0xD9), Some(0x81..=0x8A))
+    )
+}
+
 /// `Some(folded)` when `text` holds only [`nfkc_stable`] characters and
 /// harakat (U+064B..=U+0652) in canonical order, `folded` saying whether
 /// whitespace folding leaves it as it is (no whitespace but single spaces
@@ -189,17 +235,22 @@ fn stable_line(text: &str) -> Option<bool> {
             if b == b' ' || (b'\t'..=b'\r').contains(&b) {
                 folded &= b == b' ' && !after_space;
                 after_space = true;
+                at += 1;
             } else {
+                // The rest of a word: a tight loop, nothing to track in it.
+                at = ascii_word_end(bytes, at + 1);
                 after_space = false;
             }
-            at += 1;
             continue;
         }
         // Arabic letters (two bytes, D8 A1 ..= D9 8A) straight from the bytes.
-        if let (0xD8, Some(0xA1..=0xBA)) | (0xD9, Some(0x81..=0x8A)) = (b, bytes.get(at + 1)) {
+        if is_arabic_letter_at(bytes, at) {
             last_mark = 0;
             after_space = false;
             at += 2;
+            while is_arabic_letter_at(bytes, at) {
+                at += 2;
+            }
             continue;
         }
         let c = text[at..].chars().next()?;
@@ -515,26 +566,58 @@ fn self_folding_run(bytes: &[u8], mut at: usize, last_space: &mut bool) -> usize
                 at += 1;
                 continue;
             }
-            if b.is_ascii_uppercase() || b.is_ascii_whitespace() {
+            if !ASCII_FOLDS_TO_ITSELF[usize::from(b)] {
                 break;
             }
             *last_space = false;
             at += 1;
-        } else if (b == 0xD8 || b == 0xD9)
-            && let Some(&next) = bytes.get(at + 1)
-        {
-            let c = (u32::from(b & 0x1F) << 6) | u32::from(next & 0x3F);
-            if !matches!(c, 0x0621 | 0x0624 | 0x0626..=0x0628 | 0x062A..=0x063A | 0x0641..=0x0648 | 0x064A)
+            // The rest of the word: a tight loop.
+            while let Some(&b) = bytes.get(at)
+                && ASCII_FOLDS_TO_ITSELF[usize::from(b)]
             {
-                break;
+                at += 1;
             }
+        } else if arabic_folds_to_itself_at(bytes, at) {
             *last_space = false;
             at += 2;
+            while arabic_folds_to_itself_at(bytes, at) {
+                at += 2;
+            }
         } else {
             break;
         }
     }
     at
+}
+
+/// The Arabic letters that fold to themselves (U+0621, U+0624,
+/// U+0626..=U+0628, U+062A..=U+063A, U+0641..=U+0648, U+064A), as bits of
+/// their second byte's low six, after D8 and after D9.
+const SELF_FOLDING_AFTER_D8: u64 = {
+    let mut mask = 1u64 << 0x21 | 1 << 0x24;
+    let mut low = 0x26;
+    while low <= 0x3A {
+        if low != 0x29 {
+            mask |= 1 << low;
+        }
+        low += 1;
+    }
+    mask
+};
+const SELF_FOLDING_AFTER_D9: u64 = 0b1_1111_1110 | 1 << 0x0A;
+
+/// Whether an Arabic letter that folds to itself starts at `at`.
+#[inline]
+fn arabic_folds_to_itself_at(bytes: &[u8], at: usize) -> bool {
+    let mask = match bytes.get(at) {
+        Some(0xD8) => SELF_FOLDING_AFTER_D8,
+        Some(0xD9) => SELF_FOLDING_AFTER_D9,
+        _ => return false,
+    };
+    // In a `str` a continuation byte follows D8 and D9.
+    bytes
+        .get(at + 1)
+        .is_some_and(|&next| mask >> (next & 0x3F) & 1 == 1)
 }
 
 /// [`matching`] of `text`, borrowed when folding would not change it (every
@@ -834,6 +917,42 @@ pub fn is_mostly_arabic(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte tables say of every character what the character tests
+    /// they stand for say.
+    #[test]
+    fn the_byte_tables_agree_with_the_character_tests() {
+        for c in (0..=0x07FFu32).filter_map(char::from_u32) {
+            let mut bytes = [0u8; 4];
+            let encoded = c.encode_utf8(&mut bytes).as_bytes();
+            let folds_to_itself = matches!(
+                c as u32,
+                0x0621 | 0x0624 | 0x0626..=0x0628 | 0x062A..=0x063A | 0x0641..=0x0648 | 0x064A
+            );
+            assert_eq!(
+                arabic_folds_to_itself_at(encoded, 0),
+                folds_to_itself,
+                "{c:?}"
+            );
+            assert_eq!(
+                is_arabic_letter_at(encoded, 0),
+                matches!(c, '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}'),
+                "{c:?}"
+            );
+            if c.is_ascii() {
+                let b = c as u8;
+                assert_eq!(ASCII_NOT_SPACE[usize::from(b)], !c.is_whitespace(), "{c:?}");
+                assert_eq!(
+                    ASCII_FOLDS_TO_ITSELF[usize::from(b)],
+                    !(b.is_ascii_uppercase() || b.is_ascii_whitespace()),
+                    "{c:?}"
+                );
+            } else {
+                assert!(!ASCII_NOT_SPACE[usize::from(encoded[0])]);
+                assert!(!ASCII_FOLDS_TO_ITSELF[usize::from(encoded[0])]);
+            }
+        }
+    }
 
     /// The one-pass path is sound: every character it accepts is a starter
     /// that NFKC maps to itself, so a line of them alone is already NFKC
