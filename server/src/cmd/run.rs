@@ -218,17 +218,58 @@ fn process_inputs(pipeline: &Pipeline, inputs: &[Input], max_bytes: u64) -> Vec<
     outcomes
 }
 
-/// `article` as one line of JSON (proto3 JSON mapping) and a newline, in
-/// `line`. sonic-rs writes the same bytes as serde_json (a test holds it to
+/// `article` as one line of JSON (proto3 JSON mapping) and a newline,
+/// appended to `out`. sonic-rs writes the same bytes as serde_json (a test holds it to
 /// that), but escapes strings a block of bytes at a time: serde_json's
 /// byte-by-byte escaping was a twentieth of a run's instructions (an
 /// article's JSON holds its text three times: body, paragraphs, matching
 /// forms).
-fn json_line(article: &akhbar_core::proto::Article, line: &mut Vec<u8>) -> anyhow::Result<()> {
-    line.clear();
-    sonic_rs::to_writer(&mut *line, article)?;
-    line.push(b'\n');
+fn json_line(article: &akhbar_core::proto::Article, out: &mut Vec<u8>) -> anyhow::Result<()> {
+    sonic_rs::to_writer(&mut *out, article)?;
+    out.push(b'\n');
     Ok(())
+}
+
+/// Articles written as JSON lines to `out` through a buffer they are
+/// serialized straight into (tens of KB each: not copied into a second
+/// buffer), which goes out whenever it holds [`OUTPUT_BUFFER_BYTES`]: one
+/// write call for many articles. What it holds is written at the end, and
+/// on drop (an error ending the run) as `BufWriter` does.
+struct JsonLines<W: Write> {
+    out: W,
+    pending: Vec<u8>,
+}
+
+impl<W: Write> JsonLines<W> {
+    fn new(out: W) -> Self {
+        JsonLines {
+            out,
+            pending: Vec::with_capacity(OUTPUT_BUFFER_BYTES * 2),
+        }
+    }
+
+    fn push(&mut self, article: &akhbar_core::proto::Article) -> anyhow::Result<()> {
+        json_line(article, &mut self.pending)?;
+        if self.pending.len() >= OUTPUT_BUFFER_BYTES {
+            self.out.write_all(&self.pending)?;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<()> {
+        self.out.write_all(&self.pending)?;
+        self.pending.clear();
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Drop for JsonLines<W> {
+    fn drop(&mut self) {
+        // Errors here have nowhere to go (as in `BufWriter`'s drop).
+        let _ = self.out.write_all(&self.pending);
+        let _ = self.out.flush();
+    }
 }
 
 /// Peak resident memory of this process (Linux: `VmHWM`), in MB.
@@ -283,11 +324,8 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
         _ => true,
     });
     let stdout = std::io::stdout();
-    // Articles are written whole (tens of KB each): a buffer that holds
-    // many of them makes one write call for many, not several for each.
-    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, stdout.lock());
+    let mut out = JsonLines::new(stdout.lock());
     let (mut articles, mut dead) = (0usize, 0usize);
-    let mut line: Vec<u8> = Vec::new();
     let mut bytes = 0u64;
     let mut documents = 0usize;
     let chunk_size = BATCH_DOCUMENTS * BATCHES_PER_WORKER * jobs.max(1);
@@ -309,8 +347,7 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
                     format!("the finished article {} does not decode", encoded.id())
                 })?;
                 bytes += article.body.len() as u64;
-                json_line(&article, &mut line)?;
-                out.write_all(&line)?;
+                out.push(&article)?;
             }
             articles += outcome.articles.len();
             for letter in &outcome.dead_letters {
@@ -337,7 +374,7 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
             progress.inc(1);
         }
     }
-    out.flush()?;
+    out.finish()?;
     if let Some(file) = dead_file.as_mut() {
         file.flush()?;
     }
