@@ -425,18 +425,20 @@ fn english_words(display: &str) -> Vec<(usize, usize)> {
     // About one word in six bytes of English: sized once, not regrown.
     let mut words = Vec::with_capacity(display.len() / 6 + 1);
     let mut start: Option<usize> = None;
-    let mut prev: Option<char> = None;
+    // Whether the character before is `inner` (each is tested once).
+    let mut after_inner = false;
     for (i, c) in display.char_indices() {
+        let is_inner = inner(c);
         if let Some(s) = start
-            && !inner(c)
+            && !is_inner
         {
             words.push((s, i));
             start = None;
         }
-        if start.is_none() && prev.is_none_or(|p| !inner(p)) && is_letter(c) {
+        if start.is_none() && !after_inner && is_letter(c) {
             start = Some(i);
         }
-        prev = Some(c);
+        after_inner = is_inner;
     }
     if let Some(s) = start {
         words.push((s, display.len()));
