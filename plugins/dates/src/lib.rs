@@ -351,6 +351,13 @@ fn number(word: &str) -> Option<i32> {
         .flatten()
 }
 
+/// Whether `word` can be a [`number`]: its first byte after a leading و
+/// is a digit.
+fn starts_with_digit(word: &str) -> bool {
+    let word = word.strip_prefix('و').unwrap_or(word);
+    word.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
+
 impl Dates {
     /// A month name at token `i` (one or two words, and a paired form
     /// "يونيو/حزيران"): the month and the index after it.
@@ -408,6 +415,13 @@ impl Dates {
         let mut i = 0;
         while i < tokens.len() {
             let w = word(i).unwrap_or_default();
+            // Each case below starts at a number (a digit first, after a
+            // و) or a word the name filter lets through; most words are
+            // neither.
+            if !starts_with_digit(w) && !self.names.may_hold(w) {
+                i += 1;
+                continue;
+            }
             // day month [year]
             if let Some(day) = number(w).filter(|d| (1..=31).contains(d))
                 && i + 1 < tokens.len()
