@@ -226,40 +226,50 @@ fn word_char(c: char) -> bool {
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
+/// Whether the character at byte `at` of `text` (a char boundary) is a
+/// word character ([`word_char`]), and its length; `None` at the end. ASCII
+/// and the Arabic letters (U+0621..U+063F are D8 A1..BF, U+0640..U+064A are
+/// D9 80..8A) are told from the bytes.
+#[inline(always)]
+fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
+    let bytes = text.as_bytes();
+    let b = *bytes.get(at)?;
+    if b < 0x80 {
+        return Some((b.is_ascii_alphanumeric(), 1));
+    }
+    if let Some(&next) = bytes.get(at + 1)
+        && ((b == 0xD8 && next >= 0xA1) || (b == 0xD9 && next <= 0x8A))
+    {
+        return Some((true, 2));
+    }
+    Some(other_char_at(text, at))
+}
+
+#[inline(never)]
+fn other_char_at(text: &str, at: usize) -> (bool, usize) {
+    let c = text[at..].chars().next().expect("a character");
+    (word_char(c), c.len_utf8())
+}
+
 /// Calls `f` with each word (run of word characters) of `text` and its
 /// [`fnv`] hash.
 #[inline]
 fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, u64)) {
-    let bytes = text.as_bytes();
-    let (mut i, mut start, mut hash) = (0, None, FNV_OFFSET);
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (word, len) = if b < 0x80 {
-            (b.is_ascii_alphanumeric(), 1)
-        } else if (0xC2..=0xDF).contains(&b) {
-            // Two bytes (Arabic among them): decoded here.
-            let c = u32::from(b & 0x1F) << 6 | u32::from(bytes[i + 1] & 0x3F);
-            (char::from_u32(c).is_some_and(word_char), 2)
-        } else {
-            let c = text[i..].chars().next().expect("a character");
-            (word_char(c), c.len_utf8())
+    let mut at = 0;
+    loop {
+        let start = loop {
+            let Some((word, len)) = word_char_at(text, at) else {
+                return;
+            };
+            if word {
+                break at;
+            }
+            at += len;
         };
-        if word {
-            if start.is_none() {
-                start = Some(i);
-                hash = FNV_OFFSET;
-            }
-            for &b in &bytes[i..i + len] {
-                hash ^= u64::from(b);
-                hash = hash.wrapping_mul(FNV_PRIME);
-            }
-        } else if let Some(s) = start.take() {
-            f(&text[s..i], hash);
+        while let Some((true, len)) = word_char_at(text, at) {
+            at += len;
         }
-        i += len;
-    }
-    if let Some(s) = start {
-        f(&text[s..], hash);
+        f(&text[start..at], fnv(&text.as_bytes()[start..at]));
     }
 }
 

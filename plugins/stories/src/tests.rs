@@ -230,12 +230,20 @@ fn the_word_scan_agrees_with_the_shared_tokenizer() {
     let text = matching(&format!(
         "{SHOIGU_A}، «{PUTIN_B}» — {OTHER}… ok’s 24٪ ü x²y ﷲ ä\u{00A0}ب"
     ));
-    let mut got = Vec::new();
-    for_each_word(&text, |w, hash| got.push((w, hash)));
-    let expected: Vec<(&str, u64)> = akhbar_arabic_text::word_ranges(&text)
-        .map(|(s, e)| (&text[s..e], fnv(&text.as_bytes()[s..e])))
-        .collect();
-    assert_eq!(got, expected);
+    let mut texts = vec![text];
+    // Every character, between letters and alone.
+    let all: Vec<char> = (0..=0x10_FFFF).filter_map(char::from_u32).collect();
+    for chunk in all.chunks(4096) {
+        texts.push(chunk.iter().flat_map(|&c| [c, 'a', c, ' ']).collect());
+    }
+    for text in &texts {
+        let mut got = Vec::new();
+        for_each_word(text, |w, hash| got.push((w, hash)));
+        let expected: Vec<(&str, u64)> = akhbar_arabic_text::word_ranges(text)
+            .map(|(s, e)| (&text[s..e], fnv(&text.as_bytes()[s..e])))
+            .collect();
+        assert_eq!(got, expected);
+    }
 }
 
 #[test]
