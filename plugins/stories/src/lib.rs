@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use foldhash::{HashMap, HashMapExt};
@@ -302,6 +303,25 @@ impl BitCounters {
     }
 }
 
+/// The word feature of `w`: its stem's hash, or `None` when it is not a
+/// content word (under three letters, a stopword, or all digits).
+fn feature(w: &str) -> Option<u64> {
+    (w.chars().nth(2).is_some() && !is_stopword(w) && !w.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| fnv(stem(w).as_bytes()))
+}
+
+/// How many words [`KNOWN`] holds before it starts over (a few MB).
+const KNOWN_MAX: usize = 1 << 16;
+
+/// Words by their [`fnv`] hash, with their [`feature`].
+type Known = HashMap<u64, (Box<str>, Option<u64>)>;
+
+thread_local! {
+    /// The [`feature`] of words this thread has seen: most words come
+    /// again in later articles, and stemming is dear. Never iterated.
+    static KNOWN: Cell<Known> = Cell::new(HashMap::new());
+}
+
 /// The features of an article: people, words and SimHash.
 fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginError> {
     let mut people: HashMap<u64, f32> = HashMap::new();
@@ -334,16 +354,24 @@ fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginEr
     let mut counts: Vec<(u64, u32)> = Vec::with_capacity(bytes / 8 + 16);
     let mut bits = BitCounters { planes: [0; 40] };
     let mut shingles: u64 = 0;
+    let mut known = KNOWN.take();
     for text in &texts {
         // The hashes of the two words before, and how many there were.
         let (mut before, mut last, mut seen) = (0u64, 0u64, 0usize);
         for_each_word(text, |w, hash| {
             let at = words_seen.get_or_insert_with(hash, w, || {
-                if w.chars().nth(2).is_some()
-                    && !is_stopword(w)
-                    && !w.bytes().all(|b| b.is_ascii_digit())
-                {
-                    let feature = fnv(stem(w).as_bytes());
+                let feature = match known.get(&hash) {
+                    Some((word, feature)) if **word == *w => *feature,
+                    _ => {
+                        let feature = feature(w);
+                        if known.len() >= KNOWN_MAX {
+                            known.clear();
+                        }
+                        known.insert(hash, (w.into(), feature));
+                        feature
+                    }
+                };
+                if let Some(feature) = feature {
                     let next = counts.len() as u32;
                     let at = *stem_at.entry(feature).or_insert(next);
                     if at == next {
@@ -368,6 +396,7 @@ fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginEr
             (before, last) = (last, hash);
         });
     }
+    KNOWN.set(known);
     // A bit is set when more shingles have it than not.
     let simhash = (0..64).fold(0u64, |acc, bit| {
         if 2 * bits.count(bit) > shingles {
