@@ -253,9 +253,10 @@ fn other_char_at(text: &str, at: usize) -> (bool, usize) {
 }
 
 /// Calls `f` with each word (run of word characters) of `text` and its
-/// [`fnv`] hash.
+/// [`fnv`] hash, taken as the word is read.
 #[inline]
 fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, u64)) {
+    let bytes = text.as_bytes();
     let mut at = 0;
     loop {
         let start = loop {
@@ -267,10 +268,31 @@ fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, u64)) {
             }
             at += len;
         };
-        while let Some((true, len)) = word_char_at(text, at) {
-            at += len;
+        let step = |hash: u64, b: u8| (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+        let mut hash = FNV_OFFSET;
+        while let Some(&b) = bytes.get(at) {
+            // word_char_at's cases, each hashing its own bytes.
+            if b < 0x80 {
+                if !b.is_ascii_alphanumeric() {
+                    break;
+                }
+                hash = step(hash, b);
+                at += 1;
+            } else if let Some(&next) = bytes.get(at + 1)
+                && ((b == 0xD8 && next >= 0xA1) || (b == 0xD9 && next <= 0x8A))
+            {
+                hash = step(step(hash, b), next);
+                at += 2;
+            } else {
+                let (word, len) = other_char_at(text, at);
+                if !word {
+                    break;
+                }
+                hash = bytes[at..at + len].iter().fold(hash, |h, &b| step(h, b));
+                at += len;
+            }
         }
-        f(&text[start..at], fnv(&text.as_bytes()[start..at]));
+        f(&text[start..at], hash);
     }
 }
 
