@@ -250,41 +250,50 @@ impl Plugin for Dates {
     }
 }
 
-/// A bit set over a word's length and its first and last bytes: a word
-/// whose bit is clear is none of the names it was made from, so most words
-/// skip the hash tables. (Names with a space set the bit of their whole
-/// text, never looked up alone; their first words are added separately.)
+/// Two bit sets over a word's length and some of its bytes (the first,
+/// second and last; then the third, fourth and third from last, where an
+/// Arabic word has the second letter and the one before last): a word
+/// whose bit is clear in either is none of the names they were made from,
+/// so most words skip the hash tables. (Names with a space set the bits of
+/// their whole text, never looked up alone; their first words are added
+/// separately.)
 #[derive(Debug)]
-struct NameFilter([u64; 64]);
+struct NameFilter([[u64; 64]; 2]);
 
 impl NameFilter {
     fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
-        let mut bits = [0u64; 64];
+        let mut bits = [[0u64; 64]; 2];
         for name in names {
-            let bit = Self::bit(name.as_bytes());
-            bits[bit / 64] |= 1 << (bit % 64);
+            for (set, bit) in bits.iter_mut().zip(Self::bits(name.as_bytes())) {
+                set[bit / 64] |= 1 << (bit % 64);
+            }
         }
         NameFilter(bits)
     }
 
-    fn bit(b: &[u8]) -> usize {
-        let (first, last) = (
-            usize::from(b.first().copied().unwrap_or(0)),
-            usize::from(b.last().copied().unwrap_or(0)),
-        );
-        let second = usize::from(b.get(1).copied().unwrap_or(0));
-        (b.len()
-            .wrapping_mul(0x9E5)
-            .wrapping_add(first.wrapping_mul(0x2F))
-            .wrapping_add(second.wrapping_mul(0x1F3))
-            .wrapping_add(last.wrapping_mul(0x65)))
-            % 4096
+    fn bits(b: &[u8]) -> [usize; 2] {
+        let at = |i: usize| usize::from(b.get(i).copied().unwrap_or(0));
+        let from_end = |i: usize| b.len().checked_sub(i).map_or(0, at);
+        [
+            b.len()
+                .wrapping_mul(0x9E5)
+                .wrapping_add(at(0).wrapping_mul(0x2F))
+                .wrapping_add(at(1).wrapping_mul(0x1F3))
+                .wrapping_add(from_end(1).wrapping_mul(0x65))
+                % 4096,
+            b.len()
+                .wrapping_mul(0x3B)
+                .wrapping_add(at(2).wrapping_mul(0x1D7))
+                .wrapping_add(at(3).wrapping_mul(0x95))
+                .wrapping_add(from_end(3).wrapping_mul(0x2C9))
+                % 4096,
+        ]
     }
 
     /// Whether `word` may be one of the names.
     fn may_hold(&self, word: &[u8]) -> bool {
-        let bit = Self::bit(word);
-        self.0[bit / 64] & (1 << (bit % 64)) != 0
+        let [a, b] = Self::bits(word);
+        self.0[0][a / 64] & (1 << (a % 64)) != 0 && self.0[1][b / 64] & (1 << (b % 64)) != 0
     }
 }
 

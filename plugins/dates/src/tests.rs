@@ -301,3 +301,15 @@ fn words_are_those_of_word_ranges() {
         assert_eq!(mine, theirs, "{text:?}");
     }
 }
+
+#[test]
+fn the_name_filter_lets_every_name_through() {
+    let plugin = Dates::new(&Config::new(b"")).unwrap();
+    let names = GREGORIAN.iter().chain(HIJRI).map(|(name, _)| *name);
+    for name in names
+        .chain(TWO_WORD_STARTS.iter().copied())
+        .chain(WEEKDAYS.iter().map(|(name, _)| *name))
+    {
+        assert!(plugin.names.may_hold(name.as_bytes()), "{name}");
+    }
+}
