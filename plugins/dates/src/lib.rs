@@ -31,8 +31,7 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use aho_corasick::AhoCorasick;
-use akhbar_arabic_text::{MatchingMap, word_ranges};
+use akhbar_arabic_text::{MatchingMap, is_word_char};
 use akhbar_plugin_sdk::proto::{Article, Dateline, Enrichment, MentionedDate};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError, Timestamp, metadata};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
@@ -195,9 +194,6 @@ pub struct Dates {
     weekdays: HashMap<&'static str, Weekday>,
     /// Every word that can start a month name or be a weekday.
     names: NameFilter,
-    /// The month names and weekdays as plain strings: a paragraph that
-    /// holds none of them and no digit cannot mention a date.
-    triggers: AhoCorasick,
     iso: Regex,
     dmy: Regex,
     dateline_en: Regex,
@@ -230,10 +226,7 @@ impl Plugin for Dates {
             );
         }
         let re = |s: &str| Regex::new(s).map_err(|e| PluginError::failed(e.to_string()));
-        let triggers = AhoCorasick::new(months.keys().chain(WEEKDAYS.iter().map(|(name, _)| name)))
-            .map_err(|e| PluginError::failed(e.to_string()))?;
         Ok(Dates {
-            triggers,
             config: config.parse()?,
             months,
             weekdays: WEEKDAYS.iter().copied().collect(),
@@ -257,42 +250,50 @@ impl Plugin for Dates {
     }
 }
 
-/// A bit set over a word's length and its first and last bytes: a word
-/// whose bit is clear is none of the names it was made from, so most words
-/// skip the hash tables. (Names with a space set the bit of their whole
-/// text, never looked up alone; their first words are added separately.)
+/// Two bit sets over a word's length and some of its bytes (the first,
+/// second and last; then the third, fourth and third from last, where an
+/// Arabic word has the second letter and the one before last): a word
+/// whose bit is clear in either is none of the names they were made from,
+/// so most words skip the hash tables. (Names with a space set the bits of
+/// their whole text, never looked up alone; their first words are added
+/// separately.)
 #[derive(Debug)]
-struct NameFilter([u64; 64]);
+struct NameFilter([[u64; 64]; 2]);
 
 impl NameFilter {
     fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
-        let mut bits = [0u64; 64];
+        let mut bits = [[0u64; 64]; 2];
         for name in names {
-            let bit = Self::bit(name);
-            bits[bit / 64] |= 1 << (bit % 64);
+            for (set, bit) in bits.iter_mut().zip(Self::bits(name.as_bytes())) {
+                set[bit / 64] |= 1 << (bit % 64);
+            }
         }
         NameFilter(bits)
     }
 
-    fn bit(word: &str) -> usize {
-        let b = word.as_bytes();
-        let (first, last) = (
-            usize::from(b.first().copied().unwrap_or(0)),
-            usize::from(b.last().copied().unwrap_or(0)),
-        );
-        let second = usize::from(b.get(1).copied().unwrap_or(0));
-        (b.len()
-            .wrapping_mul(0x9E5)
-            .wrapping_add(first.wrapping_mul(0x2F))
-            .wrapping_add(second.wrapping_mul(0x1F3))
-            .wrapping_add(last.wrapping_mul(0x65)))
-            % 4096
+    fn bits(b: &[u8]) -> [usize; 2] {
+        let at = |i: usize| usize::from(b.get(i).copied().unwrap_or(0));
+        let from_end = |i: usize| b.len().checked_sub(i).map_or(0, at);
+        [
+            b.len()
+                .wrapping_mul(0x9E5)
+                .wrapping_add(at(0).wrapping_mul(0x2F))
+                .wrapping_add(at(1).wrapping_mul(0x1F3))
+                .wrapping_add(from_end(1).wrapping_mul(0x65))
+                % 4096,
+            b.len()
+                .wrapping_mul(0x3B)
+                .wrapping_add(at(2).wrapping_mul(0x1D7))
+                .wrapping_add(at(3).wrapping_mul(0x95))
+                .wrapping_add(from_end(3).wrapping_mul(0x2C9))
+                % 4096,
+        ]
     }
 
     /// Whether `word` may be one of the names.
-    fn may_hold(&self, word: &str) -> bool {
-        let bit = Self::bit(word);
-        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    fn may_hold(&self, word: &[u8]) -> bool {
+        let [a, b] = Self::bits(word);
+        self.0[0][a / 64] & (1 << (a % 64)) != 0 && self.0[1][b / 64] & (1 << (b % 64)) != 0
     }
 }
 
@@ -351,13 +352,84 @@ fn number(word: &str) -> Option<i32> {
         .flatten()
 }
 
+/// The ASCII letters and digits, by byte.
+const ASCII_WORD: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
+/// Whether the character at byte `at` of `text` (a char boundary) is a
+/// word character, and its length; `None` at the end. ASCII and the Arabic
+/// letters and digits are told from the bytes (U+0621..U+063F are D8 A1..BF,
+/// U+0640..U+064A are D9 80..8A, U+0660..U+0669 are D9 A0..A9), the rest by
+/// [`is_word_char`].
+#[inline(always)]
+fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
+    let bytes = text.as_bytes();
+    let b = *bytes.get(at)?;
+    if b < 0x80 {
+        return Some((ASCII_WORD[usize::from(b)], 1));
+    }
+    if let Some(&next) = bytes.get(at + 1)
+        && ((b == 0xD8 && next >= 0xA1)
+            || (b == 0xD9 && (next <= 0x8A || (0xA0..=0xA9).contains(&next))))
+    {
+        return Some((true, 2));
+    }
+    Some(other_char_at(text, at))
+}
+
+#[inline(never)]
+fn other_char_at(text: &str, at: usize) -> (bool, usize) {
+    let c = text[at..].chars().next().expect("a character");
+    (is_word_char(c), c.len_utf8())
+}
+
+/// Appends the byte ranges of the words of `text` to `out`: those of
+/// [`akhbar_arabic_text::word_ranges`], found here without a call per
+/// character (this runs over every paragraph). Returns whether a word
+/// starts or ends with an ASCII digit, as the year of each date pattern
+/// does.
+fn words(text: &str, out: &mut Vec<(usize, usize)>) -> bool {
+    let bytes = text.as_bytes();
+    let (mut at, mut digit) = (0, false);
+    loop {
+        let start = loop {
+            let Some((word, len)) = word_char_at(text, at) else {
+                return digit;
+            };
+            if word {
+                break at;
+            }
+            at += len;
+        };
+        while let Some((true, len)) = word_char_at(text, at) {
+            at += len;
+        }
+        digit |= bytes[start].is_ascii_digit() || bytes[at - 1].is_ascii_digit();
+        out.push((start, at));
+    }
+}
+
+/// Whether `word` can be a [`number`]: its first byte after a leading و
+/// is a digit.
+fn starts_with_digit(word: &[u8]) -> bool {
+    let word = word.strip_prefix("و".as_bytes()).unwrap_or(word);
+    word.first().is_some_and(u8::is_ascii_digit)
+}
+
 impl Dates {
     /// A month name at token `i` (one or two words, and a paired form
     /// "يونيو/حزيران"): the month and the index after it.
     fn month_at(&self, text: &str, tokens: &[(usize, usize)], i: usize) -> Option<(Month, usize)> {
         let word = |k: usize| tokens.get(k).map(|&(s, e)| &text[s..e]);
         let single = |k: usize| -> Option<(Month, usize)> {
-            if !self.names.may_hold(word(k)?) {
+            if !self.names.may_hold(word(k)?.as_bytes()) {
                 return None;
             }
             if let (Some(a), Some(_)) = (word(k), word(k + 1))
@@ -381,15 +453,8 @@ impl Dates {
     }
 
     fn scan(&self, paragraph: usize, text: &str, out: &mut Vec<Mention>) {
-        // Every mention below starts at a number (ASCII digits: `number`
-        // and the two patterns), a month name or a weekday, each a whole
-        // token and so also a substring: without any of them (most
-        // paragraphs) there is nothing to find, and no need to tokenize.
-        if !text.bytes().any(|b| b.is_ascii_digit()) && !self.triggers.is_match(text) {
-            return;
-        }
         let mut tokens: Vec<(usize, usize)> = Vec::with_capacity(text.len() / 8 + 4);
-        tokens.extend(word_ranges(text));
+        let digit_edge = words(text, &mut tokens);
         let word = |k: usize| tokens.get(k).map(|&(s, e)| &text[s..e]);
         let gap = |a: usize, b: usize| -> &str { &text[tokens[a].1..tokens[b].0] };
         let marked_before = |k: usize| {
@@ -407,7 +472,16 @@ impl Dates {
         };
         let mut i = 0;
         while i < tokens.len() {
-            let w = word(i).unwrap_or_default();
+            let (s, e) = tokens[i];
+            // Each case below starts at a number (a digit first, after a
+            // و) or a word the name filter lets through; most words are
+            // neither.
+            let bytes = &text.as_bytes()[s..e];
+            if !starts_with_digit(bytes) && !self.names.may_hold(bytes) {
+                i += 1;
+                continue;
+            }
+            let w = &text[s..e];
             // day month [year]
             if let Some(day) = number(w).filter(|d| (1..=31).contains(d))
                 && i + 1 < tokens.len()
@@ -509,7 +583,7 @@ impl Dates {
                 }
             }
             // Weekdays: يوم الجمعة, الجمعة الماضي/المقبل, English names.
-            if self.names.may_hold(w)
+            if self.names.may_hold(w.as_bytes())
                 && let Some(&weekday) = self.weekdays.get(w)
             {
                 let arabic = !w.is_ascii();
@@ -543,6 +617,11 @@ impl Dates {
                 }
             }
             i += 1;
+        }
+        // Each pattern's year ends a word (before '-') or starts one
+        // (after '/' or '.'): no such digit, no match.
+        if !digit_edge {
+            return;
         }
         for caps in self.iso.captures_iter(text) {
             let (y, m, d) = (

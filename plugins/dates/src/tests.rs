@@ -273,3 +273,43 @@ fn the_removed_byline_dates_the_article() {
     assert_eq!(published(&out), None);
     assert!(out.dates.is_empty());
 }
+
+#[test]
+fn words_are_those_of_word_ranges() {
+    let mut texts: Vec<String> = [
+        "",
+        " ",
+        "في 13 سبتمبر 2024، قال: «نعم»؛ ثم؟",
+        "September 13, 2024 (Reuters) — SEOUL",
+        "١٤٤٥هـ و۱۴۰۳ Erdoğan café ×÷ 🙂x",
+        "كانون الثاني/يناير 2024-09-13 13/09/2024",
+        "123 45 6789x",
+        "عام2024",
+    ]
+    .iter()
+    .map(|t| (*t).to_owned())
+    .collect();
+    // Every character, between letters and alone.
+    let all: Vec<char> = (0..=0x10FFFFu32).filter_map(char::from_u32).collect();
+    for chunk in all.chunks(4096) {
+        texts.push(chunk.iter().flat_map(|&c| [c, 'a', c, ' ']).collect());
+    }
+    for text in &texts {
+        let mut mine = Vec::new();
+        words(text, &mut mine);
+        let theirs: Vec<_> = akhbar_arabic_text::word_ranges(text).collect();
+        assert_eq!(mine, theirs, "{text:?}");
+    }
+}
+
+#[test]
+fn the_name_filter_lets_every_name_through() {
+    let plugin = Dates::new(&Config::new(b"")).unwrap();
+    let names = GREGORIAN.iter().chain(HIJRI).map(|(name, _)| *name);
+    for name in names
+        .chain(TWO_WORD_STARTS.iter().copied())
+        .chain(WEEKDAYS.iter().map(|(name, _)| *name))
+    {
+        assert!(plugin.names.may_hold(name.as_bytes()), "{name}");
+    }
+}

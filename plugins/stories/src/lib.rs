@@ -24,12 +24,13 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use foldhash::{HashMap, HashMapExt};
 use std::sync::Mutex;
 
-use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching, stem};
+use akhbar_arabic_text::{is_stopword, is_word_char, matching, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, entity::Label};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
@@ -226,40 +227,83 @@ fn word_char(c: char) -> bool {
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
+/// The ASCII letters and digits, by byte.
+const ASCII_WORD: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
+/// Whether the character at byte `at` of `text` (a char boundary) is a
+/// word character ([`word_char`]), and its length; `None` at the end. ASCII
+/// and the Arabic letters (U+0621..U+063F are D8 A1..BF, U+0640..U+064A are
+/// D9 80..8A) are told from the bytes.
+#[inline(always)]
+fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
+    let bytes = text.as_bytes();
+    let b = *bytes.get(at)?;
+    if b < 0x80 {
+        return Some((ASCII_WORD[usize::from(b)], 1));
+    }
+    if let Some(&next) = bytes.get(at + 1)
+        && ((b == 0xD8 && next >= 0xA1) || (b == 0xD9 && next <= 0x8A))
+    {
+        return Some((true, 2));
+    }
+    Some(other_char_at(text, at))
+}
+
+#[inline(never)]
+fn other_char_at(text: &str, at: usize) -> (bool, usize) {
+    let c = text[at..].chars().next().expect("a character");
+    (word_char(c), c.len_utf8())
+}
+
 /// Calls `f` with each word (run of word characters) of `text` and its
-/// [`fnv`] hash.
+/// [`fnv`] hash, taken as the word is read.
 #[inline]
 fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, u64)) {
     let bytes = text.as_bytes();
-    let (mut i, mut start, mut hash) = (0, None, FNV_OFFSET);
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (word, len) = if b < 0x80 {
-            (b.is_ascii_alphanumeric(), 1)
-        } else if (0xC2..=0xDF).contains(&b) {
-            // Two bytes (Arabic among them): decoded here.
-            let c = u32::from(b & 0x1F) << 6 | u32::from(bytes[i + 1] & 0x3F);
-            (char::from_u32(c).is_some_and(word_char), 2)
-        } else {
-            let c = text[i..].chars().next().expect("a character");
-            (word_char(c), c.len_utf8())
+    let mut at = 0;
+    loop {
+        let start = loop {
+            let Some((word, len)) = word_char_at(text, at) else {
+                return;
+            };
+            if word {
+                break at;
+            }
+            at += len;
         };
-        if word {
-            if start.is_none() {
-                start = Some(i);
-                hash = FNV_OFFSET;
+        let step = |hash: u64, b: u8| (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+        let mut hash = FNV_OFFSET;
+        while let Some(&b) = bytes.get(at) {
+            // word_char_at's cases, each hashing its own bytes.
+            if b < 0x80 {
+                if !ASCII_WORD[usize::from(b)] {
+                    break;
+                }
+                hash = step(hash, b);
+                at += 1;
+            } else if let Some(&next) = bytes.get(at + 1)
+                && ((b == 0xD8 && next >= 0xA1) || (b == 0xD9 && next <= 0x8A))
+            {
+                hash = step(step(hash, b), next);
+                at += 2;
+            } else {
+                let (word, len) = other_char_at(text, at);
+                if !word {
+                    break;
+                }
+                hash = bytes[at..at + len].iter().fold(hash, |h, &b| step(h, b));
+                at += len;
             }
-            for &b in &bytes[i..i + len] {
-                hash ^= u64::from(b);
-                hash = hash.wrapping_mul(FNV_PRIME);
-            }
-        } else if let Some(s) = start.take() {
-            f(&text[s..i], hash);
         }
-        i += len;
-    }
-    if let Some(s) = start {
-        f(&text[s..], hash);
+        f(&text[start..at], hash);
     }
 }
 
@@ -292,6 +336,40 @@ impl BitCounters {
     }
 }
 
+/// The word feature of `w`: its stem's hash, or `None` when it is not a
+/// content word (under three letters, a stopword, or all digits).
+fn feature(w: &str) -> Option<u64> {
+    (w.chars().nth(2).is_some() && !is_stopword(w) && !w.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| fnv(stem(w).as_bytes()))
+}
+
+/// How many words [`KNOWN`] holds before it starts over (a few MB).
+const KNOWN_MAX: usize = 1 << 16;
+
+/// A word a thread has seen, with its [`feature`] and, for the article
+/// numbered `article` (the last to have it), the index of its count.
+#[derive(Debug)]
+struct KnownWord {
+    word: Box<str>,
+    feature: Option<u64>,
+    article: u64,
+    at: u32,
+}
+
+/// The words a thread has seen, by their [`fnv`] hash, and how many
+/// articles it has read.
+#[derive(Debug, Default)]
+struct Known {
+    articles: u64,
+    words: HashMap<u64, KnownWord>,
+}
+
+thread_local! {
+    /// Most words come again, in an article and in later ones: each is
+    /// looked up here once per occurrence, and stemmed once. Never iterated.
+    static KNOWN: Cell<Known> = Cell::new(Known::default());
+}
+
 /// The features of an article: people, words and SimHash.
 fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginError> {
     let mut people: HashMap<u64, f32> = HashMap::new();
@@ -316,34 +394,57 @@ fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginEr
         })
         .collect();
     let bytes: usize = texts.iter().map(|t| t.len()).sum();
-    // Each distinct word: the index of its stem's count, or NONE when it is
-    // not a content word; the stems' counts, found by their hashes.
+    // Each word: the index of its stem's count, or NONE when it is not a
+    // content word; the stems' counts, found by their hashes.
     const NONE: u32 = u32::MAX;
-    let mut words_seen = WordTable::with_capacity(bytes / 6 + 16);
     let mut stem_at: HashMap<u64, u32> = HashMap::with_capacity(bytes / 8 + 16);
     let mut counts: Vec<(u64, u32)> = Vec::with_capacity(bytes / 8 + 16);
+    let mut count_at = |feature: Option<u64>, counts: &mut Vec<(u64, u32)>| {
+        let Some(feature) = feature else {
+            return NONE;
+        };
+        let next = counts.len() as u32;
+        let at = *stem_at.entry(feature).or_insert(next);
+        if at == next {
+            counts.push((feature, 0));
+        }
+        at
+    };
     let mut bits = BitCounters { planes: [0; 40] };
     let mut shingles: u64 = 0;
+    let mut known = KNOWN.take();
+    known.articles += 1;
+    let article = known.articles;
     for text in &texts {
         // The hashes of the two words before, and how many there were.
         let (mut before, mut last, mut seen) = (0u64, 0u64, 0usize);
         for_each_word(text, |w, hash| {
-            let at = words_seen.get_or_insert_with(hash, w, || {
-                if w.chars().nth(2).is_some()
-                    && !is_stopword(w)
-                    && !w.bytes().all(|b| b.is_ascii_digit())
-                {
-                    let feature = fnv(stem(w).as_bytes());
-                    let next = counts.len() as u32;
-                    let at = *stem_at.entry(feature).or_insert(next);
-                    if at == next {
-                        counts.push((feature, 0));
+            let at = match known.words.get_mut(&hash) {
+                Some(k) if *k.word == *w => {
+                    if k.article != article {
+                        (k.article, k.at) = (article, count_at(k.feature, &mut counts));
                     }
-                    at
-                } else {
-                    NONE
+                    k.at
                 }
-            });
+                _ => {
+                    let feature = feature(w);
+                    let at = count_at(feature, &mut counts);
+                    if known.words.len() >= KNOWN_MAX {
+                        known.words.clear();
+                    }
+                    let word = w.into();
+                    known.words.insert(
+                        hash,
+                        KnownWord {
+                            word,
+                            feature,
+                            article,
+                            at,
+                        },
+                    );
+                    at
+                }
+            };
             if at != NONE {
                 counts[at as usize].1 += 1;
             }
@@ -358,6 +459,7 @@ fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginEr
             (before, last) = (last, hash);
         });
     }
+    KNOWN.set(known);
     // A bit is set when more shingles have it than not.
     let simhash = (0..64).fold(0u64, |acc, bit| {
         if 2 * bits.count(bit) > shingles {

@@ -230,12 +230,20 @@ fn the_word_scan_agrees_with_the_shared_tokenizer() {
     let text = matching(&format!(
         "{SHOIGU_A}، «{PUTIN_B}» — {OTHER}… ok’s 24٪ ü x²y ﷲ ä\u{00A0}ب"
     ));
-    let mut got = Vec::new();
-    for_each_word(&text, |w, hash| got.push((w, hash)));
-    let expected: Vec<(&str, u64)> = akhbar_arabic_text::word_ranges(&text)
-        .map(|(s, e)| (&text[s..e], fnv(&text.as_bytes()[s..e])))
-        .collect();
-    assert_eq!(got, expected);
+    let mut texts = vec![text];
+    // Every character, between letters and alone.
+    let all: Vec<char> = (0..=0x10_FFFF).filter_map(char::from_u32).collect();
+    for chunk in all.chunks(4096) {
+        texts.push(chunk.iter().flat_map(|&c| [c, 'a', c, ' ']).collect());
+    }
+    for text in &texts {
+        let mut got = Vec::new();
+        for_each_word(text, |w, hash| got.push((w, hash)));
+        let expected: Vec<(&str, u64)> = akhbar_arabic_text::word_ranges(text)
+            .map(|(s, e)| (&text[s..e], fnv(&text.as_bytes()[s..e])))
+            .collect();
+        assert_eq!(got, expected);
+    }
 }
 
 #[test]
@@ -325,4 +333,26 @@ fn dot_reaching_keeps_an_identical_vector_and_gives_up_on_a_stranger() {
     assert_eq!(lookup.dot_reaching(&stranger, 0.78), None);
     // With nothing to reach, nothing is given up.
     assert_eq!(lookup.dot_reaching(&stranger, 0.0), Some(0.0));
+}
+
+#[test]
+fn features_are_the_same_with_the_words_known() {
+    KNOWN.set(Known::default());
+    let a = article("a", SHOIGU_A, &[("Q1", 0)], 0);
+    let view = ArticleView::of(&a);
+    let first = features(&view).unwrap();
+    assert!(!KNOWN.take().words.is_empty());
+    // A stale entry under a word's hash (another word) is not taken.
+    let mut known = Known::default();
+    let stale = KnownWord {
+        word: "غيره".into(),
+        feature: None,
+        article: 0,
+        at: 0,
+    };
+    known.words.insert(fnv("محادثات".as_bytes()), stale);
+    KNOWN.set(known);
+    let warm = features(&view).unwrap();
+    assert_eq!(first, features(&view).unwrap());
+    assert_eq!(first, warm);
 }
