@@ -80,25 +80,66 @@ pub fn fold(s: &str) -> String {
 
 /// Length in bytes of the character at `bytes[i]` when [`fold`] keeps it as
 /// it is (an ASCII letter or digit, up to case, or see [`folds_to_itself`]);
-/// 0 otherwise.
+/// 0 otherwise. Table lookups: this runs for every byte of every line.
 #[inline]
 fn verbatim_len(bytes: &[u8], i: usize) -> usize {
-    match bytes.get(i) {
-        Some(b) if b.is_ascii_alphanumeric() => 1,
-        Some(&b @ (0xD8 | 0xD9)) => match bytes.get(i + 1) {
-            Some(&next)
-                if folds_to_itself(((u32::from(b) & 0x1F) << 6) | (u32::from(next) & 0x3F)) =>
-            {
-                2
+    let Some(&b) = bytes.get(i) else {
+        return 0;
+    };
+    match LEAD[usize::from(b)] {
+        ASCII_SAME => 1,
+        lead @ (ARABIC_D8 | ARABIC_D9) => match bytes.get(i + 1) {
+            Some(&next) => {
+                let mask = if lead == ARABIC_D8 { SAME_D8 } else { SAME_D9 };
+                // The low six bits of the continuation byte.
+                if mask >> (next & 0x3F) & 1 == 1 { 2 } else { 0 }
             }
-            _ => 0,
+            None => 0,
         },
         _ => 0,
     }
 }
 
+/// [`LEAD`] classes of a byte.
+const OTHER: u8 = 0;
+const ASCII_SAME: u8 = 1;
+const ARABIC_D8: u8 = 2;
+const ARABIC_D9: u8 = 3;
+
+/// Per byte: an ASCII letter or digit, a lead byte of U+0600..U+063F (0xD8)
+/// or U+0640..U+067F (0xD9), or other.
+static LEAD: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0;
+    while b < 128 {
+        if (b as u8).is_ascii_alphanumeric() {
+            t[b] = ASCII_SAME;
+        }
+        b += 1;
+    }
+    t[0xD8] = ARABIC_D8;
+    t[0xD9] = ARABIC_D9;
+    t
+};
+
+/// Bit `k`: U+0600 + `k` (lead 0xD8) or U+0640 + `k` (lead 0xD9) folds to itself.
+const SAME_D8: u64 = same_mask(0x0600);
+const SAME_D9: u64 = same_mask(0x0640);
+
+const fn same_mask(base: u32) -> u64 {
+    let mut mask = 0;
+    let mut k = 0;
+    while k < 64 {
+        if folds_to_itself(base + k) {
+            mask |= 1 << k;
+        }
+        k += 1;
+    }
+    mask
+}
+
 /// An Arabic letter or digit (code point) that [`fold`] keeps as it is.
-fn folds_to_itself(cp: u32) -> bool {
+const fn folds_to_itself(cp: u32) -> bool {
     // Not the alef, yeh, waw and teh marbuta variants fold_char unifies.
     matches!(cp, 0x0621 | 0x0627 | 0x0628 | 0x062A..=0x063A | 0x0641..=0x0648 | 0x064A | 0x0660..=0x0669)
 }
