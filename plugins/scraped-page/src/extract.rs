@@ -913,7 +913,8 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
     }
 
     // Duplicates among kept lines (and copies of the title).
-    let mut first_kept: HashMap<&str, usize> = HashMap::new();
+    // Sized up front: growing it rehashed whole lines.
+    let mut first_kept: HashMap<&str, usize> = HashMap::with_capacity(n);
     let title_folded = title.map(|t| lines[t].folded);
     for i in 0..n {
         if !in_body[i] {
@@ -1051,7 +1052,7 @@ fn find_title(
     let first_usable = first.hard.is_none() && first.words >= 2;
     // Index of folded text -> indices, restricted to the window + block head.
     let hi = (bs + opts.title_window).min(n);
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(hi - lo);
     for i in lo..hi {
         *seen.entry(lines[i].folded).or_default() += 1;
     }
