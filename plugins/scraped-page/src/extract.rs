@@ -24,6 +24,7 @@
 #![allow(clippy::needless_range_loop)] // parallel per-line arrays read best by index
 
 use foldhash::{HashMap, HashMapExt, HashSet};
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use crate::phrases::{self, Chrome};
@@ -48,7 +49,8 @@ pub struct Kept {
 #[derive(Debug, Clone)]
 pub struct Removed {
     pub index: usize,
-    pub reason: String,
+    /// Most reasons are fixed sentences, borrowed rather than allocated.
+    pub reason: Cow<'static, str>,
     /// Whether the line is a byline or timestamp ("Published 12 March
     /// 2024", "نشر في …"): chrome, but it may date the article.
     pub byline: bool,
@@ -909,7 +911,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
     for i in bs..=be {
         in_body[i] = classes[i] == Class::Good || (block.is_none() && lines[i].hard.is_none());
     }
-    let mut extra_reason: Vec<Option<String>> = vec![None; n];
+    let mut extra_reason: Vec<Option<Cow<'static, str>>> = vec![None; n];
 
     // "Read also": the teaser headline right after it is chrome too.
     for i in 0..n.saturating_sub(1) {
@@ -919,7 +921,8 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
             && !(lines[i + 1].terminal && lines[i + 1].len >= opts.length_low)
         {
             in_body[i + 1] = false;
-            extra_reason[i + 1] = Some(format!("dropped related headline after line {}", i + 1));
+            extra_reason[i + 1] =
+                Some(format!("dropped related headline after line {}", i + 1).into());
         }
     }
     // Tags after "Filed under" (anywhere): short lines up to the next prose.
@@ -933,7 +936,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
                 && lines[i].words <= opts.max_chrome_words =>
             {
                 in_body[i] = false;
-                extra_reason[i] = Some("dropped tag line after 'Filed under'".to_string());
+                extra_reason[i] = Some("dropped tag line after 'Filed under'".into());
             }
             _ => {}
         }
@@ -957,10 +960,13 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         let f = lines[i].folded;
         if Some(f) == title_folded {
             in_body[i] = false;
-            extra_reason[i] = Some(format!(
-                "dropped duplicate of the title (line {})",
-                title.unwrap() + 1
-            ));
+            extra_reason[i] = Some(
+                format!(
+                    "dropped duplicate of the title (line {})",
+                    title.unwrap() + 1
+                )
+                .into(),
+            );
             continue;
         }
         if f.is_empty() {
@@ -968,10 +974,8 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         }
         if let Some(&j) = first_kept.get(f) {
             in_body[i] = false;
-            extra_reason[i] = Some(format!(
-                "dropped duplicate paragraph (first at line {})",
-                j + 1
-            ));
+            extra_reason[i] =
+                Some(format!("dropped duplicate paragraph (first at line {})", j + 1).into());
         } else {
             first_kept.insert(f, i);
         }
@@ -983,10 +987,13 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
             && extra_reason[i].is_none()
             && title_folded.is_some_and(|t| t == lines[i].folded)
         {
-            extra_reason[i] = Some(format!(
-                "dropped duplicate of the title (line {})",
-                title.unwrap() + 1
-            ));
+            extra_reason[i] = Some(
+                format!(
+                    "dropped duplicate of the title (line {})",
+                    title.unwrap() + 1
+                )
+                .into(),
+            );
         }
     }
 
@@ -1002,9 +1009,9 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         } else {
             let reason = extra_reason[i].take().unwrap_or_else(|| {
                 if (bs..=be).contains(&i) && lines[i].hard.is_none() {
-                    "dropped low-content line inside the article".to_string()
+                    "dropped low-content line inside the article".into()
                 } else if i > be && lines[i].hard == Some(Hard::Chrome(Chrome::Source)) {
-                    "dropped trailing source line".to_string()
+                    "dropped trailing source line".into()
                 } else {
                     reason_outside(&lines[i], i, n)
                 }
@@ -1033,16 +1040,16 @@ fn kind_of(l: &Line<'_>, initial: Class, par: &str) -> ParagraphKind {
     ParagraphKind::Paragraph
 }
 
-fn reason_outside(l: &Line<'_>, _i: usize, _n: usize) -> String {
+fn reason_outside(l: &Line<'_>, _i: usize, _n: usize) -> Cow<'static, str> {
     match &l.hard {
-        Some(Hard::Ad(m)) => format!("removed ad marker {m}"),
-        Some(Hard::Chrome(c)) => c.reason().to_string(),
-        Some(Hard::Repeated(o)) => format!("dropped repeated line (also at line {})", o + 1),
+        Some(Hard::Ad(m)) => format!("removed ad marker {m}").into(),
+        Some(Hard::Chrome(c)) => c.reason().into(),
+        Some(Hard::Repeated(o)) => format!("dropped repeated line (also at line {})", o + 1).into(),
         None => {
             if l.heading_like {
-                "dropped short line outside the article".to_string()
+                "dropped short line outside the article".into()
             } else {
-                "dropped boilerplate outside the article".to_string()
+                "dropped boilerplate outside the article".into()
             }
         }
     }

@@ -72,6 +72,10 @@ fn quoted(text: &str) -> (&str, &str) {
         // No more characters than bytes.
         return (text, "");
     }
+    if text.as_bytes()[..QUOTE_CHARS].is_ascii() {
+        // Characters are bytes there, and a character follows them.
+        return (&text[..QUOTE_CHARS], "…");
+    }
     match text.char_indices().nth(QUOTE_CHARS) {
         Some((end, _)) => (&text[..end], "…"),
         None => (text, ""),
@@ -88,13 +92,29 @@ fn line_detail(parts: &[&str], line: usize, text: &str) -> String {
         detail.push_str(part);
     }
     detail.push_str(" (line ");
-    detail.push_str(&(line + 1).to_string());
+    push_number(&mut detail, line + 1);
     detail.push_str("): \"");
     let (head, more) = quoted(text);
     detail.push_str(head);
     detail.push_str(more);
     detail.push('"');
     detail
+}
+
+/// Appends `n` in decimal: without the formatting machinery, which cost
+/// more than the rest of a line's detail.
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// What [`ScrapedPage`] decided for one page: the lines it keeps, the
@@ -386,6 +406,30 @@ mod tests {
         (0..4)
             .map(|p| format!("Story {n}, paragraph {p}: the council met on Tuesday and voted on the budget, which the mayor said would fund new schools and roads across the city."))
             .collect()
+    }
+
+    #[test]
+    fn numbers_and_quotes_are_written_as_format_writes_them() {
+        for n in [0, 7, 10, 99, 100, 12_345, usize::MAX] {
+            let mut s = String::from("x");
+            push_number(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+        let long = "a".repeat(70);
+        for text in [
+            "",
+            "short",
+            &long,
+            &"ب".repeat(70),
+            &format!("{}é{}", "a".repeat(59), "b".repeat(10)),
+            &format!("{}é{}", "a".repeat(60), "b".repeat(10)),
+        ] {
+            let want = match text.char_indices().nth(QUOTE_CHARS) {
+                Some((end, _)) => (&text[..end], "…"),
+                None => (text, ""),
+            };
+            assert_eq!(quoted(text), want, "{text:?}");
+        }
     }
 
     #[test]
