@@ -725,9 +725,13 @@ fn headline_anchors(lines: &[Line<'_>]) -> Vec<usize> {
         if l.hard.is_some() || l.words < 3 || l.words > 40 || l.terminal {
             continue;
         }
-        let toks: Vec<&str> = phrases::words(l.folded).collect();
-        let common = toks.iter().filter(|w| first_set.contains(*w)).count();
-        let cov_line = common as f64 / toks.len() as f64;
+        // Counted, not collected: most lines are no anchor.
+        let (mut toks, mut common) = (0usize, 0usize);
+        for w in phrases::words(l.folded) {
+            toks += 1;
+            common += usize::from(first_set.contains(w));
+        }
+        let cov_line = common as f64 / toks as f64;
         let cov_first = common as f64 / first_set.len().max(1) as f64;
         if cov_line >= 0.8 && cov_first >= 0.5 {
             out.push(i);
@@ -746,14 +750,18 @@ fn weight(c: Class, l: &Line<'_>, opts: &Options) -> f64 {
     }
 }
 
-/// Token set overlap of `a` with `b`, relative to `a`'s tokens.
-fn overlap(a: &str, b: &str) -> f64 {
-    let bt: HashSet<&str> = phrases::words(b).collect();
-    let at: Vec<&str> = phrases::words(a).collect();
-    if at.is_empty() {
+/// Token set overlap of `a` with the words `bt` of another line, relative
+/// to `a`'s tokens.
+fn overlap(a: &str, bt: &HashSet<&str>) -> f64 {
+    let (mut tokens, mut common) = (0usize, 0usize);
+    for w in phrases::words(a) {
+        tokens += 1;
+        common += usize::from(bt.contains(w));
+    }
+    if tokens == 0 {
         return 0.0;
     }
-    at.iter().filter(|w| bt.contains(*w)).count() as f64 / at.len() as f64
+    common as f64 / tokens as f64
 }
 
 /// Extract the article from a page's lines. See the module docs.
@@ -1109,6 +1117,8 @@ fn find_title(
         top += 1;
     }
     let mut best: Option<(f64, usize)> = None;
+    // The first line's words, once the first candidate needs them.
+    let mut first_words: Option<HashSet<&str>> = None;
     for i in lo..top.min(n) {
         let l = &lines[i];
         if matches!(l.hard, Some(Hard::Ad(_)) | Some(Hard::Chrome(_))) {
@@ -1127,7 +1137,9 @@ fn find_title(
         }
         let mut score = 0.0;
         if i > 0 && first_usable {
-            let o = overlap(l.folded, first.folded);
+            let first_words =
+                first_words.get_or_insert_with(|| phrases::words(first.folded).collect());
+            let o = overlap(l.folded, first_words);
             if o >= 0.6 {
                 score += 4.0 * o;
             }
