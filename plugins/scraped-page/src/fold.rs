@@ -24,6 +24,37 @@ pub fn fold(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        if LEAD[usize::from(b)] == ASCII_SAME {
+            // A run of ASCII letters and digits (most bytes of most lines),
+            // and single spaces between them, in a loop of its own.
+            i += 1;
+            while let Some(&b) = bytes.get(i) {
+                if LEAD[usize::from(b)] == ASCII_SAME {
+                    i += 1;
+                } else if b == b' '
+                    && bytes
+                        .get(i + 1)
+                        .is_some_and(|&n| LEAD[usize::from(n)] == ASCII_SAME)
+                {
+                    i += 2;
+                } else {
+                    break;
+                }
+            }
+            continue;
+        }
+        if verbatim_len(bytes, i) == 2 {
+            // The same for Arabic letters that fold to themselves.
+            i += 2;
+            loop {
+                match bytes.get(i) {
+                    Some(&(0xD8 | 0xD9)) if verbatim_len(bytes, i) == 2 => i += 2,
+                    Some(b' ') if verbatim_len(bytes, i + 1) > 0 => i += 1,
+                    _ => break,
+                }
+            }
+            continue;
+        }
         let same = verbatim_len(bytes, i);
         if same > 0 {
             i += same;
