@@ -1029,23 +1029,26 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
     if is_date_line(folded) || is_reading_time(folded) {
         return Some(Chrome::Byline);
     }
-    // Prefixes: test the first 1..=max_prefix_words words, longest first.
-    let mut ends = [0; MAX_PREFIX_WORDS];
-    let mut count = 0;
-    for (i, &b) in folded.as_bytes().iter().enumerate() {
-        if b == b' ' {
-            ends[count] = i;
-            count += 1;
-            if count >= t.max_prefix_words {
-                break;
+    // Prefixes: test the first 1..=max_prefix_words words, longest first,
+    // once the first word starts some prefix phrase (most do not).
+    let bytes = folded.as_bytes();
+    let first_end = bytes.iter().position(|&b| b == b' ').unwrap_or(bytes.len());
+    if t.prefix_first_words.contains(&folded[..first_end]) {
+        let mut ends = [0; MAX_PREFIX_WORDS];
+        let mut count = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b' ' {
+                ends[count] = i;
+                count += 1;
+                if count >= t.max_prefix_words {
+                    break;
+                }
             }
         }
-    }
-    if count < t.max_prefix_words {
-        ends[count] = folded.len();
-        count += 1;
-    }
-    if t.prefix_first_words.contains(&folded[..ends[0]]) {
+        if count < t.max_prefix_words {
+            ends[count] = folded.len();
+            count += 1;
+        }
         for &e in ends[..count].iter().rev() {
             if let Some(c) = t.prefix.get(&folded[..e]) {
                 // A single-word prefix such as "by" or "source" must be followed by
