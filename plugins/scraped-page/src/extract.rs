@@ -228,7 +228,7 @@ fn is_ad_marker(line: &str) -> bool {
 /// (at build time: see `build.rs`).
 struct StopTables {
     /// folded word -> languages listing it: bit `i` for `names[i]`.
-    words: HashMap<&'static str, LangSet>,
+    words: WordTable,
     names: &'static [&'static str],
 }
 
@@ -239,14 +239,133 @@ mod stopwords {
     include!(concat!(env!("OUT_DIR"), "/stopwords.rs"));
 }
 
-static STOPWORDS: LazyLock<StopTables> = LazyLock::new(|| {
-    let mut words = HashMap::with_capacity(stopwords::WORDS.len());
-    words.extend(stopwords::WORDS.iter().copied());
-    StopTables {
-        words,
-        names: stopwords::NAMES,
-    }
+static STOPWORDS: LazyLock<StopTables> = LazyLock::new(|| StopTables {
+    words: WordTable::new(stopwords::WORDS),
+    names: stopwords::NAMES,
 });
+
+/// The stopword map, looked up for every word of every page: an open
+/// addressing table of indices into the word list, with a hash of a few
+/// loads and one multiplication, and a tag that spares most misses the
+/// comparison of strings. (A `HashMap` took over a hundred instructions a
+/// word, a fifth of the plugin's time.)
+struct WordTable {
+    entries: &'static [(&'static str, LangSet)],
+    /// Per slot: `tag << 16 | index + 1` of an entry, 0 when empty.
+    slots: Vec<u32>,
+    mask: usize,
+}
+
+impl WordTable {
+    fn new(entries: &'static [(&'static str, LangSet)]) -> WordTable {
+        assert!(
+            entries.len() < usize::from(u16::MAX),
+            "more words than indices"
+        );
+        // At most a quarter full: misses end at an empty slot within a probe or two.
+        let size = (entries.len() * 4).next_power_of_two().max(16);
+        let mut table = WordTable {
+            entries,
+            slots: vec![0; size],
+            mask: size - 1,
+        };
+        for (i, (word, _)) in entries.iter().enumerate() {
+            if table.get_bytes(word.as_bytes()).is_some() {
+                continue; // the first entry of a word stands, as in a map built in order
+            }
+            let hash = word_hash(word.as_bytes());
+            let mut at = hash as usize & table.mask;
+            while table.slots[at] != 0 {
+                at = (at + 1) & table.mask;
+            }
+            table.slots[at] = tag_of(hash) << 16 | (i as u32 + 1);
+        }
+        table
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.iter().filter(|&&s| s != 0).count()
+    }
+
+    #[cfg(test)]
+    fn get(&self, word: &str) -> Option<&LangSet> {
+        self.get_bytes(word.as_bytes())
+    }
+
+    fn get_bytes(&self, word: &[u8]) -> Option<&LangSet> {
+        let hash = word_hash(word);
+        let tag = tag_of(hash);
+        let mut at = hash as usize & self.mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return None;
+            }
+            if slot >> 16 == tag {
+                let (w, langs) = &self.entries[(slot & 0xFFFF) as usize - 1];
+                if w.as_bytes() == word {
+                    return Some(langs);
+                }
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+}
+
+/// 16 bits of `hash` other than those picking the slot.
+fn tag_of(hash: u64) -> u32 {
+    (hash >> 48) as u32
+}
+
+/// A hash of a word's bytes: the length and (as wyhash reads short keys)
+/// up to three bytes, two overlapping 4-byte words or 8-byte words,
+/// folded by one wide multiplication.
+fn word_hash(w: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let len = w.len();
+    let (a, b) = if len >= 8 {
+        let mut a = 0u64;
+        let mut rest = w;
+        while rest.len() > 8 {
+            a = fold_multiply(a ^ read8(rest), K);
+            rest = &rest[8..];
+        }
+        (a, read8(&w[len - 8..]))
+    } else if len >= 4 {
+        (read4(w), read4(&w[len - 4..]))
+    } else if len > 0 {
+        (
+            u64::from(w[0]) << 16 | u64::from(w[len / 2]) << 8 | u64::from(w[len - 1]),
+            0,
+        )
+    } else {
+        (0, 0)
+    };
+    fold_multiply(a ^ (len as u64).wrapping_mul(K), b ^ 0x2D35_8DCC_AA6C_78A5)
+}
+
+/// The first 4 bytes of `w` (at least 4 long).
+#[inline]
+fn read4(w: &[u8]) -> u64 {
+    let mut bytes = [0; 4];
+    bytes.copy_from_slice(&w[..4]);
+    u64::from(u32::from_le_bytes(bytes))
+}
+
+/// The first 8 bytes of `w` (at least 8 long).
+#[inline]
+fn read8(w: &[u8]) -> u64 {
+    let mut bytes = [0; 8];
+    bytes.copy_from_slice(&w[..8]);
+    u64::from_le_bytes(bytes)
+}
+
+/// The two halves of the 128-bit product of `a` and `b`, xored.
+fn fold_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32,
@@ -295,13 +414,21 @@ impl StopHits {
             ends: Vec::with_capacity(lines.len()),
         };
         for folded in lines {
+            // The words of `phrases::words`: split at spaces, empty ones left out.
+            let bytes = folded.as_ref().as_bytes();
             let mut words = 0;
-            for w in phrases::words(folded.as_ref()) {
-                words += 1;
-                if let Some(&langs) = tables.words.get(w) {
-                    hits.sets.push(langs);
+            let mut start = 0;
+            let mut word = |end: usize| {
+                if end > start {
+                    words += 1;
+                    if let Some(&langs) = tables.words.get_bytes(&bytes[start..end]) {
+                        hits.sets.push(langs);
+                    }
                 }
-            }
+                start = end + 1;
+            };
+            for_each_space(bytes, &mut word);
+            word(bytes.len());
             hits.words.push(words);
             hits.ends.push(hits.sets.len());
         }
@@ -312,6 +439,33 @@ impl StopHits {
     fn line(&self, i: usize) -> &[LangSet] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.sets[start..self.ends[i]]
+    }
+}
+
+/// Calls `f` with the index of each space in `bytes`, in order. Eight bytes
+/// at a time: the spaces of a word of eight bytes (a space every six or
+/// seven) are found in one step, not one per byte.
+fn for_each_space(bytes: &[u8], mut f: impl FnMut(usize)) {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        // Zero where the byte is a space; then bit 7 of each zero byte
+        // (exactly: adding 0x7F to a byte's low seven bits never carries).
+        let v = u64::from_le_bytes(word) ^ 0x2020_2020_2020_2020;
+        let mut spaces = !(((v & LOW7) + LOW7) | v | LOW7);
+        while spaces != 0 {
+            f(at + (spaces.trailing_zeros() / 8) as usize);
+            spaces &= spaces - 1;
+        }
+        at += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b' ' {
+            f(at + i);
+        }
     }
 }
 
@@ -1373,6 +1527,39 @@ mod tests {
         assert_eq!(STOPWORDS.words.len(), words.len());
         for (w, langs) in &words {
             assert_eq!(STOPWORDS.words.get(w.as_str()), Some(langs), "{w}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The table finds a word when, and only when, a map of the list does.
+        #[test]
+        fn the_stopword_table_is_a_map_of_the_list(
+            word in "\\PC{0,12}|[a-z]{1,12}|[\u{621}-\u{64a}]{1,8}",
+            listed in 0..stopwords::WORDS.len(),
+        ) {
+            let map: HashMap<&str, LangSet> = stopwords::WORDS.iter().copied().collect();
+            proptest::prop_assert_eq!(STOPWORDS.words.get(&word), map.get(word.as_str()));
+            let (listed, langs) = stopwords::WORDS[listed];
+            proptest::prop_assert_eq!(STOPWORDS.words.get(listed), Some(&langs));
+        }
+
+        /// Spaces found eight bytes at a time are the spaces.
+        #[test]
+        fn spaces_are_found_in_chunks(line in "[ a\u{e9}\u{627}]{0,40}") {
+            let mut found = Vec::new();
+            for_each_space(line.as_bytes(), |at| found.push(at));
+            let want: Vec<usize> = line.bytes().enumerate().filter(|&(_, b)| b == b' ').map(|(i, _)| i).collect();
+            proptest::prop_assert_eq!(found, want);
+        }
+
+        /// A line's words and stopwords are those of `phrases::words`.
+        #[test]
+        fn stop_hits_split_as_words_does(line in "[ a\u{e9}]{0,30}|(the|of|x| ){0,20}") {
+            let hits = StopHits::of_lines(&[line.as_str()]);
+            let words: Vec<&str> = phrases::words(&line).collect();
+            proptest::prop_assert_eq!(hits.words[0], words.len());
+            let sets: Vec<LangSet> = words.iter().filter_map(|w| STOPWORDS.words.get(w).copied()).collect();
+            proptest::prop_assert_eq!(hits.line(0), sets.as_slice());
         }
     }
 
