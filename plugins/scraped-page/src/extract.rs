@@ -469,6 +469,31 @@ fn for_each_space(bytes: &[u8], mut f: impl FnMut(usize)) {
     }
 }
 
+/// Calls `f` with the index of each byte of `bytes` from 0xE0 up (the lead
+/// byte of a character of three or four bytes), in order; eight bytes at a
+/// time, as [`for_each_space`].
+fn for_each_long_lead(bytes: &[u8], mut f: impl FnMut(usize)) {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        // Bit 7 of each byte whose bits 7, 6 and 5 are set.
+        let mut leads = v & (v << 1) & (v << 2) & 0x8080_8080_8080_8080;
+        while leads != 0 {
+            f(at + (leads.trailing_zeros() / 8) as usize);
+            leads &= leads - 1;
+        }
+        at += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b >= 0xE0 {
+            f(at + i);
+        }
+    }
+}
+
 /// Pick the page's stopword language: the list covering most of its words.
 #[cfg(test)]
 fn detect_language(lines: &[String], opts: &Options) -> Option<u16> {
@@ -565,20 +590,16 @@ fn features<'a>(
     }
     if counts.long_leads > 0 {
         // CJK characters and the other sentence marks are three bytes long.
-        for (i, &b) in bytes.iter().enumerate() {
-            if b < 0xE0 {
-                continue;
+        for_each_long_lead(bytes, |i| {
+            if let Some(c) = par[i..].chars().next() {
+                if is_cjk(c) {
+                    cjk += 1;
+                }
+                if is_sentence_mark(c) {
+                    sentence_marks += 1;
+                }
             }
-            let Some(c) = par[i..].chars().next() else {
-                break;
-            };
-            if is_cjk(c) {
-                cjk += 1;
-            }
-            if is_sentence_mark(c) {
-                sentence_marks += 1;
-            }
-        }
+        });
     }
     // CJK characters weigh three.
     let len = nchars + 2 * cjk;
@@ -1222,9 +1243,9 @@ fn reason_outside(l: &Line<'_>, _i: usize, _n: usize) -> Cow<'static, str> {
 /// with its section and site ("Budget passes after long debate | Politics
 /// | Example News") has a longer item.
 fn is_menu_bar(line: &str) -> bool {
-    // Most lines have no `|`: told by one byte search (memchr), not by
-    // counting their words.
-    if !line.as_bytes().contains(&b'|') {
+    // Most lines have no `|` (three items take two): told by one count of
+    // the byte, not by counting their words.
+    if phrases::count_byte(line.as_bytes(), b'|') < 2 {
         return false;
     }
     let mut items = 0;
@@ -1552,6 +1573,26 @@ mod tests {
             proptest::prop_assert_eq!(found, want);
         }
 
+        /// Lead bytes found eight bytes at a time are the bytes from 0xE0 up.
+        #[test]
+        fn long_leads_are_found_in_chunks(line in "\\PC{0,40}") {
+            let mut found = Vec::new();
+            for_each_long_lead(line.as_bytes(), |at| found.push(at));
+            let want: Vec<usize> = line.bytes().enumerate().filter(|&(_, b)| b >= 0xE0).map(|(i, _)| i).collect();
+            proptest::prop_assert_eq!(found, want);
+        }
+
+        /// Bytes counted in chunks are the bytes.
+        #[test]
+        fn bytes_are_counted_in_chunks(line in "[|a ]{0,600}") {
+            for needle in [b'|', b' '] {
+                proptest::prop_assert_eq!(
+                    phrases::count_byte(line.as_bytes(), needle),
+                    line.bytes().filter(|&b| b == needle).count()
+                );
+            }
+        }
+
         /// A line's words and stopwords are those of `phrases::words`.
         #[test]
         fn stop_hits_split_as_words_does(line in "[ a\u{e9}]{0,30}|(the|of|x| ){0,20}") {
@@ -1676,6 +1717,7 @@ mod tests {
         for line in [
             "Budget passes after long debate | Politics | Example News",
             "News | Example",
+            "Home | World",
             "Prices rose 3 % | 2 % | 1 % this year, the office said.",
         ] {
             assert!(!is_menu_bar(line), "{line}");

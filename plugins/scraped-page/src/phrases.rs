@@ -1093,6 +1093,22 @@ fn contained_phrase(folded: &str) -> Option<Chrome> {
     (found != 0).then(|| t.contains[found.trailing_zeros() as usize].1)
 }
 
+/// The bytes of `bytes` equal to `needle`, counted 255 at a time in a
+/// byte-sized counter: a loop the compiler vectorizes (a search stopping
+/// at the first, or the `n`th, takes a byte at a time).
+pub(crate) fn count_byte(bytes: &[u8], needle: u8) -> usize {
+    bytes
+        .chunks(255)
+        .map(|chunk| {
+            let mut n = 0u8;
+            for &b in chunk {
+                n += u8::from(b == needle);
+            }
+            usize::from(n)
+        })
+        .sum()
+}
+
 /// `s.split(' ')`, without its per-call cost (lines have short words).
 pub(crate) fn split_spaces(s: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(s);

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Mutex;
 
-use crate::phrases::fold;
+use crate::phrases::{count_byte, fold};
 
 /// Settings of the memory, part of the plugin config (`learn` table).
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -196,24 +196,8 @@ fn fingerprint(folded: &str) -> u64 {
 fn more_words_than(folded: &str, n: usize) -> bool {
     match n.checked_sub(1) {
         None => !folded.is_empty(),
-        Some(spaces) => count_spaces(folded.as_bytes()) > spaces,
+        Some(spaces) => count_byte(folded.as_bytes(), b' ') > spaces,
     }
-}
-
-/// The spaces in `bytes`, counted 255 bytes at a time in a byte-sized
-/// counter: a loop the compiler vectorizes (stopping at the `n`th space
-/// took a byte at a time).
-fn count_spaces(bytes: &[u8]) -> usize {
-    bytes
-        .chunks(255)
-        .map(|chunk| {
-            let mut spaces = 0u8;
-            for &b in chunk {
-                spaces += u8::from(b == b' ');
-            }
-            usize::from(spaces)
-        })
-        .sum()
 }
 
 /// A line the memory recognised as the site's chrome.
