@@ -945,7 +945,14 @@ struct Tables {
     /// word of a line is compared only with the phrases its first byte
     /// allows (cheaper, on lines this short, than an automaton's scan).
     contains_by_first_byte: [u64; 256],
+    /// Per byte length of a word (the last entry for all longer ones), bit
+    /// `k` for each contains-phrase `k` whose first word is that long: a
+    /// phrase can only start at a word of its first word's length.
+    contains_by_first_word_len: [u64; FIRST_WORD_LENS],
 }
+
+/// Entries of [`Tables::contains_by_first_word_len`].
+const FIRST_WORD_LENS: usize = 32;
 
 /// Most prefix phrase words (see [`Tables::max_prefix_words`]) the lookup
 /// has room for.
@@ -990,8 +997,11 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
     }
     assert!(contains.len() <= 64, "more contains-phrases than bits");
     let mut contains_by_first_byte = [0u64; 256];
+    let mut contains_by_first_word_len = [0u64; FIRST_WORD_LENS];
     for (k, (p, _)) in contains.iter().enumerate() {
         contains_by_first_byte[usize::from(p.as_bytes()[0])] |= 1 << k;
+        let first_word = p.split(' ').next().unwrap_or_default().len();
+        contains_by_first_word_len[first_word.min(FIRST_WORD_LENS - 1)] |= 1 << k;
     }
     Tables {
         exact,
@@ -1001,6 +1011,7 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
         max_prefix_words,
         contains,
         contains_by_first_byte,
+        contains_by_first_word_len,
     }
 });
 
@@ -1012,6 +1023,10 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
     if folded.is_empty() {
         return None;
     }
+    debug_assert!(
+        !folded.starts_with(' ') && !folded.ends_with(' ') && !folded.contains("  "),
+        "not a folded line: {folded:?}"
+    );
     if folded.len() <= t.max_exact_len
         && let Some(c) = t.exact.get(folded)
     {
@@ -1026,7 +1041,14 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
     if words <= 4 && is_comment_counter(folded) {
         return Some(Chrome::Share);
     }
-    if is_date_line(folded) || is_reading_time(folded) {
+    // Both need a word of digits; a folded line has no empty word, so
+    // such a word has a digit byte (ASCII, or the last byte of an
+    // Arabic-Indic digit, D9 A0..A9). Most lines have none.
+    if count_bytes(folded.as_bytes(), |b| {
+        b.is_ascii_digit() || (0xA0..=0xA9).contains(&b)
+    }) > 0
+        && (is_date_line(folded) || is_reading_time(folded))
+    {
         return Some(Chrome::Byline);
     }
     // Prefixes: test the first 1..=max_prefix_words words, longest first,
@@ -1076,7 +1098,10 @@ fn contained_phrase(folded: &str) -> Option<Chrome> {
     let mut start = 0;
     while start < bytes.len() {
         let rest = &bytes[start..];
-        let mut candidates = t.contains_by_first_byte[usize::from(rest[0])];
+        let space = rest.iter().position(|&b| b == b' ');
+        let word_len = space.unwrap_or(rest.len()).min(FIRST_WORD_LENS - 1);
+        let mut candidates =
+            t.contains_by_first_byte[usize::from(rest[0])] & t.contains_by_first_word_len[word_len];
         while candidates != 0 {
             let k = candidates.trailing_zeros() as usize;
             candidates &= candidates - 1;
@@ -1085,7 +1110,7 @@ fn contained_phrase(folded: &str) -> Option<Chrome> {
                 found |= 1 << k;
             }
         }
-        match rest.iter().position(|&b| b == b' ') {
+        match space {
             Some(space) => start += space + 1,
             None => break,
         }
@@ -1097,12 +1122,18 @@ fn contained_phrase(folded: &str) -> Option<Chrome> {
 /// byte-sized counter: a loop the compiler vectorizes (a search stopping
 /// at the first, or the `n`th, takes a byte at a time).
 pub(crate) fn count_byte(bytes: &[u8], needle: u8) -> usize {
+    count_bytes(bytes, |b| b == needle)
+}
+
+/// The bytes of `bytes` for which `test` holds, counted as [`count_byte`].
+#[inline]
+pub(crate) fn count_bytes(bytes: &[u8], test: impl Fn(u8) -> bool) -> usize {
     bytes
         .chunks(255)
         .map(|chunk| {
             let mut n = 0u8;
             for &b in chunk {
-                n += u8::from(b == needle);
+                n += u8::from(test(b));
             }
             usize::from(n)
         })
@@ -1609,6 +1640,23 @@ mod tests {
         ) {
             let line = words.join(" ");
             proptest::prop_assert_eq!(contained_phrase(&line), contained_reference(&line), "{:?}", line);
+        }
+    }
+
+    proptest::proptest! {
+        /// A date line or reading-time note has a digit byte, which is all
+        /// `classify` looks for before trying them.
+        #[test]
+        fn byline_notes_have_a_digit_byte(
+            line in "\\PC{0,30}|((5|١٢|٣|min|read|am|nov|2024|x|قراءة|دقائق) ){1,8}"
+        ) {
+            let f = fold(&line);
+            if is_date_line(&f) || is_reading_time(&f) {
+                proptest::prop_assert!(
+                    count_bytes(f.as_bytes(), |b| b.is_ascii_digit() || (0xA0..=0xA9).contains(&b)) > 0,
+                    "{:?}", f
+                );
+            }
         }
     }
 
