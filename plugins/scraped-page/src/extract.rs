@@ -23,7 +23,10 @@
 
 #![allow(clippy::needless_range_loop)] // parallel per-line arrays read best by index
 
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::HashSet;
+#[cfg(test)]
+use foldhash::{HashMap, HashMapExt};
+use hashbrown::HashTable;
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
@@ -157,6 +160,8 @@ enum Hard {
 #[derive(Debug)]
 struct Line<'a> {
     folded: &'a str,
+    /// [`line_hash`] of `folded`, for the maps of repeated lines.
+    key: u64,
     /// Weighted character count.
     len: usize,
     /// Effective word count (unspaced scripts estimated from length).
@@ -359,6 +364,17 @@ fn read8(w: &[u8]) -> u64 {
     let mut bytes = [0; 8];
     bytes.copy_from_slice(&w[..8]);
     u64::from_le_bytes(bytes)
+}
+
+/// A hash of a folded line for the maps of repeated lines: its length and
+/// its first and last 16 bytes (lines that share them only cost a
+/// comparison more), so a long line is not hashed whole.
+fn line_hash(folded: &str) -> u64 {
+    let b = folded.as_bytes();
+    if b.len() <= 32 {
+        return word_hash(b);
+    }
+    word_hash(&b[..16]) ^ word_hash(&b[b.len() - 16..]).rotate_left(32) ^ b.len() as u64
 }
 
 /// The two halves of the 128-bit product of `a` and `b`, xored.
@@ -635,6 +651,7 @@ fn features<'a>(
     let nchars = nchars.max(1);
     Line {
         folded,
+        key: line_hash(folded),
         len,
         words,
         stop,
@@ -990,14 +1007,21 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
     let mut next_same = vec![NO_MORE; n];
     let mut first_of_text = vec![false; n];
     {
-        let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(n);
+        // Indices of lines, found by their folded text.
+        let mut last_of: HashTable<usize> = HashTable::with_capacity(n);
         for (i, l) in lines.iter().enumerate() {
             if l.folded.is_empty() {
                 continue;
             }
-            match last_of.insert(l.folded, i) {
-                Some(previous) => next_same[previous] = i,
-                None => first_of_text[i] = true,
+            match last_of.find_mut(l.key, |&j| lines[j].folded == l.folded) {
+                Some(last) => {
+                    next_same[*last] = i;
+                    *last = i;
+                }
+                None => {
+                    first_of_text[i] = true;
+                    last_of.insert_unique(l.key, i, |&j| lines[j].key);
+                }
             }
         }
     }
@@ -1105,7 +1129,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         {
             in_body[i + 1] = false;
             extra_reason[i + 1] =
-                Some(format!("dropped related headline after line {}", i + 1).into());
+                Some(numbered("dropped related headline after line ", i + 1, "").into());
         }
     }
     // Tags after "Filed under" (anywhere): short lines up to the next prose.
@@ -1134,7 +1158,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
 
     // Duplicates among kept lines (and copies of the title).
     // Sized up front: growing it rehashed whole lines.
-    let mut first_kept: HashMap<&str, usize> = HashMap::with_capacity(n);
+    let mut first_kept: HashTable<usize> = HashTable::with_capacity(n);
     let title_folded = title.map(|t| lines[t].folded);
     for i in 0..n {
         if !in_body[i] {
@@ -1144,9 +1168,10 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         if Some(f) == title_folded {
             in_body[i] = false;
             extra_reason[i] = Some(
-                format!(
-                    "dropped duplicate of the title (line {})",
-                    title.unwrap() + 1
+                numbered(
+                    "dropped duplicate of the title (line ",
+                    title.unwrap() + 1,
+                    ")",
                 )
                 .into(),
             );
@@ -1155,12 +1180,12 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         if f.is_empty() {
             continue;
         }
-        if let Some(&j) = first_kept.get(f) {
+        if let Some(&j) = first_kept.find(lines[i].key, |&j| lines[j].folded == f) {
             in_body[i] = false;
             extra_reason[i] =
-                Some(format!("dropped duplicate paragraph (first at line {})", j + 1).into());
+                Some(numbered("dropped duplicate paragraph (first at line ", j + 1, ")").into());
         } else {
-            first_kept.insert(f, i);
+            first_kept.insert_unique(lines[i].key, i, |&j| lines[j].key);
         }
     }
     // Any other copy of the title (outside the body) is chrome as well.
@@ -1171,9 +1196,10 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
             && title_folded.is_some_and(|t| t == lines[i].folded)
         {
             extra_reason[i] = Some(
-                format!(
-                    "dropped duplicate of the title (line {})",
-                    title.unwrap() + 1
+                numbered(
+                    "dropped duplicate of the title (line ",
+                    title.unwrap() + 1,
+                    ")",
                 )
                 .into(),
             );
@@ -1223,11 +1249,38 @@ fn kind_of(l: &Line<'_>, initial: Class, par: &str) -> ParagraphKind {
     ParagraphKind::Paragraph
 }
 
+/// `before`, `n` in decimal, `after`: a reason naming a line, built
+/// without the formatting machinery (which cost more than the rest of it).
+fn numbered(before: &str, n: usize, after: &str) -> String {
+    let mut s = String::with_capacity(before.len() + 20 + after.len());
+    s.push_str(before);
+    push_number(&mut s, n);
+    s.push_str(after);
+    s
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
 fn reason_outside(l: &Line<'_>, _i: usize, _n: usize) -> Cow<'static, str> {
     match &l.hard {
-        Some(Hard::Ad(m)) => format!("removed ad marker {m}").into(),
+        Some(Hard::Ad(m)) => ["removed ad marker ", m].concat().into(),
         Some(Hard::Chrome(c)) => c.reason().into(),
-        Some(Hard::Repeated(o)) => format!("dropped repeated line (also at line {})", o + 1).into(),
+        Some(Hard::Repeated(o)) => {
+            numbered("dropped repeated line (also at line ", o + 1, ")").into()
+        }
         None => {
             if l.heading_like {
                 "dropped short line outside the article".into()
@@ -1276,9 +1329,16 @@ fn find_title(
     let first_usable = first.hard.is_none() && first.words >= 2;
     // Index of folded text -> indices, restricted to the window + block head.
     let hi = (bs + opts.title_window).min(n);
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(hi - lo);
+    // (A line of each text, and how many lines have it.)
+    let mut seen: HashTable<(usize, usize)> = HashTable::with_capacity(hi - lo);
     for i in lo..hi {
-        *seen.entry(lines[i].folded).or_default() += 1;
+        let l = &lines[i];
+        match seen.find_mut(l.key, |&(j, _)| lines[j].folded == l.folded) {
+            Some((_, count)) => *count += 1,
+            None => {
+                seen.insert_unique(l.key, (i, 1), |&(j, _)| lines[j].key);
+            }
+        }
     }
     // The headline may also open the block itself (a heading-like line
     // promoted by its good neighbours): look up to the first line that is
@@ -1326,7 +1386,9 @@ fn find_title(
         // two words ("بوتين وكيم" under seed 003's headline) it is none; of
         // three it gets no bonus and gives way to any other headline, but a
         // page with none ("Best tech gadgets" twice) takes it.
-        let copies = seen.get(l.folded).copied().unwrap_or(0);
+        let copies = seen
+            .find(l.key, |&(j, _)| lines[j].folded == l.folded)
+            .map_or(0, |&(_, count)| count);
         let adjacent_copy = (i > 0 && lines[i - 1].folded == l.folded)
             || (i + 1 < n && lines[i + 1].folded == l.folded);
         if adjacent_copy && l.words < 3 {

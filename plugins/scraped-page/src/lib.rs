@@ -18,7 +18,7 @@ use akhbar_plugin_sdk::{
     ArticleView, Config, Normalizer, ParagraphView, Plugin, PluginError, metadata,
 };
 
-use extract::{Options, ParagraphKind};
+use extract::{Options, ParagraphKind, push_number};
 use site_memory::{LearnOptions, SiteMemory};
 
 /// The `scraped-page` normalizer.
@@ -99,22 +99,6 @@ fn line_detail(parts: &[&str], line: usize, text: &str) -> String {
     detail.push_str(more);
     detail.push('"');
     detail
-}
-
-/// Appends `n` in decimal: without the formatting machinery, which cost
-/// more than the rest of a line's detail.
-fn push_number(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// What [`ScrapedPage`] decided for one page: the lines it keeps, the
