@@ -6,11 +6,20 @@
 /// characters collapsed to one space, trimmed. A line made of symbols only
 /// (×, ☰, ©, …) folds to its symbols, whitespace-collapsed.
 pub fn fold(s: &str) -> String {
-    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
+    fold_into(&mut out, s);
+    out
+}
+
+/// Appends [`fold`]`(s)` to `out` (the lines of a page folded into one
+/// buffer take one allocation, not one each).
+pub fn fold_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    // Where this fold starts in `out`: "empty" below is relative to it.
+    let start = out.len();
     let mut space = false;
     let push = |out: &mut String, c: char, space: &mut bool| {
-        if *space && !out.is_empty() {
+        if *space && out.len() > start {
             out.push(' ');
         }
         *space = false;
@@ -66,7 +75,7 @@ pub fn fold(s: &str) -> String {
             continue;
         }
         if run < i {
-            if space && !out.is_empty() {
+            if space && out.len() > start {
                 out.push(' ');
             }
             space = false;
@@ -82,11 +91,11 @@ pub fn fold(s: &str) -> String {
             i += c.len_utf8();
             match fold_char(c) {
                 Folded::Dropped => {}
-                Folded::Char(c) => push(&mut out, c, &mut space),
+                Folded::Char(c) => push(out, c, &mut space),
                 Folded::Separator => space = true,
                 Folded::Lowercase => {
                     for l in c.to_lowercase() {
-                        push(&mut out, l, &mut space);
+                        push(out, l, &mut space);
                     }
                 }
             }
@@ -94,19 +103,24 @@ pub fn fold(s: &str) -> String {
         run = i;
     }
     if run < bytes.len() {
-        if space && !out.is_empty() {
+        if space && out.len() > start {
             out.push(' ');
         }
         out.push_str(&s[run..]);
     }
-    if out.is_empty() {
+    if out.len() == start {
         // A line of symbols only ("×", "☰", "|"): keep its symbols.
-        return s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (k, symbols) in s.split_whitespace().enumerate() {
+            if k > 0 {
+                out.push(' ');
+            }
+            out.push_str(symbols);
+        }
+        return;
     }
     // Only the ASCII letters copied in runs can be uppercase ASCII: every
     // other character pushed is already lowercase.
-    out.make_ascii_lowercase();
-    out
+    out[start..].make_ascii_lowercase();
 }
 
 /// Length in bytes of the character at `bytes[i]` when [`fold`] keeps it as

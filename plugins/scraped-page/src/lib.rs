@@ -134,8 +134,19 @@ impl ScrapedPage {
         // Lines this site repeats on other pages go first; the extractor
         // then sees the rest, and its indices are mapped back.
         // Each line folded once, for the site memory and the extractor.
-        let folded: Vec<String> = matching.iter().map(|m| phrases::fold(m)).collect();
-        let folded_refs: Vec<&str> = folded.iter().map(String::as_str).collect();
+        // Into one buffer: one allocation a page, not one a line.
+        let mut folded = String::with_capacity(matching.iter().map(|m| m.len()).sum());
+        let mut ends = Vec::with_capacity(matching.len());
+        for m in matching {
+            phrases::fold_into(&mut folded, m);
+            ends.push(folded.len());
+        }
+        let folded_refs: Vec<&str> = ends
+            .iter()
+            .scan(0, |start, &end| {
+                Some(&folded[std::mem::replace(start, end)..end])
+            })
+            .collect();
         let mut learned = self.memory.observe_folded(site, &folded_refs);
         let extract_rest = |learned: &[site_memory::Learned]| {
             let mut is_learned = vec![false; texts.len()];

@@ -8,7 +8,7 @@
 //! ever matched (see the callers in `extract.rs`): a long prose paragraph that
 //! happens to say "subscribe" is never treated as chrome.
 
-pub use crate::fold::fold;
+pub use crate::fold::{fold, fold_into};
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::LazyLock;
 
@@ -1530,6 +1530,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Folded into one buffer one after another, lines fold as alone.
+        #[test]
+        fn folding_into_a_buffer_appends_the_fold(lines in proptest::collection::vec("\\PC{0,12}|[×☰| A-Z]{0,6}", 0..6)) {
+            let mut buffer = String::from("X");
+            let mut want = String::from("X");
+            for line in &lines {
+                fold_into(&mut buffer, line);
+                want.push_str(&fold(line));
+            }
+            proptest::prop_assert_eq!(buffer, want);
+        }
+
         #[test]
         fn split_spaces_is_split(s in "[ a-c\u{e9}\u{627}]{0,20}") {
             proptest::prop_assert_eq!(split_spaces(&s).collect::<Vec<_>>(), s.split(' ').collect::<Vec<_>>());
