@@ -1206,6 +1206,9 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         }
     }
 
+    // Every line goes to one of them: sized up front, not grown.
+    ex.kept.reserve(n);
+    ex.removed.reserve(n);
     for i in 0..n {
         if Some(i) == title {
             continue;

@@ -129,6 +129,7 @@ impl ScrapedPage {
     ) -> Decision {
         // One provenance record for this stage: a summary, and each
         // removal (with the line it was) in its details.
+        // A detail for each removed line, mostly: sized once they are known.
         let mut details: Vec<String> = Vec::new();
 
         // Lines this site repeats on other pages go first; the extractor
@@ -179,6 +180,11 @@ impl ScrapedPage {
             learned.clear();
             extraction = extract_rest(&learned);
         }
+        details.reserve(
+            learned.len().min(MAX_REMOVALS_LISTED)
+                + extraction.removed.len().min(MAX_REMOVALS_LISTED)
+                + 4,
+        );
         for line in learned.iter().take(MAX_REMOVALS_LISTED) {
             details.push(line_detail(
                 &[
