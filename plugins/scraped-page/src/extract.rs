@@ -23,7 +23,11 @@
 
 #![allow(clippy::needless_range_loop)] // parallel per-line arrays read best by index
 
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::HashSet;
+#[cfg(test)]
+use foldhash::{HashMap, HashMapExt};
+use hashbrown::HashTable;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use crate::phrases::{self, Chrome};
@@ -48,7 +52,8 @@ pub struct Kept {
 #[derive(Debug, Clone)]
 pub struct Removed {
     pub index: usize,
-    pub reason: String,
+    /// Most reasons are fixed sentences, borrowed rather than allocated.
+    pub reason: Cow<'static, str>,
     /// Whether the line is a byline or timestamp ("Published 12 March
     /// 2024", "نشر في …"): chrome, but it may date the article.
     pub byline: bool,
@@ -155,6 +160,8 @@ enum Hard {
 #[derive(Debug)]
 struct Line<'a> {
     folded: &'a str,
+    /// [`line_hash`] of `folded`, for the maps of repeated lines.
+    key: u64,
     /// Weighted character count.
     len: usize,
     /// Effective word count (unspaced scripts estimated from length).
@@ -226,7 +233,7 @@ fn is_ad_marker(line: &str) -> bool {
 /// (at build time: see `build.rs`).
 struct StopTables {
     /// folded word -> languages listing it: bit `i` for `names[i]`.
-    words: HashMap<&'static str, LangSet>,
+    words: WordTable,
     names: &'static [&'static str],
 }
 
@@ -237,14 +244,144 @@ mod stopwords {
     include!(concat!(env!("OUT_DIR"), "/stopwords.rs"));
 }
 
-static STOPWORDS: LazyLock<StopTables> = LazyLock::new(|| {
-    let mut words = HashMap::with_capacity(stopwords::WORDS.len());
-    words.extend(stopwords::WORDS.iter().copied());
-    StopTables {
-        words,
-        names: stopwords::NAMES,
-    }
+static STOPWORDS: LazyLock<StopTables> = LazyLock::new(|| StopTables {
+    words: WordTable::new(stopwords::WORDS),
+    names: stopwords::NAMES,
 });
+
+/// The stopword map, looked up for every word of every page: an open
+/// addressing table of indices into the word list, with a hash of a few
+/// loads and one multiplication, and a tag that spares most misses the
+/// comparison of strings. (A `HashMap` took over a hundred instructions a
+/// word, a fifth of the plugin's time.)
+struct WordTable {
+    entries: &'static [(&'static str, LangSet)],
+    /// Per slot: `tag << 16 | index + 1` of an entry, 0 when empty.
+    slots: Vec<u32>,
+    mask: usize,
+}
+
+impl WordTable {
+    fn new(entries: &'static [(&'static str, LangSet)]) -> WordTable {
+        assert!(
+            entries.len() < usize::from(u16::MAX),
+            "more words than indices"
+        );
+        // At most a quarter full: misses end at an empty slot within a probe or two.
+        let size = (entries.len() * 4).next_power_of_two().max(16);
+        let mut table = WordTable {
+            entries,
+            slots: vec![0; size],
+            mask: size - 1,
+        };
+        for (i, (word, _)) in entries.iter().enumerate() {
+            if table.get_bytes(word.as_bytes()).is_some() {
+                continue; // the first entry of a word stands, as in a map built in order
+            }
+            let hash = word_hash(word.as_bytes());
+            let mut at = hash as usize & table.mask;
+            while table.slots[at] != 0 {
+                at = (at + 1) & table.mask;
+            }
+            table.slots[at] = tag_of(hash) << 16 | (i as u32 + 1);
+        }
+        table
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.iter().filter(|&&s| s != 0).count()
+    }
+
+    #[cfg(test)]
+    fn get(&self, word: &str) -> Option<&LangSet> {
+        self.get_bytes(word.as_bytes())
+    }
+
+    fn get_bytes(&self, word: &[u8]) -> Option<&LangSet> {
+        let hash = word_hash(word);
+        let tag = tag_of(hash);
+        let mut at = hash as usize & self.mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return None;
+            }
+            if slot >> 16 == tag {
+                let (w, langs) = &self.entries[(slot & 0xFFFF) as usize - 1];
+                if w.as_bytes() == word {
+                    return Some(langs);
+                }
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+}
+
+/// 16 bits of `hash` other than those picking the slot.
+fn tag_of(hash: u64) -> u32 {
+    (hash >> 48) as u32
+}
+
+/// A hash of a word's bytes: the length and (as wyhash reads short keys)
+/// up to three bytes, two overlapping 4-byte words or 8-byte words,
+/// folded by one wide multiplication.
+fn word_hash(w: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let len = w.len();
+    let (a, b) = if len >= 8 {
+        let mut a = 0u64;
+        let mut rest = w;
+        while rest.len() > 8 {
+            a = fold_multiply(a ^ read8(rest), K);
+            rest = &rest[8..];
+        }
+        (a, read8(&w[len - 8..]))
+    } else if len >= 4 {
+        (read4(w), read4(&w[len - 4..]))
+    } else if len > 0 {
+        (
+            u64::from(w[0]) << 16 | u64::from(w[len / 2]) << 8 | u64::from(w[len - 1]),
+            0,
+        )
+    } else {
+        (0, 0)
+    };
+    fold_multiply(a ^ (len as u64).wrapping_mul(K), b ^ 0x2D35_8DCC_AA6C_78A5)
+}
+
+/// The first 4 bytes of `w` (at least 4 long).
+#[inline]
+fn read4(w: &[u8]) -> u64 {
+    let mut bytes = [0; 4];
+    bytes.copy_from_slice(&w[..4]);
+    u64::from(u32::from_le_bytes(bytes))
+}
+
+/// The first 8 bytes of `w` (at least 8 long).
+#[inline]
+fn read8(w: &[u8]) -> u64 {
+    let mut bytes = [0; 8];
+    bytes.copy_from_slice(&w[..8]);
+    u64::from_le_bytes(bytes)
+}
+
+/// A hash of a folded line for the maps of repeated lines: its length and
+/// its first and last 16 bytes (lines that share them only cost a
+/// comparison more), so a long line is not hashed whole.
+fn line_hash(folded: &str) -> u64 {
+    let b = folded.as_bytes();
+    if b.len() <= 32 {
+        return word_hash(b);
+    }
+    word_hash(&b[..16]) ^ word_hash(&b[b.len() - 16..]).rotate_left(32) ^ b.len() as u64
+}
+
+/// The two halves of the 128-bit product of `a` and `b`, xored.
+fn fold_multiply(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32,
@@ -293,13 +430,21 @@ impl StopHits {
             ends: Vec::with_capacity(lines.len()),
         };
         for folded in lines {
+            // The words of `phrases::words`: split at spaces, empty ones left out.
+            let bytes = folded.as_ref().as_bytes();
             let mut words = 0;
-            for w in phrases::words(folded.as_ref()) {
-                words += 1;
-                if let Some(&langs) = tables.words.get(w) {
-                    hits.sets.push(langs);
+            let mut start = 0;
+            let mut word = |end: usize| {
+                if end > start {
+                    words += 1;
+                    if let Some(&langs) = tables.words.get_bytes(&bytes[start..end]) {
+                        hits.sets.push(langs);
+                    }
                 }
-            }
+                start = end + 1;
+            };
+            for_each_space(bytes, &mut word);
+            word(bytes.len());
             hits.words.push(words);
             hits.ends.push(hits.sets.len());
         }
@@ -310,6 +455,58 @@ impl StopHits {
     fn line(&self, i: usize) -> &[LangSet] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.sets[start..self.ends[i]]
+    }
+}
+
+/// Calls `f` with the index of each space in `bytes`, in order. Eight bytes
+/// at a time: the spaces of a word of eight bytes (a space every six or
+/// seven) are found in one step, not one per byte.
+fn for_each_space(bytes: &[u8], mut f: impl FnMut(usize)) {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        // Zero where the byte is a space; then bit 7 of each zero byte
+        // (exactly: adding 0x7F to a byte's low seven bits never carries).
+        let v = u64::from_le_bytes(word) ^ 0x2020_2020_2020_2020;
+        let mut spaces = !(((v & LOW7) + LOW7) | v | LOW7);
+        while spaces != 0 {
+            f(at + (spaces.trailing_zeros() / 8) as usize);
+            spaces &= spaces - 1;
+        }
+        at += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b' ' {
+            f(at + i);
+        }
+    }
+}
+
+/// Calls `f` with the index of each byte of `bytes` from 0xE0 up (the lead
+/// byte of a character of three or four bytes), in order; eight bytes at a
+/// time, as [`for_each_space`].
+fn for_each_long_lead(bytes: &[u8], mut f: impl FnMut(usize)) {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        // Bit 7 of each byte whose bits 7, 6 and 5 are set.
+        let mut leads = v & (v << 1) & (v << 2) & 0x8080_8080_8080_8080;
+        while leads != 0 {
+            f(at + (leads.trailing_zeros() / 8) as usize);
+            leads &= leads - 1;
+        }
+        at += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b >= 0xE0 {
+            f(at + i);
+        }
     }
 }
 
@@ -338,6 +535,52 @@ fn detect_language_from(hits: &StopHits, opts: &Options) -> Option<u16> {
     Some(best as u16)
 }
 
+/// What [`features`] counts in every byte of a line.
+struct ByteCounts {
+    /// Characters: bytes that are not UTF-8 continuation bytes.
+    chars: usize,
+    /// ASCII digits.
+    digits: usize,
+    /// ASCII sentence marks.
+    marks: usize,
+    /// Bytes 0x9F and 0x94, the last bytes of the two-byte sentence marks.
+    mark_tails: usize,
+    /// Lead bytes of characters of three or four bytes.
+    long_leads: usize,
+}
+
+impl ByteCounts {
+    /// Counted 255 bytes at a time in byte-sized counters, a loop the
+    /// compiler vectorizes (a byte at a time, a line cost ten instructions
+    /// a character).
+    fn of(bytes: &[u8]) -> ByteCounts {
+        let mut all = ByteCounts {
+            chars: 0,
+            digits: 0,
+            marks: 0,
+            mark_tails: 0,
+            long_leads: 0,
+        };
+        for chunk in bytes.chunks(255) {
+            let (mut chars, mut digits, mut marks, mut tails, mut leads) =
+                (0u8, 0u8, 0u8, 0u8, 0u8);
+            for &b in chunk {
+                chars += u8::from((b as i8) >= -0x40);
+                digits += u8::from(b.is_ascii_digit());
+                marks += u8::from(matches!(b, b'.' | b'!' | b'?'));
+                tails += u8::from(matches!(b, 0x9F | 0x94));
+                leads += u8::from(b >= 0xE0);
+            }
+            all.chars += usize::from(chars);
+            all.digits += usize::from(digits);
+            all.marks += usize::from(marks);
+            all.mark_tails += usize::from(tails);
+            all.long_leads += usize::from(leads);
+        }
+        all
+    }
+}
+
 /// Features of line `par`: `folded` is its fold, `words` the fold's words,
 /// `hits` the languages of its stopwords (see [`StopHits`]).
 fn features<'a>(
@@ -348,50 +591,34 @@ fn features<'a>(
     lang: Option<u16>,
     opts: &Options,
 ) -> Line<'a> {
-    let mut len = 0usize;
-    let mut cjk = 0usize;
-    let mut digits = 0usize;
-    let mut sentence_marks = 0usize;
-    let mut nchars = 0usize;
-    // By bytes: ASCII and two-byte characters (Latin, Greek, Cyrillic,
-    // Arabic…) need no decoding; CJK characters and most sentence marks are
-    // three bytes long.
     let bytes = par.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        nchars += 1;
-        len += 1;
-        if b < 0x80 {
-            if b.is_ascii_digit() {
-                digits += 1;
-            } else if matches!(b, b'.' | b'!' | b'?') {
-                sentence_marks += 1;
-            }
-            i += 1;
-        } else if b < 0xE0 {
-            // '؟' (D8 9F) and '۔' (DB 94) are the two-byte sentence marks.
-            if matches!(
-                (b, bytes.get(i + 1)),
-                (0xD8, Some(0x9F)) | (0xDB, Some(0x94))
-            ) {
-                sentence_marks += 1;
-            }
-            i += 2;
-        } else {
-            let Some(c) = par[i..].chars().next() else {
-                break;
-            };
-            if is_cjk(c) {
-                cjk += 1;
-                len += 2;
-            }
-            if is_sentence_mark(c) {
-                sentence_marks += 1;
-            }
-            i += c.len_utf8();
-        }
+    let counts = ByteCounts::of(bytes);
+    let (nchars, digits) = (counts.chars, counts.digits);
+    let mut sentence_marks = counts.marks;
+    let mut cjk = 0usize;
+    if counts.mark_tails > 0 {
+        // '؟' (D8 9F) and '۔' (DB 94) are the two-byte sentence marks.
+        sentence_marks += bytes
+            .iter()
+            .zip(&bytes[1..])
+            .filter(|&(&a, &b)| (a == 0xD8 && b == 0x9F) || (a == 0xDB && b == 0x94))
+            .count();
     }
+    if counts.long_leads > 0 {
+        // CJK characters and the other sentence marks are three bytes long.
+        for_each_long_lead(bytes, |i| {
+            if let Some(c) = par[i..].chars().next() {
+                if is_cjk(c) {
+                    cjk += 1;
+                }
+                if is_sentence_mark(c) {
+                    sentence_marks += 1;
+                }
+            }
+        });
+    }
+    // CJK characters weigh three.
+    let len = nchars + 2 * cjk;
     let spaced_words = words;
     let words = if cjk * 2 > nchars {
         spaced_words.max(len / 6)
@@ -424,6 +651,7 @@ fn features<'a>(
     let nchars = nchars.max(1);
     Line {
         folded,
+        key: line_hash(folded),
         len,
         words,
         stop,
@@ -689,9 +917,13 @@ fn headline_anchors(lines: &[Line<'_>]) -> Vec<usize> {
         if l.hard.is_some() || l.words < 3 || l.words > 40 || l.terminal {
             continue;
         }
-        let toks: Vec<&str> = phrases::words(l.folded).collect();
-        let common = toks.iter().filter(|w| first_set.contains(*w)).count();
-        let cov_line = common as f64 / toks.len() as f64;
+        // Counted, not collected: most lines are no anchor.
+        let (mut toks, mut common) = (0usize, 0usize);
+        for w in phrases::words(l.folded) {
+            toks += 1;
+            common += usize::from(first_set.contains(w));
+        }
+        let cov_line = common as f64 / toks as f64;
         let cov_first = common as f64 / first_set.len().max(1) as f64;
         if cov_line >= 0.8 && cov_first >= 0.5 {
             out.push(i);
@@ -710,14 +942,18 @@ fn weight(c: Class, l: &Line<'_>, opts: &Options) -> f64 {
     }
 }
 
-/// Token set overlap of `a` with `b`, relative to `a`'s tokens.
-fn overlap(a: &str, b: &str) -> f64 {
-    let bt: HashSet<&str> = phrases::words(b).collect();
-    let at: Vec<&str> = phrases::words(a).collect();
-    if at.is_empty() {
+/// Token set overlap of `a` with the words `bt` of another line, relative
+/// to `a`'s tokens.
+fn overlap(a: &str, bt: &HashSet<&str>) -> f64 {
+    let (mut tokens, mut common) = (0usize, 0usize);
+    for w in phrases::words(a) {
+        tokens += 1;
+        common += usize::from(bt.contains(w));
+    }
+    if tokens == 0 {
         return 0.0;
     }
-    at.iter().filter(|w| bt.contains(*w)).count() as f64 / at.len() as f64
+    common as f64 / tokens as f64
 }
 
 /// Extract the article from a page's lines. See the module docs.
@@ -771,14 +1007,21 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
     let mut next_same = vec![NO_MORE; n];
     let mut first_of_text = vec![false; n];
     {
-        let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(n);
+        // Indices of lines, found by their folded text.
+        let mut last_of: HashTable<usize> = HashTable::with_capacity(n);
         for (i, l) in lines.iter().enumerate() {
             if l.folded.is_empty() {
                 continue;
             }
-            match last_of.insert(l.folded, i) {
-                Some(previous) => next_same[previous] = i,
-                None => first_of_text[i] = true,
+            match last_of.find_mut(l.key, |&j| lines[j].folded == l.folded) {
+                Some(last) => {
+                    next_same[*last] = i;
+                    *last = i;
+                }
+                None => {
+                    first_of_text[i] = true;
+                    last_of.insert_unique(l.key, i, |&j| lines[j].key);
+                }
             }
         }
     }
@@ -875,7 +1118,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
     for i in bs..=be {
         in_body[i] = classes[i] == Class::Good || (block.is_none() && lines[i].hard.is_none());
     }
-    let mut extra_reason: Vec<Option<String>> = vec![None; n];
+    let mut extra_reason: Vec<Option<Cow<'static, str>>> = vec![None; n];
 
     // "Read also": the teaser headline right after it is chrome too.
     for i in 0..n.saturating_sub(1) {
@@ -885,7 +1128,8 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
             && !(lines[i + 1].terminal && lines[i + 1].len >= opts.length_low)
         {
             in_body[i + 1] = false;
-            extra_reason[i + 1] = Some(format!("dropped related headline after line {}", i + 1));
+            extra_reason[i + 1] =
+                Some(numbered("dropped related headline after line ", i + 1, "").into());
         }
     }
     // Tags after "Filed under" (anywhere): short lines up to the next prose.
@@ -899,7 +1143,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
                 && lines[i].words <= opts.max_chrome_words =>
             {
                 in_body[i] = false;
-                extra_reason[i] = Some("dropped tag line after 'Filed under'".to_string());
+                extra_reason[i] = Some("dropped tag line after 'Filed under'".into());
             }
             _ => {}
         }
@@ -913,7 +1157,8 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
     }
 
     // Duplicates among kept lines (and copies of the title).
-    let mut first_kept: HashMap<&str, usize> = HashMap::new();
+    // Sized up front: growing it rehashed whole lines.
+    let mut first_kept: HashTable<usize> = HashTable::with_capacity(n);
     let title_folded = title.map(|t| lines[t].folded);
     for i in 0..n {
         if !in_body[i] {
@@ -922,23 +1167,25 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         let f = lines[i].folded;
         if Some(f) == title_folded {
             in_body[i] = false;
-            extra_reason[i] = Some(format!(
-                "dropped duplicate of the title (line {})",
-                title.unwrap() + 1
-            ));
+            extra_reason[i] = Some(
+                numbered(
+                    "dropped duplicate of the title (line ",
+                    title.unwrap() + 1,
+                    ")",
+                )
+                .into(),
+            );
             continue;
         }
         if f.is_empty() {
             continue;
         }
-        if let Some(&j) = first_kept.get(f) {
+        if let Some(&j) = first_kept.find(lines[i].key, |&j| lines[j].folded == f) {
             in_body[i] = false;
-            extra_reason[i] = Some(format!(
-                "dropped duplicate paragraph (first at line {})",
-                j + 1
-            ));
+            extra_reason[i] =
+                Some(numbered("dropped duplicate paragraph (first at line ", j + 1, ")").into());
         } else {
-            first_kept.insert(f, i);
+            first_kept.insert_unique(lines[i].key, i, |&j| lines[j].key);
         }
     }
     // Any other copy of the title (outside the body) is chrome as well.
@@ -948,13 +1195,20 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
             && extra_reason[i].is_none()
             && title_folded.is_some_and(|t| t == lines[i].folded)
         {
-            extra_reason[i] = Some(format!(
-                "dropped duplicate of the title (line {})",
-                title.unwrap() + 1
-            ));
+            extra_reason[i] = Some(
+                numbered(
+                    "dropped duplicate of the title (line ",
+                    title.unwrap() + 1,
+                    ")",
+                )
+                .into(),
+            );
         }
     }
 
+    // Every line goes to one of them: sized up front, not grown.
+    ex.kept.reserve(n);
+    ex.removed.reserve(n);
     for i in 0..n {
         if Some(i) == title {
             continue;
@@ -967,9 +1221,9 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         } else {
             let reason = extra_reason[i].take().unwrap_or_else(|| {
                 if (bs..=be).contains(&i) && lines[i].hard.is_none() {
-                    "dropped low-content line inside the article".to_string()
+                    "dropped low-content line inside the article".into()
                 } else if i > be && lines[i].hard == Some(Hard::Chrome(Chrome::Source)) {
-                    "dropped trailing source line".to_string()
+                    "dropped trailing source line".into()
                 } else {
                     reason_outside(&lines[i], i, n)
                 }
@@ -998,16 +1252,43 @@ fn kind_of(l: &Line<'_>, initial: Class, par: &str) -> ParagraphKind {
     ParagraphKind::Paragraph
 }
 
-fn reason_outside(l: &Line<'_>, _i: usize, _n: usize) -> String {
+/// `before`, `n` in decimal, `after`: a reason naming a line, built
+/// without the formatting machinery (which cost more than the rest of it).
+fn numbered(before: &str, n: usize, after: &str) -> String {
+    let mut s = String::with_capacity(before.len() + 20 + after.len());
+    s.push_str(before);
+    push_number(&mut s, n);
+    s.push_str(after);
+    s
+}
+
+/// Appends `n` in decimal.
+pub(crate) fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
+fn reason_outside(l: &Line<'_>, _i: usize, _n: usize) -> Cow<'static, str> {
     match &l.hard {
-        Some(Hard::Ad(m)) => format!("removed ad marker {m}"),
-        Some(Hard::Chrome(c)) => c.reason().to_string(),
-        Some(Hard::Repeated(o)) => format!("dropped repeated line (also at line {})", o + 1),
+        Some(Hard::Ad(m)) => ["removed ad marker ", m].concat().into(),
+        Some(Hard::Chrome(c)) => c.reason().into(),
+        Some(Hard::Repeated(o)) => {
+            numbered("dropped repeated line (also at line ", o + 1, ")").into()
+        }
         None => {
             if l.heading_like {
-                "dropped short line outside the article".to_string()
+                "dropped short line outside the article".into()
             } else {
-                "dropped boilerplate outside the article".to_string()
+                "dropped boilerplate outside the article".into()
             }
         }
     }
@@ -1018,9 +1299,9 @@ fn reason_outside(l: &Line<'_>, _i: usize, _n: usize) -> String {
 /// with its section and site ("Budget passes after long debate | Politics
 /// | Example News") has a longer item.
 fn is_menu_bar(line: &str) -> bool {
-    // Most lines have no `|`: told by one byte search (memchr), not by
-    // counting their words.
-    if !line.as_bytes().contains(&b'|') {
+    // Most lines have no `|` (three items take two): told by one count of
+    // the byte, not by counting their words.
+    if phrases::count_byte(line.as_bytes(), b'|') < 2 {
         return false;
     }
     let mut items = 0;
@@ -1051,9 +1332,16 @@ fn find_title(
     let first_usable = first.hard.is_none() && first.words >= 2;
     // Index of folded text -> indices, restricted to the window + block head.
     let hi = (bs + opts.title_window).min(n);
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    // (A line of each text, and how many lines have it.)
+    let mut seen: HashTable<(usize, usize)> = HashTable::with_capacity(hi - lo);
     for i in lo..hi {
-        *seen.entry(lines[i].folded).or_default() += 1;
+        let l = &lines[i];
+        match seen.find_mut(l.key, |&(j, _)| lines[j].folded == l.folded) {
+            Some((_, count)) => *count += 1,
+            None => {
+                seen.insert_unique(l.key, (i, 1), |&(j, _)| lines[j].key);
+            }
+        }
     }
     // The headline may also open the block itself (a heading-like line
     // promoted by its good neighbours): look up to the first line that is
@@ -1067,6 +1355,8 @@ fn find_title(
         top += 1;
     }
     let mut best: Option<(f64, usize)> = None;
+    // The first line's words, once the first candidate needs them.
+    let mut first_words: Option<HashSet<&str>> = None;
     for i in lo..top.min(n) {
         let l = &lines[i];
         if matches!(l.hard, Some(Hard::Ad(_)) | Some(Hard::Chrome(_))) {
@@ -1085,7 +1375,9 @@ fn find_title(
         }
         let mut score = 0.0;
         if i > 0 && first_usable {
-            let o = overlap(l.folded, first.folded);
+            let first_words =
+                first_words.get_or_insert_with(|| phrases::words(first.folded).collect());
+            let o = overlap(l.folded, first_words);
             if o >= 0.6 {
                 score += 4.0 * o;
             }
@@ -1097,7 +1389,9 @@ fn find_title(
         // two words ("بوتين وكيم" under seed 003's headline) it is none; of
         // three it gets no bonus and gives way to any other headline, but a
         // page with none ("Best tech gadgets" twice) takes it.
-        let copies = seen.get(l.folded).copied().unwrap_or(0);
+        let copies = seen
+            .find(l.key, |&(j, _)| lines[j].folded == l.folded)
+            .map_or(0, |&(_, count)| count);
         let adjacent_copy = (i > 0 && lines[i - 1].folded == l.folded)
             || (i + 1 < n && lines[i + 1].folded == l.folded);
         if adjacent_copy && l.words < 3 {
@@ -1274,6 +1568,8 @@ mod tests {
 
     #[test]
     fn counts_by_bytes_are_counts_by_characters() {
+        // Longer than the 255-byte chunks the bytes are counted in.
+        let long = format!("{P1} {}", "قال الرئيس؟ نعم۔ ١٢ 東京。… 7.".repeat(20));
         for par in [
             "",
             "Hello, world. 12 x!",
@@ -1281,6 +1577,7 @@ mod tests {
             "東京で会議が開かれた。３月！？",
             "…और। ። 😀 ab",
             P1,
+            &long,
         ] {
             check_counts(par);
         }
@@ -1316,6 +1613,59 @@ mod tests {
         assert_eq!(STOPWORDS.words.len(), words.len());
         for (w, langs) in &words {
             assert_eq!(STOPWORDS.words.get(w.as_str()), Some(langs), "{w}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The table finds a word when, and only when, a map of the list does.
+        #[test]
+        fn the_stopword_table_is_a_map_of_the_list(
+            word in "\\PC{0,12}|[a-z]{1,12}|[\u{621}-\u{64a}]{1,8}",
+            listed in 0..stopwords::WORDS.len(),
+        ) {
+            let map: HashMap<&str, LangSet> = stopwords::WORDS.iter().copied().collect();
+            proptest::prop_assert_eq!(STOPWORDS.words.get(&word), map.get(word.as_str()));
+            let (listed, langs) = stopwords::WORDS[listed];
+            proptest::prop_assert_eq!(STOPWORDS.words.get(listed), Some(&langs));
+        }
+
+        /// Spaces found eight bytes at a time are the spaces.
+        #[test]
+        fn spaces_are_found_in_chunks(line in "[ a\u{e9}\u{627}]{0,40}") {
+            let mut found = Vec::new();
+            for_each_space(line.as_bytes(), |at| found.push(at));
+            let want: Vec<usize> = line.bytes().enumerate().filter(|&(_, b)| b == b' ').map(|(i, _)| i).collect();
+            proptest::prop_assert_eq!(found, want);
+        }
+
+        /// Lead bytes found eight bytes at a time are the bytes from 0xE0 up.
+        #[test]
+        fn long_leads_are_found_in_chunks(line in "\\PC{0,40}") {
+            let mut found = Vec::new();
+            for_each_long_lead(line.as_bytes(), |at| found.push(at));
+            let want: Vec<usize> = line.bytes().enumerate().filter(|&(_, b)| b >= 0xE0).map(|(i, _)| i).collect();
+            proptest::prop_assert_eq!(found, want);
+        }
+
+        /// Bytes counted in chunks are the bytes.
+        #[test]
+        fn bytes_are_counted_in_chunks(line in "[|a ]{0,600}") {
+            for needle in [b'|', b' '] {
+                proptest::prop_assert_eq!(
+                    phrases::count_byte(line.as_bytes(), needle),
+                    line.bytes().filter(|&b| b == needle).count()
+                );
+            }
+        }
+
+        /// A line's words and stopwords are those of `phrases::words`.
+        #[test]
+        fn stop_hits_split_as_words_does(line in "[ a\u{e9}]{0,30}|(the|of|x| ){0,20}") {
+            let hits = StopHits::of_lines(&[line.as_str()]);
+            let words: Vec<&str> = phrases::words(&line).collect();
+            proptest::prop_assert_eq!(hits.words[0], words.len());
+            let sets: Vec<LangSet> = words.iter().filter_map(|w| STOPWORDS.words.get(w).copied()).collect();
+            proptest::prop_assert_eq!(hits.line(0), sets.as_slice());
         }
     }
 
@@ -1432,6 +1782,7 @@ mod tests {
         for line in [
             "Budget passes after long debate | Politics | Example News",
             "News | Example",
+            "Home | World",
             "Prices rose 3 % | 2 % | 1 % this year, the office said.",
         ] {
             assert!(!is_menu_bar(line), "{line}");

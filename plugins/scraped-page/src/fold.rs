@@ -6,11 +6,20 @@
 /// characters collapsed to one space, trimmed. A line made of symbols only
 /// (×, ☰, ©, …) folds to its symbols, whitespace-collapsed.
 pub fn fold(s: &str) -> String {
-    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
+    fold_into(&mut out, s);
+    out
+}
+
+/// Appends [`fold`]`(s)` to `out` (the lines of a page folded into one
+/// buffer take one allocation, not one each).
+pub fn fold_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    // Where this fold starts in `out`: "empty" below is relative to it.
+    let start = out.len();
     let mut space = false;
     let push = |out: &mut String, c: char, space: &mut bool| {
-        if *space && !out.is_empty() {
+        if *space && out.len() > start {
             out.push(' ');
         }
         *space = false;
@@ -24,6 +33,37 @@ pub fn fold(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        if LEAD[usize::from(b)] == ASCII_SAME {
+            // A run of ASCII letters and digits (most bytes of most lines),
+            // and single spaces between them, in a loop of its own.
+            i += 1;
+            while let Some(&b) = bytes.get(i) {
+                if LEAD[usize::from(b)] == ASCII_SAME {
+                    i += 1;
+                } else if b == b' '
+                    && bytes
+                        .get(i + 1)
+                        .is_some_and(|&n| LEAD[usize::from(n)] == ASCII_SAME)
+                {
+                    i += 2;
+                } else {
+                    break;
+                }
+            }
+            continue;
+        }
+        if verbatim_len(bytes, i) == 2 {
+            // The same for Arabic letters that fold to themselves.
+            i += 2;
+            loop {
+                match bytes.get(i) {
+                    Some(&(0xD8 | 0xD9)) if verbatim_len(bytes, i) == 2 => i += 2,
+                    Some(b' ') if verbatim_len(bytes, i + 1) > 0 => i += 1,
+                    _ => break,
+                }
+            }
+            continue;
+        }
         let same = verbatim_len(bytes, i);
         if same > 0 {
             i += same;
@@ -35,7 +75,7 @@ pub fn fold(s: &str) -> String {
             continue;
         }
         if run < i {
-            if space && !out.is_empty() {
+            if space && out.len() > start {
                 out.push(' ');
             }
             space = false;
@@ -51,11 +91,11 @@ pub fn fold(s: &str) -> String {
             i += c.len_utf8();
             match fold_char(c) {
                 Folded::Dropped => {}
-                Folded::Char(c) => push(&mut out, c, &mut space),
+                Folded::Char(c) => push(out, c, &mut space),
                 Folded::Separator => space = true,
                 Folded::Lowercase => {
                     for l in c.to_lowercase() {
-                        push(&mut out, l, &mut space);
+                        push(out, l, &mut space);
                     }
                 }
             }
@@ -63,42 +103,88 @@ pub fn fold(s: &str) -> String {
         run = i;
     }
     if run < bytes.len() {
-        if space && !out.is_empty() {
+        if space && out.len() > start {
             out.push(' ');
         }
         out.push_str(&s[run..]);
     }
-    if out.is_empty() {
+    if out.len() == start {
         // A line of symbols only ("×", "☰", "|"): keep its symbols.
-        return s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (k, symbols) in s.split_whitespace().enumerate() {
+            if k > 0 {
+                out.push(' ');
+            }
+            out.push_str(symbols);
+        }
+        return;
     }
     // Only the ASCII letters copied in runs can be uppercase ASCII: every
     // other character pushed is already lowercase.
-    out.make_ascii_lowercase();
-    out
+    out[start..].make_ascii_lowercase();
 }
 
 /// Length in bytes of the character at `bytes[i]` when [`fold`] keeps it as
 /// it is (an ASCII letter or digit, up to case, or see [`folds_to_itself`]);
-/// 0 otherwise.
+/// 0 otherwise. Table lookups: this runs for every byte of every line.
 #[inline]
 fn verbatim_len(bytes: &[u8], i: usize) -> usize {
-    match bytes.get(i) {
-        Some(b) if b.is_ascii_alphanumeric() => 1,
-        Some(&b @ (0xD8 | 0xD9)) => match bytes.get(i + 1) {
-            Some(&next)
-                if folds_to_itself(((u32::from(b) & 0x1F) << 6) | (u32::from(next) & 0x3F)) =>
-            {
-                2
+    let Some(&b) = bytes.get(i) else {
+        return 0;
+    };
+    match LEAD[usize::from(b)] {
+        ASCII_SAME => 1,
+        lead @ (ARABIC_D8 | ARABIC_D9) => match bytes.get(i + 1) {
+            Some(&next) => {
+                let mask = if lead == ARABIC_D8 { SAME_D8 } else { SAME_D9 };
+                // The low six bits of the continuation byte.
+                if mask >> (next & 0x3F) & 1 == 1 { 2 } else { 0 }
             }
-            _ => 0,
+            None => 0,
         },
         _ => 0,
     }
 }
 
+/// [`LEAD`] classes of a byte.
+const OTHER: u8 = 0;
+const ASCII_SAME: u8 = 1;
+const ARABIC_D8: u8 = 2;
+const ARABIC_D9: u8 = 3;
+
+/// Per byte: an ASCII letter or digit, a lead byte of U+0600..U+063F (0xD8)
+/// or U+0640..U+067F (0xD9), or other.
+static LEAD: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0;
+    while b < 128 {
+        if (b as u8).is_ascii_alphanumeric() {
+            t[b] = ASCII_SAME;
+        }
+        b += 1;
+    }
+    t[0xD8] = ARABIC_D8;
+    t[0xD9] = ARABIC_D9;
+    t
+};
+
+/// Bit `k`: U+0600 + `k` (lead 0xD8) or U+0640 + `k` (lead 0xD9) folds to itself.
+const SAME_D8: u64 = same_mask(0x0600);
+const SAME_D9: u64 = same_mask(0x0640);
+
+const fn same_mask(base: u32) -> u64 {
+    let mut mask = 0;
+    let mut k = 0;
+    while k < 64 {
+        if folds_to_itself(base + k) {
+            mask |= 1 << k;
+        }
+        k += 1;
+    }
+    mask
+}
+
 /// An Arabic letter or digit (code point) that [`fold`] keeps as it is.
-fn folds_to_itself(cp: u32) -> bool {
+const fn folds_to_itself(cp: u32) -> bool {
     // Not the alef, yeh, waw and teh marbuta variants fold_char unifies.
     matches!(cp, 0x0621 | 0x0627 | 0x0628 | 0x062A..=0x063A | 0x0641..=0x0648 | 0x064A | 0x0660..=0x0669)
 }

@@ -18,7 +18,7 @@ use akhbar_plugin_sdk::{
     ArticleView, Config, Normalizer, ParagraphView, Plugin, PluginError, metadata,
 };
 
-use extract::{Options, ParagraphKind};
+use extract::{Options, ParagraphKind, push_number};
 use site_memory::{LearnOptions, SiteMemory};
 
 /// The `scraped-page` normalizer.
@@ -72,6 +72,10 @@ fn quoted(text: &str) -> (&str, &str) {
         // No more characters than bytes.
         return (text, "");
     }
+    if text.as_bytes()[..QUOTE_CHARS].is_ascii() {
+        // Characters are bytes there, and a character follows them.
+        return (&text[..QUOTE_CHARS], "…");
+    }
     match text.char_indices().nth(QUOTE_CHARS) {
         Some((end, _)) => (&text[..end], "…"),
         None => (text, ""),
@@ -88,7 +92,7 @@ fn line_detail(parts: &[&str], line: usize, text: &str) -> String {
         detail.push_str(part);
     }
     detail.push_str(" (line ");
-    detail.push_str(&(line + 1).to_string());
+    push_number(&mut detail, line + 1);
     detail.push_str("): \"");
     let (head, more) = quoted(text);
     detail.push_str(head);
@@ -125,13 +129,25 @@ impl ScrapedPage {
     ) -> Decision {
         // One provenance record for this stage: a summary, and each
         // removal (with the line it was) in its details.
+        // A detail for each removed line, mostly: sized once they are known.
         let mut details: Vec<String> = Vec::new();
 
         // Lines this site repeats on other pages go first; the extractor
         // then sees the rest, and its indices are mapped back.
         // Each line folded once, for the site memory and the extractor.
-        let folded: Vec<String> = matching.iter().map(|m| phrases::fold(m)).collect();
-        let folded_refs: Vec<&str> = folded.iter().map(String::as_str).collect();
+        // Into one buffer: one allocation a page, not one a line.
+        let mut folded = String::with_capacity(matching.iter().map(|m| m.len()).sum());
+        let mut ends = Vec::with_capacity(matching.len());
+        for m in matching {
+            phrases::fold_into(&mut folded, m);
+            ends.push(folded.len());
+        }
+        let folded_refs: Vec<&str> = ends
+            .iter()
+            .scan(0, |start, &end| {
+                Some(&folded[std::mem::replace(start, end)..end])
+            })
+            .collect();
         let mut learned = self.memory.observe_folded(site, &folded_refs);
         let extract_rest = |learned: &[site_memory::Learned]| {
             let mut is_learned = vec![false; texts.len()];
@@ -164,6 +180,11 @@ impl ScrapedPage {
             learned.clear();
             extraction = extract_rest(&learned);
         }
+        details.reserve(
+            learned.len().min(MAX_REMOVALS_LISTED)
+                + extraction.removed.len().min(MAX_REMOVALS_LISTED)
+                + 4,
+        );
         for line in learned.iter().take(MAX_REMOVALS_LISTED) {
             details.push(line_detail(
                 &[
@@ -386,6 +407,30 @@ mod tests {
         (0..4)
             .map(|p| format!("Story {n}, paragraph {p}: the council met on Tuesday and voted on the budget, which the mayor said would fund new schools and roads across the city."))
             .collect()
+    }
+
+    #[test]
+    fn numbers_and_quotes_are_written_as_format_writes_them() {
+        for n in [0, 7, 10, 99, 100, 12_345, usize::MAX] {
+            let mut s = String::from("x");
+            push_number(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+        let long = "a".repeat(70);
+        for text in [
+            "",
+            "short",
+            &long,
+            &"ب".repeat(70),
+            &format!("{}é{}", "a".repeat(59), "b".repeat(10)),
+            &format!("{}é{}", "a".repeat(60), "b".repeat(10)),
+        ] {
+            let want = match text.char_indices().nth(QUOTE_CHARS) {
+                Some((end, _)) => (&text[..end], "…"),
+                None => (text, ""),
+            };
+            assert_eq!(quoted(text), want, "{text:?}");
+        }
     }
 
     #[test]

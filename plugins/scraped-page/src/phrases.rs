@@ -8,8 +8,7 @@
 //! ever matched (see the callers in `extract.rs`): a long prose paragraph that
 //! happens to say "subscribe" is never treated as chrome.
 
-pub use crate::fold::fold;
-use aho_corasick::AhoCorasick;
+pub use crate::fold::{fold, fold_into};
 use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::LazyLock;
 
@@ -936,12 +935,28 @@ struct Tables {
     /// Byte length of the longest exact phrase: longer lines are not looked up.
     max_exact_len: usize,
     prefix: HashMap<String, Chrome>,
+    /// The first words of the prefix phrases: a line starting otherwise
+    /// matches none, and costs one lookup instead of one per word count.
+    prefix_first_words: HashSet<String>,
     max_prefix_words: usize,
-    /// Contains-phrases in list order (earlier ones win), and one automaton
-    /// over all of them so a line is scanned once, not once per phrase.
+    /// Contains-phrases in list order (earlier ones win).
     contains: Vec<(String, Chrome)>,
-    contains_automaton: AhoCorasick,
+    /// Per byte, bit `k` for each contains-phrase `k` starting with it: a
+    /// word of a line is compared only with the phrases its first byte
+    /// allows (cheaper, on lines this short, than an automaton's scan).
+    contains_by_first_byte: [u64; 256],
+    /// Per byte length of a word (the last entry for all longer ones), bit
+    /// `k` for each contains-phrase `k` whose first word is that long: a
+    /// phrase can only start at a word of its first word's length.
+    contains_by_first_word_len: [u64; FIRST_WORD_LENS],
 }
+
+/// Entries of [`Tables::contains_by_first_word_len`].
+const FIRST_WORD_LENS: usize = 32;
+
+/// Most prefix phrase words (see [`Tables::max_prefix_words`]) the lookup
+/// has room for.
+const MAX_PREFIX_WORDS: usize = 8;
 
 static TABLES: LazyLock<Tables> = LazyLock::new(|| {
     let mut exact = HashMap::new();
@@ -955,16 +970,22 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
     }
     let max_exact_len = exact.keys().map(String::len).max().unwrap_or(0);
     let mut prefix = HashMap::new();
+    let mut prefix_first_words = HashSet::default();
     let mut max_prefix_words = 0;
     for (cat, list) in PREFIX {
         for p in *list {
             let f = fold(p);
             if !f.is_empty() {
                 max_prefix_words = max_prefix_words.max(f.split(' ').count());
+                prefix_first_words.insert(f.split(' ').next().unwrap_or_default().to_owned());
                 prefix.entry(f).or_insert(*cat);
             }
         }
     }
+    assert!(
+        max_prefix_words <= MAX_PREFIX_WORDS,
+        "a longer prefix phrase"
+    );
     let mut contains = Vec::new();
     for (cat, list) in CONTAINS {
         for p in *list {
@@ -974,15 +995,23 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
             }
         }
     }
-    let contains_automaton = AhoCorasick::new(contains.iter().map(|(p, _)| p))
-        .expect("the contains phrases build an automaton");
+    assert!(contains.len() <= 64, "more contains-phrases than bits");
+    let mut contains_by_first_byte = [0u64; 256];
+    let mut contains_by_first_word_len = [0u64; FIRST_WORD_LENS];
+    for (k, (p, _)) in contains.iter().enumerate() {
+        contains_by_first_byte[usize::from(p.as_bytes()[0])] |= 1 << k;
+        let first_word = p.split(' ').next().unwrap_or_default().len();
+        contains_by_first_word_len[first_word.min(FIRST_WORD_LENS - 1)] |= 1 << k;
+    }
     Tables {
         exact,
         max_exact_len,
         prefix,
+        prefix_first_words,
         max_prefix_words,
         contains,
-        contains_automaton,
+        contains_by_first_byte,
+        contains_by_first_word_len,
     }
 });
 
@@ -994,6 +1023,10 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
     if folded.is_empty() {
         return None;
     }
+    debug_assert!(
+        !folded.starts_with(' ') && !folded.ends_with(' ') && !folded.contains("  "),
+        "not a folded line: {folded:?}"
+    );
     if folded.len() <= t.max_exact_len
         && let Some(c) = t.exact.get(folded)
     {
@@ -1008,45 +1041,103 @@ pub fn classify(folded: &str, words: usize, max_words: usize) -> Option<Chrome> 
     if words <= 4 && is_comment_counter(folded) {
         return Some(Chrome::Share);
     }
-    if is_date_line(folded) || is_reading_time(folded) {
+    // Both need a word of digits; a folded line has no empty word, so
+    // such a word has a digit byte (ASCII, or the last byte of an
+    // Arabic-Indic digit, D9 A0..A9). Most lines have none.
+    if count_bytes(folded.as_bytes(), |b| {
+        b.is_ascii_digit() || (0xA0..=0xA9).contains(&b)
+    }) > 0
+        && (is_date_line(folded) || is_reading_time(folded))
+    {
         return Some(Chrome::Byline);
     }
-    // Prefixes: test the first 1..=max_prefix_words words, longest first.
-    let mut ends = Vec::with_capacity(t.max_prefix_words);
-    for (i, &b) in folded.as_bytes().iter().enumerate() {
-        if b == b' ' {
-            ends.push(i);
-            if ends.len() >= t.max_prefix_words {
-                break;
-            }
-        }
-    }
-    if ends.len() < t.max_prefix_words {
-        ends.push(folded.len());
-    }
-    for &e in ends.iter().rev() {
-        if let Some(c) = t.prefix.get(&folded[..e]) {
-            // A single-word prefix such as "by" or "source" must be followed by
-            // little: "By Jane Doe", "Source: Reuters", not a sentence.
-            let rest_words = self::words(&folded[e..]).count();
-            let single = !folded[..e].contains(' ');
-            if single && rest_words > 6 {
-                continue;
-            }
-            return Some(*c);
-        }
-    }
-    // The first phrase in list order found on word boundaries.
+    // Prefixes: test the first 1..=max_prefix_words words, longest first,
+    // once the first word starts some prefix phrase (most do not).
     let bytes = folded.as_bytes();
-    t.contains_automaton
-        .find_overlapping_iter(folded)
-        .filter(|m| {
-            (m.start() == 0 || bytes[m.start() - 1] == b' ')
-                && (m.end() == bytes.len() || bytes[m.end()] == b' ')
+    let first_end = bytes.iter().position(|&b| b == b' ').unwrap_or(bytes.len());
+    if t.prefix_first_words.contains(&folded[..first_end]) {
+        let mut ends = [0; MAX_PREFIX_WORDS];
+        let mut count = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b' ' {
+                ends[count] = i;
+                count += 1;
+                if count >= t.max_prefix_words {
+                    break;
+                }
+            }
+        }
+        if count < t.max_prefix_words {
+            ends[count] = folded.len();
+            count += 1;
+        }
+        for &e in ends[..count].iter().rev() {
+            if let Some(c) = t.prefix.get(&folded[..e]) {
+                // A single-word prefix such as "by" or "source" must be followed by
+                // little: "By Jane Doe", "Source: Reuters", not a sentence.
+                let rest_words = self::words(&folded[e..]).count();
+                let single = !folded[..e].contains(' ');
+                if single && rest_words > 6 {
+                    continue;
+                }
+                return Some(*c);
+            }
+        }
+    }
+    contained_phrase(folded)
+}
+
+/// The chrome of the first contains-phrase in list order found in `folded`
+/// on word boundaries (starting at its start or after a space, ending at
+/// its end or before a space).
+fn contained_phrase(folded: &str) -> Option<Chrome> {
+    let t = &*TABLES;
+    let bytes = folded.as_bytes();
+    // Bit `k`: phrase `k` found.
+    let mut found = 0u64;
+    let mut start = 0;
+    while start < bytes.len() {
+        let rest = &bytes[start..];
+        let space = rest.iter().position(|&b| b == b' ');
+        let word_len = space.unwrap_or(rest.len()).min(FIRST_WORD_LENS - 1);
+        let mut candidates =
+            t.contains_by_first_byte[usize::from(rest[0])] & t.contains_by_first_word_len[word_len];
+        while candidates != 0 {
+            let k = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            let phrase = t.contains[k].0.as_bytes();
+            if rest.starts_with(phrase) && rest.get(phrase.len()).is_none_or(|&b| b == b' ') {
+                found |= 1 << k;
+            }
+        }
+        match space {
+            Some(space) => start += space + 1,
+            None => break,
+        }
+    }
+    (found != 0).then(|| t.contains[found.trailing_zeros() as usize].1)
+}
+
+/// The bytes of `bytes` equal to `needle`, counted 255 at a time in a
+/// byte-sized counter: a loop the compiler vectorizes (a search stopping
+/// at the first, or the `n`th, takes a byte at a time).
+pub(crate) fn count_byte(bytes: &[u8], needle: u8) -> usize {
+    count_bytes(bytes, |b| b == needle)
+}
+
+/// The bytes of `bytes` for which `test` holds, counted as [`count_byte`].
+#[inline]
+pub(crate) fn count_bytes(bytes: &[u8], test: impl Fn(u8) -> bool) -> usize {
+    bytes
+        .chunks(255)
+        .map(|chunk| {
+            let mut n = 0u8;
+            for &b in chunk {
+                n += u8::from(test(b));
+            }
+            usize::from(n)
         })
-        .map(|m| m.pattern().as_usize())
-        .min()
-        .map(|i| t.contains[i].1)
+        .sum()
 }
 
 /// `s.split(' ')`, without its per-call cost (lines have short words).
@@ -1275,23 +1366,27 @@ static DATE_SET: LazyLock<HashSet<String>> =
 /// "2 days ago at 07:47 am", "Monday November 18, 2019 7:45 am PST by Jane
 /// Doe". At least two date/time tokens (one a number), little else.
 fn is_date_line(folded: &str) -> bool {
+    let is_number = |w: &str| {
+        w.chars()
+            .all(|c| c.is_ascii_digit() || ('٠'..='٩').contains(&c))
+    };
+    // Numbers first: most lines have none, and need no word looked up.
     let mut n = 0;
     let mut nums = 0;
-    let mut date = 0;
-    let mut other = 0;
     for w in split_spaces(folded) {
         n += 1;
-        if w.chars()
-            .all(|c| c.is_ascii_digit() || ('٠'..='٩').contains(&c))
-        {
+        if is_number(w) {
             nums += 1;
-        } else if DATE_SET.contains(w) {
-            date += 1;
-        } else {
-            other += 1;
         }
     }
-    n <= 16 && nums >= 1 && nums + date >= 3 && date >= 1 && other <= 4 && other * 2 < n
+    if n > 16 || nums == 0 {
+        return false;
+    }
+    let date = split_spaces(folded)
+        .filter(|w| !is_number(w) && DATE_SET.contains(*w))
+        .count();
+    let other = n - nums - date;
+    nums + date >= 3 && date >= 1 && other <= 4 && other * 2 < n
 }
 
 /// A reading-time note in either word order: "5 min read", "Reading time:
@@ -1435,6 +1530,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Folded into one buffer one after another, lines fold as alone.
+        #[test]
+        fn folding_into_a_buffer_appends_the_fold(lines in proptest::collection::vec("\\PC{0,12}|[×☰| A-Z]{0,6}", 0..6)) {
+            let mut buffer = String::from("X");
+            let mut want = String::from("X");
+            for line in &lines {
+                fold_into(&mut buffer, line);
+                want.push_str(&fold(line));
+            }
+            proptest::prop_assert_eq!(buffer, want);
+        }
+
         #[test]
         fn split_spaces_is_split(s in "[ a-c\u{e9}\u{627}]{0,20}") {
             proptest::prop_assert_eq!(split_spaces(&s).collect::<Vec<_>>(), s.split(' ').collect::<Vec<_>>());
@@ -1512,5 +1619,83 @@ mod tests {
         }
         assert!(!is_reading_time(&fold("He read for 5 minutes")));
         assert_eq!(c("قراءة في المشهد"), None);
+    }
+
+    /// [`contained_phrase`] by its definition: the first phrase in list
+    /// order occurring anywhere on word boundaries.
+    fn contained_reference(folded: &str) -> Option<Chrome> {
+        let b = folded.as_bytes();
+        TABLES
+            .contains
+            .iter()
+            .find(|(p, _)| {
+                (0..b.len()).any(|s| {
+                    (s == 0 || b[s - 1] == b' ')
+                        && b[s..].starts_with(p.as_bytes())
+                        && b.get(s + p.len()).is_none_or(|&x| x == b' ')
+                })
+            })
+            .map(|(_, c)| *c)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn contained_phrases_are_found_word_by_word(
+            words in proptest::collection::vec(proptest::sample::select(vec![
+                "all", "rights", "reserved", "copyright", "cookie", "cookies", "policy", "use",
+                "of", "privacy", "sign", "up", "for", "our", "newsletter", "newsletters",
+                "subscribe", "to", "in", "your", "inbox", "min", "minute", "minutes", "read",
+                "reading", "needs", "preferences", "font", "size", "fontsize", "x", "",
+                "جميع", "الحقوق", "محفوظه", "في", "بريدك", "الالكتروني", "النشره", "البريديه",
+                "دقايق", "للقراءه", "حجم", "الخط", "وضع", "القراءه",
+            ]), 0..12),
+        ) {
+            let line = words.join(" ");
+            proptest::prop_assert_eq!(contained_phrase(&line), contained_reference(&line), "{:?}", line);
+        }
+    }
+
+    proptest::proptest! {
+        /// A date line or reading-time note has a digit byte, which is all
+        /// `classify` looks for before trying them.
+        #[test]
+        fn byline_notes_have_a_digit_byte(
+            line in "\\PC{0,30}|((5|١٢|٣|min|read|am|nov|2024|x|قراءة|دقائق) ){1,8}"
+        ) {
+            let f = fold(&line);
+            if is_date_line(&f) || is_reading_time(&f) {
+                proptest::prop_assert!(
+                    count_bytes(f.as_bytes(), |b| b.is_ascii_digit() || (0xA0..=0xA9).contains(&b)) > 0,
+                    "{:?}", f
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn contained_phrases_in_list_order() {
+        for line in [
+            "font size",
+            "x font size",
+            "fontsize",
+            "font sizes",
+            "all rights reserved copyright",
+            "get it in your inbox now",
+            "newsletter",
+            "5 minutes read",
+            "",
+        ] {
+            assert_eq!(
+                contained_phrase(line),
+                contained_reference(line),
+                "{line:?}"
+            );
+        }
+        assert_eq!(
+            contained_phrase("privacy policy and all rights reserved"),
+            Some(Chrome::Legal)
+        );
+        assert_eq!(contained_phrase("in your inbox"), Some(Chrome::Share));
+        assert_eq!(contained_phrase("fontsize"), None);
     }
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Mutex;
 
-use crate::phrases::fold;
+use crate::phrases::{count_byte, fold};
 
 /// Settings of the memory, part of the plugin config (`learn` table).
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -196,7 +196,7 @@ fn fingerprint(folded: &str) -> u64 {
 fn more_words_than(folded: &str, n: usize) -> bool {
     match n.checked_sub(1) {
         None => !folded.is_empty(),
-        Some(spaces) => folded.bytes().filter(|&b| b == b' ').nth(spaces).is_some(),
+        Some(spaces) => count_byte(folded.as_bytes(), b' ') > spaces,
     }
 }
 
@@ -306,6 +306,19 @@ mod tests {
                 more_words_than(&folded, n),
                 folded.split_whitespace().nth(n).is_some(),
                 "{:?}", folded
+            );
+        }
+    }
+
+    #[test]
+    fn words_are_counted_past_the_chunks_of_spaces() {
+        // 300 words, 599 bytes: more than two 255-byte chunks.
+        let line = vec!["a"; 300].join(" ");
+        for n in [0, 1, 254, 255, 256, 299, 300, 301] {
+            assert_eq!(
+                more_words_than(&line, n),
+                line.split_whitespace().nth(n).is_some(),
+                "{n}"
             );
         }
     }
