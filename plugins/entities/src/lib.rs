@@ -418,32 +418,99 @@ fn ends_word(text: &str, at: usize) -> bool {
 
 /// Words for the English rules: a letter not preceded by a letter, digit,
 /// `'` or `-` starts one, which goes on over letters, digits, `'` and `-`.
-/// Such words never overlap (no start can fall inside one), so one pass
-/// finds them all.
+/// So the words are the runs of those characters that start with a letter,
+/// and one pass finds them all.
 fn english_words(display: &str) -> Vec<(usize, usize)> {
-    let inner = |c: char| is_word_char(c) || c == '-' || c == '\'';
+    let bytes = display.as_bytes();
     // About one word in six bytes of English: sized once, not regrown.
     let mut words = Vec::with_capacity(display.len() / 6 + 1);
-    let mut start: Option<usize> = None;
-    // Whether the character before is `inner` (each is tested once).
-    let mut after_inner = false;
-    for (i, c) in display.char_indices() {
-        let is_inner = inner(c);
-        if let Some(s) = start
-            && !is_inner
-        {
-            words.push((s, i));
-            start = None;
+    let mut i = 0;
+    loop {
+        // Up to the next run; ASCII is told from its byte.
+        let (start, letter) = loop {
+            let Some(&b) = bytes.get(i) else {
+                return words;
+            };
+            let (class, len) = match BYTE_CLASS[usize::from(b)] {
+                DECODE => class_at(display, i, true),
+                class => (class, 1),
+            };
+            if class & INNER != 0 {
+                break (i, class & LETTER != 0);
+            }
+            i += len;
+        };
+        // Over the run.
+        while let Some(&b) = bytes.get(i) {
+            let (class, len) = match BYTE_CLASS[usize::from(b)] {
+                DECODE => class_at(display, i, false),
+                class => (class, 1),
+            };
+            if class & INNER == 0 {
+                break;
+            }
+            i += len;
         }
-        if start.is_none() && !after_inner && is_letter(c) {
-            start = Some(i);
+        if letter {
+            words.push((start, i));
         }
-        after_inner = is_inner;
     }
-    if let Some(s) = start {
-        words.push((s, display.len()));
+}
+
+/// Classes of a byte for [`english_words`]: an `inner` character (letter,
+/// digit, `'`, `-`), a letter, or the first byte of a non-ASCII character.
+const INNER: u8 = 1;
+const LETTER: u8 = 2;
+const DECODE: u8 = 4;
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = if byte.is_ascii_alphabetic() {
+            INNER | LETTER
+        } else if byte.is_ascii_digit() || byte == b'-' || byte == b'\'' {
+            INNER
+        } else if byte >= 0x80 {
+            DECODE
+        } else {
+            0
+        };
+        b += 1;
     }
-    words
+    table
+};
+
+/// The class and length of the non-ASCII character at byte `i` (`LETTER`
+/// only if asked for); the two-byte Arabic letters and digits are told from
+/// their bytes.
+fn class_at(display: &str, i: usize, letter: bool) -> (u8, usize) {
+    let bytes = display.as_bytes();
+    match (bytes[i], bytes.get(i + 1)) {
+        // U+0621..=U+064A.
+        (0xD8, Some(0xA1..=0xBF)) | (0xD9, Some(0x80..=0x8A)) => (INNER | LETTER, 2),
+        // U+0660..=U+0669.
+        (0xD9, Some(0xA0..=0xA9)) => (INNER, 2),
+        _ => {
+            let c = display[i..].chars().next().unwrap_or_default();
+            let mut class = if is_word_char(c) { INNER } else { 0 };
+            if letter && is_letter(c) {
+                class |= LETTER;
+            }
+            (class, c.len_utf8())
+        }
+    }
+}
+
+/// Whether the text holds an ASCII capital letter: tested a block of bytes
+/// at a time without a branch per byte, which the compiler vectorizes.
+fn has_ascii_uppercase(text: &str) -> bool {
+    text.as_bytes().chunks(32).any(|block| {
+        block
+            .iter()
+            .fold(0u8, |any, &b| any | u8::from(b.wrapping_sub(b'A') < 26))
+            != 0
+    })
 }
 
 /// Folds a name for a rule-made canonical id: غ and ج meet.
@@ -863,7 +930,7 @@ impl Entities {
                 &mut found,
                 |text, found| taken = self.match_paragraph(i, text, found),
             );
-            if self.rules && paragraph.text.bytes().any(|b| b.is_ascii_uppercase()) {
+            if self.rules && has_ascii_uppercase(paragraph.text) {
                 let display_taken: Vec<(usize, usize)> = match &map {
                     Some(map) => taken.iter().map(|&(s, e)| map.source_range(s, e)).collect(),
                     None => Vec::new(),
