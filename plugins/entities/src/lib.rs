@@ -92,9 +92,9 @@ impl Default for EntitiesConfig {
 pub struct Entities {
     entries: Vec<GazetteerEntry>,
     patterns: Vec<PatternInfo>,
+    /// The gazetteer's patterns, then (with the rules) the title words.
     automaton: Option<AhoCorasick>,
     rules: bool,
-    titles: AhoCorasick,
     title_words: Vec<&'static str>,
     english_titles: EnglishTitles,
 }
@@ -250,19 +250,6 @@ impl Entities {
                 }
             }
         }
-        let automaton = if strings.is_empty() {
-            None
-        } else {
-            Some(
-                // A DFA: no failure transitions to follow per byte; the
-                // matches are the same as the default NFA's.
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&strings)
-                    .map_err(|e| PluginError::failed(format!("cannot build the gazetteer: {e}")))?,
-            )
-        };
         let title_words = vec![
             "الرئيس",
             "الزعيم",
@@ -284,16 +271,30 @@ impl Entities {
             "المبعوث",
             "زعيم",
         ];
-        let titles = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&title_words)
-            .map_err(|e| PluginError::failed(e.to_string()))?;
+        // The title words are found in the gazetteer's scan (one pass over
+        // the text), all of their matches, which title_rules then reduces
+        // to the leftmost-longest ones.
+        if rules {
+            strings.extend(title_words.iter().map(|&t| t.to_owned()));
+        }
+        let automaton = if strings.is_empty() {
+            None
+        } else {
+            Some(
+                // A DFA: no failure transitions to follow per byte; the
+                // matches are the same as the default NFA's.
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&strings)
+                    .map_err(|e| PluginError::failed(format!("cannot build the gazetteer: {e}")))?,
+            )
+        };
         Ok(Entities {
             entries,
             patterns,
             automaton,
             rules,
-            titles,
             title_words,
             english_titles: EnglishTitles::new(vec![
                 "President",
@@ -513,6 +514,20 @@ fn has_ascii_uppercase(text: &str) -> bool {
     })
 }
 
+/// Keeps of all the matches (start, end, pattern) those a leftmost-longest
+/// search finds: the leftmost, the longest there, then the same from its end.
+fn leftmost_longest(matches: &mut Vec<(usize, usize, usize)>) {
+    matches.sort_unstable_by_key(|&(s, e, p)| (s, std::cmp::Reverse(e), p));
+    let mut after = 0;
+    matches.retain(|&(s, e, _)| {
+        let keep = s >= after;
+        if keep {
+            after = e;
+        }
+        keep
+    });
+}
+
 /// Folds a name for a rule-made canonical id: غ and ج meet.
 fn name_key(folded: &str) -> String {
     folded
@@ -614,14 +629,25 @@ const NOT_NAME: &[&str] = &[
 ];
 
 impl Entities {
-    fn gazetteer_matches(&self, paragraph: usize, text: &str, out: &mut Vec<Found>) {
+    /// Gazetteer matches into `out`; the title words' matches (start, end,
+    /// title) into `titles`.
+    fn gazetteer_matches(
+        &self,
+        paragraph: usize,
+        text: &str,
+        out: &mut Vec<Found>,
+        titles: &mut Vec<(usize, usize, usize)>,
+    ) {
         let Some(automaton) = &self.automaton else {
             return;
         };
         let mut candidates: Vec<Found> = Vec::with_capacity(16);
         for m in automaton.find_overlapping_iter(text) {
-            let info = self.patterns[m.pattern().as_usize()];
             let (start, end) = (m.start(), m.end());
+            let Some(&info) = self.patterns.get(m.pattern().as_usize()) else {
+                titles.push((start, end, m.pattern().as_usize() - self.patterns.len()));
+                continue;
+            };
             if !ends_word(text, end) {
                 continue;
             }
@@ -668,32 +694,34 @@ impl Entities {
         &self,
         paragraph: usize,
         text: &str,
+        titles: &mut Vec<(usize, usize, usize)>,
         taken: &[(usize, usize)],
         out: &mut Vec<Found>,
     ) {
-        for m in self.titles.find_iter(text) {
-            if word_start(text, m.start()) != m.start()
+        leftmost_longest(titles);
+        for &(m_start, m_end, title) in titles.iter() {
+            if word_start(text, m_start) != m_start
                 && !matches!(
-                    &text[word_start(text, m.start())..m.start()],
+                    &text[word_start(text, m_start)..m_start],
                     "و" | "ف" | "ل" | "ب"
                 )
             {
                 continue;
             }
-            if !ends_word(text, m.end()) {
+            if !ends_word(text, m_end) {
                 continue;
             }
-            let title = self.title_words[m.pattern().as_usize()];
+            let title = self.title_words[title];
             let label_after_title = if title.contains("باسم") {
                 Label::Organization
             } else {
                 Label::Person
             };
             // Words after the title: modifiers (ال…) first, then the name.
-            let mut words = akhbar_arabic_text::word_ranges(&text[m.end()..])
-                .map(|(s, e)| (m.end() + s, m.end() + e))
+            let mut words = akhbar_arabic_text::word_ranges(&text[m_end..])
+                .map(|(s, e)| (m_end + s, m_end + e))
                 .peekable();
-            let mut last_end = m.end();
+            let mut last_end = m_end;
             let mut modifiers = 0;
             let mut name: Vec<(usize, usize)> = Vec::new();
             for (s, e) in words.by_ref() {
@@ -905,10 +933,11 @@ impl Entities {
         found: &mut Vec<Found>,
     ) -> Vec<(usize, usize)> {
         let before = found.len();
-        self.gazetteer_matches(i, matching, found);
+        let mut titles = Vec::new();
+        self.gazetteer_matches(i, matching, found, &mut titles);
         let taken: Vec<(usize, usize)> = found[before..].iter().map(|f| (f.start, f.end)).collect();
         if self.rules {
-            self.title_rules(i, matching, &taken, found);
+            self.title_rules(i, matching, &mut titles, &taken, found);
         }
         taken
     }

@@ -309,3 +309,68 @@ mod english_words {
         }
     }
 }
+
+/// The title words' matches, taken from all the matches of the gazetteer's
+/// scan, are those of a leftmost-longest search for them alone (texts
+/// made of pieces of title words and gazetteer names, fixed-seed).
+#[test]
+fn title_matches_are_those_of_a_leftmost_longest_search() {
+    let plugin = plugin();
+    let automaton = plugin.automaton.as_ref().unwrap();
+    let leftmost = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&plugin.title_words)
+        .unwrap();
+    let pieces = [
+        "ال",
+        "رئيس",
+        "الرئيس",
+        "وزير",
+        "وزيره",
+        "ه",
+        " ",
+        "الوزراء",
+        "وزراء",
+        "زعيم",
+        "باسم",
+        "المتحدث",
+        "نائب",
+        "ب",
+        "و",
+        "كيم",
+        "بوتين",
+        "ملك",
+        "x",
+        ".",
+    ];
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 12) as usize;
+        let text: String = (0..len)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect();
+        let expected: Vec<(usize, usize, usize)> = leftmost
+            .find_iter(&text)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        let mut titles: Vec<(usize, usize, usize)> = automaton
+            .find_overlapping_iter(&text)
+            .filter(|m| m.pattern().as_usize() >= plugin.patterns.len())
+            .map(|m| {
+                (
+                    m.start(),
+                    m.end(),
+                    m.pattern().as_usize() - plugin.patterns.len(),
+                )
+            })
+            .collect();
+        leftmost_longest(&mut titles);
+        assert_eq!(titles, expected, "{text:?}");
+    }
+}
