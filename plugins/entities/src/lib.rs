@@ -103,30 +103,52 @@ pub struct Entities {
 #[derive(Debug)]
 struct EnglishTitles {
     words: HashSet<&'static str>,
-    /// Whether some title starts with this byte: most words of a text do
-    /// not, and are told apart without comparing them to every title.
-    first_bytes: [bool; 256],
+    sketch: WordSketch,
 }
 
 impl EnglishTitles {
     fn new(words: Vec<&'static str>) -> Self {
-        let mut first_bytes = [false; 256];
+        let mut sketch = WordSketch::default();
         for word in &words {
-            if let Some(&b) = word.as_bytes().first() {
-                first_bytes[usize::from(b)] = true;
-            }
+            sketch.insert(word);
         }
         EnglishTitles {
             words: words.into_iter().collect(),
-            first_bytes,
+            sketch,
         }
     }
 
     fn contains(&self, word: &str) -> bool {
+        self.sketch.may_contain(word) && self.words.contains(word)
+    }
+}
+
+/// The (first byte, length) pairs of a set of words: most words of a text
+/// are told apart from the set with it, without hashing them.
+#[derive(Debug, Clone)]
+struct WordSketch {
+    /// Bit `n` of entry `b`: a word of `n` bytes (63 for longer) starts with `b`.
+    lengths: [u64; 256],
+}
+
+impl Default for WordSketch {
+    fn default() -> Self {
+        WordSketch { lengths: [0; 256] }
+    }
+}
+
+impl WordSketch {
+    fn insert(&mut self, word: &str) {
+        if let Some(&b) = word.as_bytes().first() {
+            self.lengths[usize::from(b)] |= 1 << word.len().min(63);
+        }
+    }
+
+    /// False only for a word not inserted.
+    fn may_contain(&self, word: &str) -> bool {
         word.as_bytes()
             .first()
-            .is_some_and(|&b| self.first_bytes[usize::from(b)])
-            && self.words.contains(word)
+            .is_some_and(|&b| self.lengths[usize::from(b)] >> word.len().min(63) & 1 != 0)
     }
 }
 
@@ -870,6 +892,7 @@ impl Entities {
         english: &mut Vec<Found>,
     ) {
         let mut by_surname: HashMap<&str, Option<(String, String)>> = HashMap::new();
+        let mut surnames = WordSketch::default();
         for f in english.iter() {
             let display = paragraphs[f.paragraph].text;
             let name = &display[f.start..f.end];
@@ -878,6 +901,7 @@ impl Entities {
             };
             let Some((_, key)) = &f.rule else { continue };
             let person = (key.clone(), name.to_owned());
+            surnames.insert(surname);
             by_surname
                 .entry(surname)
                 .and_modify(|known| {
@@ -903,7 +927,11 @@ impl Entities {
                 let e = display[s..e]
                     .strip_suffix("'s")
                     .map_or(e, |name| s + name.len());
-                let Some(Some((key, name))) = by_surname.get(&display[s..e]) else {
+                let word = &display[s..e];
+                if !surnames.may_contain(word) {
+                    continue;
+                }
+                let Some(Some((key, name))) = by_surname.get(word) else {
                     continue;
                 };
                 if found_here.iter().any(|&(fs, fe)| s < fe && e > fs) {
@@ -977,12 +1005,13 @@ impl Entities {
         if !english.is_empty() {
             self.surnames(paragraphs, &english_taken, &mut english);
         }
-        let strong: HashSet<usize> = found
-            .iter()
-            .filter(|f| !f.weak)
-            .filter_map(|f| f.entity)
-            .collect();
-        let mut entities = Vec::new();
+        let mut strong = vec![false; self.entries.len()];
+        for f in found.iter().filter(|f| !f.weak) {
+            if let Some(e) = f.entity {
+                strong[e] = true;
+            }
+        }
+        let mut entities = Vec::with_capacity(found.len() + english.len());
         let mut rule_count = 0;
         for f in found.iter().chain(english.iter()) {
             let display = paragraphs[f.paragraph].text;
@@ -1000,7 +1029,7 @@ impl Entities {
             let text = display[start..end].to_owned();
             let entity = match (f.entity, &f.rule) {
                 (Some(e), _) => {
-                    if f.weak && !strong.contains(&e) {
+                    if f.weak && !strong[e] {
                         continue;
                     }
                     let entry = &self.entries[e];
