@@ -29,7 +29,10 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::automaton::StateID;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
 use akhbar_arabic_text::{MatchingMap, is_letter, is_stopword, is_word_char, matching};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Entity, entity::Label};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, ParagraphView, Plugin, PluginError};
@@ -93,7 +96,7 @@ pub struct Entities {
     entries: Vec<GazetteerEntry>,
     patterns: Vec<PatternInfo>,
     /// The gazetteer's patterns, then (with the rules) the title words.
-    automaton: Option<AhoCorasick>,
+    automaton: Option<DFA>,
     rules: bool,
     title_words: Vec<&'static str>,
     english_titles: EnglishTitles,
@@ -304,10 +307,11 @@ impl Entities {
         } else {
             Some(
                 // A DFA: no failure transitions to follow per byte; the
-                // matches are the same as the default NFA's.
-                AhoCorasick::builder()
+                // matches are the same as the default NFA's. Searched by
+                // overlapping_matches.
+                DFA::builder()
                     .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
+                    .prefilter(false)
                     .build(&strings)
                     .map_err(|e| PluginError::failed(format!("cannot build the gazetteer: {e}")))?,
             )
@@ -536,6 +540,47 @@ fn has_ascii_uppercase(text: &str) -> bool {
     })
 }
 
+/// Appends each match (start, end, pattern) of the DFA in `text` to `out`,
+/// in the order of an overlapping search's.
+fn overlapping_matches(dfa: &DFA, text: &str, out: &mut Vec<(usize, usize, usize)>) {
+    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+        return;
+    };
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some((end, special)) = to_special_state(dfa, bytes, at, sid) {
+        (at, sid) = (end, special);
+        if dfa.is_dead(sid) {
+            return;
+        }
+        if dfa.is_match(sid) {
+            for k in 0..dfa.match_len(sid) {
+                let pattern = dfa.match_pattern(sid, k);
+                out.push((end - dfa.pattern_len(pattern), end, pattern.as_usize()));
+            }
+        }
+    }
+}
+
+/// Runs the DFA from state `sid` over `bytes[at..]` up to a special state
+/// (a match): the position after the byte that led to it, and the state.
+/// A loop of its own, whose few values stay in registers.
+#[inline(never)]
+fn to_special_state(
+    dfa: &DFA,
+    bytes: &[u8],
+    at: usize,
+    mut sid: StateID,
+) -> Option<(usize, StateID)> {
+    for (i, &b) in bytes.get(at..)?.iter().enumerate() {
+        sid = dfa.next_state(Anchored::No, sid, b);
+        if dfa.is_special(sid) {
+            return Some((at + i + 1, sid));
+        }
+    }
+    None
+}
+
 /// Keeps of all the matches (start, end, pattern) those a leftmost-longest
 /// search finds: the leftmost, the longest there, then the same from its end.
 fn leftmost_longest(matches: &mut Vec<(usize, usize, usize)>) {
@@ -664,10 +709,11 @@ impl Entities {
             return;
         };
         let mut candidates: Vec<Found> = Vec::with_capacity(16);
-        for m in automaton.find_overlapping_iter(text) {
-            let (start, end) = (m.start(), m.end());
-            let Some(&info) = self.patterns.get(m.pattern().as_usize()) else {
-                titles.push((start, end, m.pattern().as_usize() - self.patterns.len()));
+        let mut matches = Vec::new();
+        overlapping_matches(automaton, text, &mut matches);
+        for (start, end, pattern) in matches {
+            let Some(&info) = self.patterns.get(pattern) else {
+                titles.push((start, end, pattern - self.patterns.len()));
                 continue;
             };
             if !ends_word(text, end) {
