@@ -29,7 +29,10 @@
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::automaton::StateID;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
 use akhbar_arabic_text::{MatchingMap, is_letter, is_stopword, is_word_char, matching};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Entity, entity::Label};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, ParagraphView, Plugin, PluginError};
@@ -92,9 +95,9 @@ impl Default for EntitiesConfig {
 pub struct Entities {
     entries: Vec<GazetteerEntry>,
     patterns: Vec<PatternInfo>,
-    automaton: Option<AhoCorasick>,
+    /// The gazetteer's patterns, then (with the rules) the title words.
+    automaton: Option<DFA>,
     rules: bool,
-    titles: AhoCorasick,
     title_words: Vec<&'static str>,
     english_titles: EnglishTitles,
 }
@@ -103,30 +106,52 @@ pub struct Entities {
 #[derive(Debug)]
 struct EnglishTitles {
     words: HashSet<&'static str>,
-    /// Whether some title starts with this byte: most words of a text do
-    /// not, and are told apart without comparing them to every title.
-    first_bytes: [bool; 256],
+    sketch: WordSketch,
 }
 
 impl EnglishTitles {
     fn new(words: Vec<&'static str>) -> Self {
-        let mut first_bytes = [false; 256];
+        let mut sketch = WordSketch::default();
         for word in &words {
-            if let Some(&b) = word.as_bytes().first() {
-                first_bytes[usize::from(b)] = true;
-            }
+            sketch.insert(word);
         }
         EnglishTitles {
             words: words.into_iter().collect(),
-            first_bytes,
+            sketch,
         }
     }
 
     fn contains(&self, word: &str) -> bool {
+        self.sketch.may_contain(word) && self.words.contains(word)
+    }
+}
+
+/// The (first byte, length) pairs of a set of words: most words of a text
+/// are told apart from the set with it, without hashing them.
+#[derive(Debug, Clone)]
+struct WordSketch {
+    /// Bit `n` of entry `b`: a word of `n` bytes (63 for longer) starts with `b`.
+    lengths: [u64; 256],
+}
+
+impl Default for WordSketch {
+    fn default() -> Self {
+        WordSketch { lengths: [0; 256] }
+    }
+}
+
+impl WordSketch {
+    fn insert(&mut self, word: &str) {
+        if let Some(&b) = word.as_bytes().first() {
+            self.lengths[usize::from(b)] |= 1 << word.len().min(63);
+        }
+    }
+
+    /// False only for a word not inserted.
+    fn may_contain(&self, word: &str) -> bool {
         word.as_bytes()
             .first()
-            .is_some_and(|&b| self.first_bytes[usize::from(b)])
-            && self.words.contains(word)
+            .is_some_and(|&b| self.lengths[usize::from(b)] >> word.len().min(63) & 1 != 0)
     }
 }
 
@@ -250,19 +275,6 @@ impl Entities {
                 }
             }
         }
-        let automaton = if strings.is_empty() {
-            None
-        } else {
-            Some(
-                // A DFA: no failure transitions to follow per byte; the
-                // matches are the same as the default NFA's.
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&strings)
-                    .map_err(|e| PluginError::failed(format!("cannot build the gazetteer: {e}")))?,
-            )
-        };
         let title_words = vec![
             "الرئيس",
             "الزعيم",
@@ -284,16 +296,31 @@ impl Entities {
             "المبعوث",
             "زعيم",
         ];
-        let titles = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&title_words)
-            .map_err(|e| PluginError::failed(e.to_string()))?;
+        // The title words are found in the gazetteer's scan (one pass over
+        // the text), all of their matches, which title_rules then reduces
+        // to the leftmost-longest ones.
+        if rules {
+            strings.extend(title_words.iter().map(|&t| t.to_owned()));
+        }
+        let automaton = if strings.is_empty() {
+            None
+        } else {
+            Some(
+                // A DFA: no failure transitions to follow per byte; the
+                // matches are the same as the default NFA's. Searched by
+                // overlapping_matches.
+                DFA::builder()
+                    .match_kind(MatchKind::Standard)
+                    .prefilter(false)
+                    .build(&strings)
+                    .map_err(|e| PluginError::failed(format!("cannot build the gazetteer: {e}")))?,
+            )
+        };
         Ok(Entities {
             entries,
             patterns,
             automaton,
             rules,
-            titles,
             title_words,
             english_titles: EnglishTitles::new(vec![
                 "President",
@@ -418,32 +445,154 @@ fn ends_word(text: &str, at: usize) -> bool {
 
 /// Words for the English rules: a letter not preceded by a letter, digit,
 /// `'` or `-` starts one, which goes on over letters, digits, `'` and `-`.
-/// Such words never overlap (no start can fall inside one), so one pass
-/// finds them all.
+/// So the words are the runs of those characters that start with a letter,
+/// and one pass finds them all.
 fn english_words(display: &str) -> Vec<(usize, usize)> {
-    let inner = |c: char| is_word_char(c) || c == '-' || c == '\'';
+    let bytes = display.as_bytes();
     // About one word in six bytes of English: sized once, not regrown.
     let mut words = Vec::with_capacity(display.len() / 6 + 1);
-    let mut start: Option<usize> = None;
-    // Whether the character before is `inner` (each is tested once).
-    let mut after_inner = false;
-    for (i, c) in display.char_indices() {
-        let is_inner = inner(c);
-        if let Some(s) = start
-            && !is_inner
-        {
-            words.push((s, i));
-            start = None;
+    let mut i = 0;
+    loop {
+        // Up to the next run; ASCII is told from its byte.
+        let (start, letter) = loop {
+            let Some(&b) = bytes.get(i) else {
+                return words;
+            };
+            let (class, len) = match BYTE_CLASS[usize::from(b)] {
+                DECODE => class_at(display, i, true),
+                class => (class, 1),
+            };
+            if class & INNER != 0 {
+                break (i, class & LETTER != 0);
+            }
+            i += len;
+        };
+        // Over the run.
+        while let Some(&b) = bytes.get(i) {
+            let (class, len) = match BYTE_CLASS[usize::from(b)] {
+                DECODE => class_at(display, i, false),
+                class => (class, 1),
+            };
+            if class & INNER == 0 {
+                break;
+            }
+            i += len;
         }
-        if start.is_none() && !after_inner && is_letter(c) {
-            start = Some(i);
+        if letter {
+            words.push((start, i));
         }
-        after_inner = is_inner;
     }
-    if let Some(s) = start {
-        words.push((s, display.len()));
+}
+
+/// Classes of a byte for [`english_words`]: an `inner` character (letter,
+/// digit, `'`, `-`), a letter, or the first byte of a non-ASCII character.
+const INNER: u8 = 1;
+const LETTER: u8 = 2;
+const DECODE: u8 = 4;
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = if byte.is_ascii_alphabetic() {
+            INNER | LETTER
+        } else if byte.is_ascii_digit() || byte == b'-' || byte == b'\'' {
+            INNER
+        } else if byte >= 0x80 {
+            DECODE
+        } else {
+            0
+        };
+        b += 1;
     }
-    words
+    table
+};
+
+/// The class and length of the non-ASCII character at byte `i` (`LETTER`
+/// only if asked for); the two-byte Arabic letters and digits are told from
+/// their bytes.
+fn class_at(display: &str, i: usize, letter: bool) -> (u8, usize) {
+    let bytes = display.as_bytes();
+    match (bytes[i], bytes.get(i + 1)) {
+        // U+0621..=U+064A.
+        (0xD8, Some(0xA1..=0xBF)) | (0xD9, Some(0x80..=0x8A)) => (INNER | LETTER, 2),
+        // U+0660..=U+0669.
+        (0xD9, Some(0xA0..=0xA9)) => (INNER, 2),
+        _ => {
+            let c = display[i..].chars().next().unwrap_or_default();
+            let mut class = if is_word_char(c) { INNER } else { 0 };
+            if letter && is_letter(c) {
+                class |= LETTER;
+            }
+            (class, c.len_utf8())
+        }
+    }
+}
+
+/// Whether the text holds an ASCII capital letter: tested a block of bytes
+/// at a time without a branch per byte, which the compiler vectorizes.
+fn has_ascii_uppercase(text: &str) -> bool {
+    text.as_bytes().chunks(32).any(|block| {
+        block
+            .iter()
+            .fold(0u8, |any, &b| any | u8::from(b.wrapping_sub(b'A') < 26))
+            != 0
+    })
+}
+
+/// Appends each match (start, end, pattern) of the DFA in `text` to `out`,
+/// in the order of an overlapping search's.
+fn overlapping_matches(dfa: &DFA, text: &str, out: &mut Vec<(usize, usize, usize)>) {
+    let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+        return;
+    };
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while let Some((end, special)) = to_special_state(dfa, bytes, at, sid) {
+        (at, sid) = (end, special);
+        if dfa.is_dead(sid) {
+            return;
+        }
+        if dfa.is_match(sid) {
+            for k in 0..dfa.match_len(sid) {
+                let pattern = dfa.match_pattern(sid, k);
+                out.push((end - dfa.pattern_len(pattern), end, pattern.as_usize()));
+            }
+        }
+    }
+}
+
+/// Runs the DFA from state `sid` over `bytes[at..]` up to a special state
+/// (a match): the position after the byte that led to it, and the state.
+/// A loop of its own, whose few values stay in registers.
+#[inline(never)]
+fn to_special_state(
+    dfa: &DFA,
+    bytes: &[u8],
+    at: usize,
+    mut sid: StateID,
+) -> Option<(usize, StateID)> {
+    for (i, &b) in bytes.get(at..)?.iter().enumerate() {
+        sid = dfa.next_state(Anchored::No, sid, b);
+        if dfa.is_special(sid) {
+            return Some((at + i + 1, sid));
+        }
+    }
+    None
+}
+
+/// Keeps of all the matches (start, end, pattern) those a leftmost-longest
+/// search finds: the leftmost, the longest there, then the same from its end.
+fn leftmost_longest(matches: &mut Vec<(usize, usize, usize)>) {
+    matches.sort_unstable_by_key(|&(s, e, p)| (s, std::cmp::Reverse(e), p));
+    let mut after = 0;
+    matches.retain(|&(s, e, _)| {
+        let keep = s >= after;
+        if keep {
+            after = e;
+        }
+        keep
+    });
 }
 
 /// Folds a name for a rule-made canonical id: غ and ج meet.
@@ -547,14 +696,26 @@ const NOT_NAME: &[&str] = &[
 ];
 
 impl Entities {
-    fn gazetteer_matches(&self, paragraph: usize, text: &str, out: &mut Vec<Found>) {
+    /// Gazetteer matches into `out`; the title words' matches (start, end,
+    /// title) into `titles`.
+    fn gazetteer_matches(
+        &self,
+        paragraph: usize,
+        text: &str,
+        out: &mut Vec<Found>,
+        titles: &mut Vec<(usize, usize, usize)>,
+    ) {
         let Some(automaton) = &self.automaton else {
             return;
         };
         let mut candidates: Vec<Found> = Vec::with_capacity(16);
-        for m in automaton.find_overlapping_iter(text) {
-            let info = self.patterns[m.pattern().as_usize()];
-            let (start, end) = (m.start(), m.end());
+        let mut matches = Vec::new();
+        overlapping_matches(automaton, text, &mut matches);
+        for (start, end, pattern) in matches {
+            let Some(&info) = self.patterns.get(pattern) else {
+                titles.push((start, end, pattern - self.patterns.len()));
+                continue;
+            };
             if !ends_word(text, end) {
                 continue;
             }
@@ -601,32 +762,34 @@ impl Entities {
         &self,
         paragraph: usize,
         text: &str,
+        titles: &mut Vec<(usize, usize, usize)>,
         taken: &[(usize, usize)],
         out: &mut Vec<Found>,
     ) {
-        for m in self.titles.find_iter(text) {
-            if word_start(text, m.start()) != m.start()
+        leftmost_longest(titles);
+        for &(m_start, m_end, title) in titles.iter() {
+            if word_start(text, m_start) != m_start
                 && !matches!(
-                    &text[word_start(text, m.start())..m.start()],
+                    &text[word_start(text, m_start)..m_start],
                     "و" | "ف" | "ل" | "ب"
                 )
             {
                 continue;
             }
-            if !ends_word(text, m.end()) {
+            if !ends_word(text, m_end) {
                 continue;
             }
-            let title = self.title_words[m.pattern().as_usize()];
+            let title = self.title_words[title];
             let label_after_title = if title.contains("باسم") {
                 Label::Organization
             } else {
                 Label::Person
             };
             // Words after the title: modifiers (ال…) first, then the name.
-            let mut words = akhbar_arabic_text::word_ranges(&text[m.end()..])
-                .map(|(s, e)| (m.end() + s, m.end() + e))
+            let mut words = akhbar_arabic_text::word_ranges(&text[m_end..])
+                .map(|(s, e)| (m_end + s, m_end + e))
                 .peekable();
-            let mut last_end = m.end();
+            let mut last_end = m_end;
             let mut modifiers = 0;
             let mut name: Vec<(usize, usize)> = Vec::new();
             for (s, e) in words.by_ref() {
@@ -775,6 +938,7 @@ impl Entities {
         english: &mut Vec<Found>,
     ) {
         let mut by_surname: HashMap<&str, Option<(String, String)>> = HashMap::new();
+        let mut surnames = WordSketch::default();
         for f in english.iter() {
             let display = paragraphs[f.paragraph].text;
             let name = &display[f.start..f.end];
@@ -783,6 +947,7 @@ impl Entities {
             };
             let Some((_, key)) = &f.rule else { continue };
             let person = (key.clone(), name.to_owned());
+            surnames.insert(surname);
             by_surname
                 .entry(surname)
                 .and_modify(|known| {
@@ -808,7 +973,11 @@ impl Entities {
                 let e = display[s..e]
                     .strip_suffix("'s")
                     .map_or(e, |name| s + name.len());
-                let Some(Some((key, name))) = by_surname.get(&display[s..e]) else {
+                let word = &display[s..e];
+                if !surnames.may_contain(word) {
+                    continue;
+                }
+                let Some(Some((key, name))) = by_surname.get(word) else {
                     continue;
                 };
                 if found_here.iter().any(|&(fs, fe)| s < fe && e > fs) {
@@ -838,10 +1007,11 @@ impl Entities {
         found: &mut Vec<Found>,
     ) -> Vec<(usize, usize)> {
         let before = found.len();
-        self.gazetteer_matches(i, matching, found);
+        let mut titles = Vec::new();
+        self.gazetteer_matches(i, matching, found, &mut titles);
         let taken: Vec<(usize, usize)> = found[before..].iter().map(|f| (f.start, f.end)).collect();
         if self.rules {
-            self.title_rules(i, matching, &taken, found);
+            self.title_rules(i, matching, &mut titles, &taken, found);
         }
         taken
     }
@@ -863,7 +1033,7 @@ impl Entities {
                 &mut found,
                 |text, found| taken = self.match_paragraph(i, text, found),
             );
-            if self.rules && paragraph.text.bytes().any(|b| b.is_ascii_uppercase()) {
+            if self.rules && has_ascii_uppercase(paragraph.text) {
                 let display_taken: Vec<(usize, usize)> = match &map {
                     Some(map) => taken.iter().map(|&(s, e)| map.source_range(s, e)).collect(),
                     None => Vec::new(),
@@ -881,12 +1051,13 @@ impl Entities {
         if !english.is_empty() {
             self.surnames(paragraphs, &english_taken, &mut english);
         }
-        let strong: HashSet<usize> = found
-            .iter()
-            .filter(|f| !f.weak)
-            .filter_map(|f| f.entity)
-            .collect();
-        let mut entities = Vec::new();
+        let mut strong = vec![false; self.entries.len()];
+        for f in found.iter().filter(|f| !f.weak) {
+            if let Some(e) = f.entity {
+                strong[e] = true;
+            }
+        }
+        let mut entities = Vec::with_capacity(found.len() + english.len());
         let mut rule_count = 0;
         for f in found.iter().chain(english.iter()) {
             let display = paragraphs[f.paragraph].text;
@@ -904,7 +1075,7 @@ impl Entities {
             let text = display[start..end].to_owned();
             let entity = match (f.entity, &f.rule) {
                 (Some(e), _) => {
-                    if f.weak && !strong.contains(&e) {
+                    if f.weak && !strong[e] {
                         continue;
                     }
                     let entry = &self.entries[e];

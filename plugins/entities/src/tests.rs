@@ -309,3 +309,112 @@ mod english_words {
         }
     }
 }
+
+/// The title words' matches, taken from all the matches of the gazetteer's
+/// scan, are those of a leftmost-longest search for them alone (texts
+/// made of pieces of title words and gazetteer names, fixed-seed).
+#[test]
+fn title_matches_are_those_of_a_leftmost_longest_search() {
+    let plugin = plugin();
+    let automaton = plugin.automaton.as_ref().unwrap();
+    let leftmost = aho_corasick::AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&plugin.title_words)
+        .unwrap();
+    let pieces = [
+        "ال",
+        "رئيس",
+        "الرئيس",
+        "وزير",
+        "وزيره",
+        "ه",
+        " ",
+        "الوزراء",
+        "وزراء",
+        "زعيم",
+        "باسم",
+        "المتحدث",
+        "نائب",
+        "ب",
+        "و",
+        "كيم",
+        "بوتين",
+        "ملك",
+        "x",
+        ".",
+    ];
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 12) as usize;
+        let text: String = (0..len)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect();
+        let expected: Vec<(usize, usize, usize)> = leftmost
+            .find_iter(&text)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        let mut titles = Vec::new();
+        overlapping_matches(automaton, &text, &mut titles);
+        titles.retain(|&(_, _, p)| p >= plugin.patterns.len());
+        for (_, _, p) in &mut titles {
+            *p -= plugin.patterns.len();
+        }
+        leftmost_longest(&mut titles);
+        assert_eq!(titles, expected, "{text:?}");
+    }
+}
+
+/// `overlapping_matches` reports what an overlapping search does, in its order
+/// (patterns that overlap, nest and repeat; texts of their pieces).
+#[test]
+fn the_dfa_loop_reports_the_overlapping_search() {
+    let patterns = [
+        "ال",
+        "الرئيس",
+        "رئيس",
+        "ئيس",
+        "كيم",
+        "كيم جونغ",
+        "جونغ",
+        "ab",
+        "b",
+        "abab",
+        "رئيس",
+    ];
+    let dfa = DFA::builder()
+        .match_kind(MatchKind::Standard)
+        .prefilter(false)
+        .build(patterns)
+        .unwrap();
+    let reference = aho_corasick::AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(patterns)
+        .unwrap();
+    let pieces = ["ال", "رئيس", "ر", "كيم", " ", "جونغ", "a", "b", "x", "و"];
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 12) as usize;
+        let text: String = (0..len)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect();
+        let expected: Vec<(usize, usize, usize)> = reference
+            .find_overlapping_iter(&text)
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+            .collect();
+        let mut found = Vec::new();
+        overlapping_matches(&dfa, &text, &mut found);
+        assert_eq!(found, expected, "{text:?}");
+    }
+}
