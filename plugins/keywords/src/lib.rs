@@ -19,7 +19,6 @@
 //! Config: `{"max_keywords": 10, "max_words": 3}`.
 #![forbid(unsafe_code)]
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -85,6 +84,9 @@ type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
     FastMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
 }
+
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
 
 use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_cow, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
@@ -311,6 +313,70 @@ fn word_hash(word: &str) -> u64 {
     h.finish()
 }
 
+/// The distinct word keys (stems) of an article, numbered in order of
+/// first sight. Their text is kept in one string: a key folded or stemmed
+/// into a new string is copied there, with no allocation of its own.
+struct Keys {
+    index: HashTable<u32>,
+    /// Each key's hash and byte range in `text`.
+    spans: Vec<(u64, u32, u32)>,
+    text: String,
+}
+
+impl Keys {
+    fn with_capacity(keys: usize, bytes: usize) -> Self {
+        Keys {
+            index: HashTable::with_capacity(keys),
+            spans: Vec::with_capacity(keys),
+            text: String::with_capacity(bytes),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn key(&self, id: usize) -> &str {
+        let (_, start, end) = self.spans[id];
+        &self.text[start as usize..end as usize]
+    }
+
+    /// The number of `key`, if it was seen.
+    fn get(&self, key: &str) -> Option<u32> {
+        let hash = word_hash(key);
+        self.index
+            .find(hash, |&id| {
+                self.spans[id as usize].0 == hash && self.key(id as usize) == key
+            })
+            .copied()
+    }
+
+    /// The number of `key`, a new one the first time.
+    fn id(&mut self, key: &str) -> u32 {
+        let hash = word_hash(key);
+        let Keys { index, spans, text } = self;
+        let entry = index.entry(
+            hash,
+            |&id| {
+                let (h, start, end) = spans[id as usize];
+                h == hash && &text[start as usize..end as usize] == key
+            },
+            |&id| spans[id as usize].0,
+        );
+        match entry {
+            Entry::Occupied(found) => *found.get(),
+            Entry::Vacant(slot) => {
+                let id = spans.len() as u32;
+                let start = text.len() as u32;
+                text.push_str(key);
+                spans.push((hash, start, text.len() as u32));
+                slot.insert(id);
+                id
+            }
+        }
+    }
+}
+
 /// Scores key phrases of paragraphs; best first.
 pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(String, f64)> {
     keywords_beside_names(paragraphs, &[], max_words, max)
@@ -333,7 +399,7 @@ pub fn keywords_beside_names(
     let max_words = max_words.clamp(1, 4);
     let bytes: usize = paragraphs.iter().map(|p| p.len()).sum();
     // Words: each written form is folded, stemmed and interned once.
-    let mut key_ids: FastMap<Cow<'_, str>, u32> = fast_map(bytes / 8 + 16);
+    let mut keys = Keys::with_capacity(bytes / 8 + 16, bytes / 2 + 16);
     let mut seen: WordTable<'_, (u32, bool, bool, u32)> = WordTable::with_capacity(bytes / 6 + 16);
     let mut forms_seen = 0u32;
     let mut words: Vec<Word<'_>> = Vec::with_capacity(bytes / 5 + 16);
@@ -358,15 +424,7 @@ pub fn keywords_beside_names(
                             || is_stopword(&m)
                             || m.chars().nth(1).is_none()
                             || m.bytes().all(|b| b.is_ascii_digit());
-                        let key: Cow<'_, str> = match m {
-                            Cow::Borrowed(m) => stem(m),
-                            Cow::Owned(m) => match stem(&m) {
-                                Cow::Borrowed(s) if s.len() == m.len() => Cow::Owned(m),
-                                s => Cow::Owned(s.into_owned()),
-                            },
-                        };
-                        let next = key_ids.len() as u32;
-                        let id = *key_ids.entry(key).or_insert(next);
+                        let id = keys.id(&stem(&m));
                         let upper = surface.chars().next().is_some_and(char::is_uppercase);
                         forms_seen += 1;
                         (id, stop, upper, forms_seen - 1)
@@ -388,14 +446,14 @@ pub fn keywords_beside_names(
     }
     // A one-letter clitic (و ف ب ل ك) comes off when the rest of the word
     // is itself a word of this article: لكوريا meets كوريا, but بوتين stays.
-    let mut remap: Vec<u32> = (0..key_ids.len() as u32).collect();
-    for (key, &i) in &key_ids {
-        let mut chars = key.chars();
+    let mut remap: Vec<u32> = (0..keys.len() as u32).collect();
+    for (i, to) in remap.iter_mut().enumerate() {
+        let mut chars = keys.key(i).chars();
         if let Some('و' | 'ف' | 'ب' | 'ل' | 'ك') = chars.next()
             && chars.as_str().chars().count() >= 3
-            && let Some(&to) = key_ids.get(chars.as_str())
+            && let Some(id) = keys.get(chars.as_str())
         {
-            remap[i as usize] = to;
+            *to = id;
         }
     }
     for w in &mut words {
@@ -407,7 +465,7 @@ pub fn keywords_beside_names(
             last: NONE,
             ..TermStats::default()
         };
-        key_ids.len()
+        keys.len()
     ];
     let mut pairs: FastMap<u64, ()> = fast_map(words.len() + 16);
     for (si, sentence) in sentences(&words, &ends).enumerate() {
