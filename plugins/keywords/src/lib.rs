@@ -255,37 +255,58 @@ fn class(c: char) -> Class {
     }
 }
 
+/// The class and byte length of the character of `text` at `i` (a char
+/// boundary), if there is one. ASCII and the Arabic letters (U+0621..=U+064A:
+/// two bytes led by D8 or D9) are told from their bytes, without decoding.
+#[inline(always)]
+fn class_at(text: &str, i: usize) -> Option<(Class, usize)> {
+    let bytes = text.as_bytes();
+    let &b = bytes.get(i)?;
+    Some(if b < 0x80 {
+        (ASCII_CLASSES[usize::from(b)], 1)
+    } else if (b == 0xD8 || b == 0xD9)
+        && let Some(&b2) = bytes.get(i + 1)
+        && (0x0621..=0x064A).contains(&(u32::from(b & 0x1F) << 6 | u32::from(b2 & 0x3F)))
+    {
+        (Class::Word, 2)
+    } else {
+        let c = text[i..].chars().next().expect("a char boundary");
+        (class(c), c.len_utf8())
+    })
+}
+
 /// Splits a paragraph into sentence chunks of words (punctuation ends a
 /// chunk; `'`, `’` and `-` inside a word belong to it, at its end they are
 /// punctuation): `event` gets each word,
 /// and `None` after each chunk that may have held words.
 #[inline]
 fn split<'a>(text: &'a str, mut event: impl FnMut(Option<&'a str>)) {
-    // `end`: the end of the current word's last word character, so that a
-    // trailing joiner (a closing ’ or a dash) is punctuation, not the word's.
-    let (mut start, mut end): (Option<usize>, usize) = (None, 0);
-    for (i, c) in text.char_indices() {
-        let class = class(c);
+    let mut i = 0;
+    while let Some((class, len)) = class_at(text, i) {
+        let start = i;
+        i += len;
         if class == Class::Word {
-            start.get_or_insert(i);
-            end = i + c.len_utf8();
-            continue;
-        }
-        if class == Class::Joiner && start.is_some() {
-            continue;
-        }
-        if let Some(s) = start.take() {
-            event(Some(&text[s..end]));
-            if end < i {
+            // The rest of the word: word characters and joiners, up to the
+            // end of its last word character (a trailing joiner, a closing
+            // ’ or a dash, is punctuation).
+            let mut end = i;
+            while let Some((class, len)) = class_at(text, i) {
+                match class {
+                    Class::Word => {
+                        i += len;
+                        end = i;
+                    }
+                    Class::Joiner => i += len,
+                    Class::Space | Class::Stop => break,
+                }
+            }
+            event(Some(&text[start..end]));
+            if end < i && i < text.len() {
                 event(None);
             }
-        }
-        if class != Class::Space {
+        } else if class != Class::Space {
             event(None);
         }
-    }
-    if let Some(s) = start {
-        event(Some(&text[s..end]));
     }
     event(None);
 }

@@ -304,3 +304,43 @@ proptest::proptest! {
         proptest::prop_assert!(with.len() <= 50);
     }
 }
+
+proptest::proptest! {
+    /// Splitting by bytes gives the events of a split char by char: each
+    /// word ends at its last word character, and punctuation (or a joiner
+    /// outside a word) ends a chunk.
+    #[test]
+    fn split_by_bytes_agrees_with_a_split_by_chars(
+        text in "[a-zA-Z0-9 '’\\-.,ءاأةىيـًٌٍَ٠-٩ؠ-ٟ،؛؟«»\u{2000}-\u{2010}\u{A0}éЖ가\u{FEFC}]{0,40}",
+    ) {
+        let mut by_chars: Vec<Option<&str>> = Vec::new();
+        let (mut start, mut end): (Option<usize>, usize) = (None, 0);
+        for (i, c) in text.char_indices() {
+            let class = class(c);
+            if class == Class::Word {
+                start.get_or_insert(i);
+                end = i + c.len_utf8();
+                continue;
+            }
+            if class == Class::Joiner && start.is_some() {
+                continue;
+            }
+            if let Some(s) = start.take() {
+                by_chars.push(Some(&text[s..end]));
+                if end < i {
+                    by_chars.push(None);
+                }
+            }
+            if class != Class::Space {
+                by_chars.push(None);
+            }
+        }
+        if let Some(s) = start {
+            by_chars.push(Some(&text[s..end]));
+        }
+        by_chars.push(None);
+        let mut by_bytes: Vec<Option<&str>> = Vec::new();
+        split(&text, |e| by_bytes.push(e));
+        proptest::prop_assert_eq!(by_bytes, by_chars);
+    }
+}
