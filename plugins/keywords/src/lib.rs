@@ -170,6 +170,15 @@ enum Clitic {
 
 /// The clitic of `word` as written, with either apostrophe.
 fn english_clitic(word: &str) -> Clitic {
+    // Every clitic ends in t, s, m, e, l or d: any other last byte (an
+    // Arabic word's, for one) tells at once.
+    if !word
+        .as_bytes()
+        .last()
+        .is_some_and(|&b| matches!(b | 0x20, b't' | b's' | b'm' | b'e' | b'l' | b'd'))
+    {
+        return Clitic::Kept;
+    }
     // A clitic is at most two letters after the apostrophe, so the
     // apostrophe, when there is one, is in the last five bytes (`’` is
     // three, ending in 0x99): most words are told by those alone.
@@ -446,7 +455,13 @@ pub fn keywords_beside_names(
                             || m.chars().nth(1).is_none()
                             || m.bytes().all(|b| b.is_ascii_digit());
                         let id = keys.id(&stem(&m));
-                        let upper = surface.chars().next().is_some_and(char::is_uppercase);
+                        // Told from the first byte for ASCII and Arabic
+                        // (U+0600..=U+06FF, no case), without Unicode tables.
+                        let upper = match surface.as_bytes().first() {
+                            Some(&b) if b < 0x80 => b.is_ascii_uppercase(),
+                            Some(0xD8..=0xDB) => false,
+                            _ => surface.chars().next().is_some_and(char::is_uppercase),
+                        };
                         forms_seen += 1;
                         (id, stop, upper, forms_seen - 1)
                     });

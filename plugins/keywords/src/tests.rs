@@ -344,3 +344,10 @@ proptest::proptest! {
         proptest::prop_assert_eq!(by_bytes, by_chars);
     }
 }
+
+/// The capital check tells a word led by U+0600..=U+06FF from its first
+/// byte: nothing there is upper case.
+#[test]
+fn the_arabic_block_has_no_capitals() {
+    assert!(('\u{0600}'..='\u{06FF}').all(|c| !c.is_uppercase()));
+}
