@@ -648,20 +648,31 @@ pub fn keywords_beside_names(
         }
     }
     // Scores, lower is better, ties by words: as sortable integers.
+    let score = |c: &Candidate| c.product / (f64::from(c.tf) * (1.0 + c.sum));
+    let mut scores: Vec<u64> = candidates
+        .iter()
+        .map(|c| total_order_key(score(c)))
+        .collect();
+    // Only the best few can be chosen: sort those alone. The `head`-th
+    // best score is found among the scores alone (small to move and
+    // compare); those scoring as well or better (ties are sorted by words
+    // below) are the few.
+    let head = (max * 8).max(32);
+    let cut = if scores.len() > head {
+        *scores.select_nth_unstable(head).1
+    } else {
+        u64::MAX
+    };
     let mut scored: Vec<(u64, u128, f64)> = candidates
         .iter()
-        .map(|c| {
-            let score = c.product / (f64::from(c.tf) * (1.0 + c.sum));
-            (total_order_key(score), c.key, score)
+        .filter_map(|c| {
+            let score = score(c);
+            let order = total_order_key(score);
+            (order <= cut).then_some((order, c.key, score))
         })
         .collect();
-    // Only the best few can be chosen: sort those alone.
-    let head = (max * 8).max(32);
-    if scored.len() > head {
-        scored.select_nth_unstable_by_key(head, |c| (c.0, c.1));
-        scored.truncate(head);
-    }
     scored.sort_unstable_by_key(|c| (c.0, c.1));
+    scored.truncate(head);
     let scored = scored
         .into_iter()
         .map(|(_, key, score)| (unpack(key), score));
