@@ -88,7 +88,7 @@ fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
-use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_cow, stem};
+use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_in, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
@@ -432,6 +432,8 @@ pub fn keywords_beside_names(
     let mut keys = Keys::with_capacity(bytes / 8 + 16, bytes / 2 + 16);
     let mut seen: WordTable<'_, (u32, bool, bool, u32)> = WordTable::with_capacity(bytes / 6 + 16);
     let mut forms_seen = 0u32;
+    // Where a word's matching form is written when it is not the word.
+    let mut folded = String::new();
     let mut words: Vec<Word<'_>> = Vec::with_capacity(bytes / 5 + 16);
     // Sentence `i` is `words[ends[i - 1]..ends[i]]` (from 0 for the first).
     let mut ends: Vec<u32> = Vec::with_capacity(bytes / 40 + 16);
@@ -446,15 +448,18 @@ pub fn keywords_beside_names(
                         // An English clitic comes off (Steenburgen’s meets
                         // Steenburgen); a negation (couldn’t) is a stopword.
                         let clitic = english_clitic(surface);
-                        let m = matching_cow(match clitic {
-                            Clitic::Off(at) => &surface[..at],
-                            _ => surface,
-                        });
+                        let m = matching_in(
+                            match clitic {
+                                Clitic::Off(at) => &surface[..at],
+                                _ => surface,
+                            },
+                            &mut folded,
+                        );
                         let stop = clitic == Clitic::Negation
-                            || is_stopword(&m)
+                            || is_stopword(m)
                             || m.chars().nth(1).is_none()
                             || m.bytes().all(|b| b.is_ascii_digit());
-                        let id = keys.id(&stem(&m));
+                        let id = keys.id(&stem(m));
                         // Told from the first byte for ASCII and Arabic
                         // (U+0600..=U+06FF, no case), without Unicode tables.
                         let upper = match surface.as_bytes().first() {
