@@ -508,17 +508,30 @@ pub fn keywords_beside_names(
         };
         keys.len()
     ];
-    let mut pairs: FastMap<u64, ()> = fast_map(words.len() + 16);
+    // The word pairs are the two-word sequences of the trie of candidates
+    // (below): each is found here, where a new one counts for its words'
+    // contexts, and its node kept by the index of its first word.
+    let words_known = stats.len();
+    let mut child: FastMap<u64, u32> = fast_map(words.len() * 2 + 16);
+    // The candidate of each sequence (`NONE`: none yet, or it ends in a
+    // stopword); sequences past the one-word ones are numbered on.
+    let mut candidate_of: Vec<u32> = vec![NONE; words_known];
+    let mut pair_node: Vec<u32> = vec![NONE; words.len()];
     for (si, sentence) in sentences(&words, &ends).enumerate() {
+        let start = if si == 0 { 0 } else { ends[si - 1] as usize };
         let si = si as u32;
         for (wi, w) in sentence.iter().enumerate() {
-            if let Some(next) = sentence.get(wi + 1)
-                && pairs
-                    .insert(u64::from(w.key) << 32 | u64::from(next.key), ())
-                    .is_none()
-            {
-                stats[w.key as usize].right += 1;
-                stats[next.key as usize].left += 1;
+            if let Some(next) = sentence.get(wi + 1) {
+                let fresh = candidate_of.len() as u32;
+                let node = *child
+                    .entry(u64::from(w.key) << 32 | u64::from(next.key))
+                    .or_insert(fresh);
+                if node == fresh {
+                    candidate_of.push(NONE);
+                    stats[w.key as usize].right += 1;
+                    stats[next.key as usize].left += 1;
+                }
+                pair_node[start + wi] = node;
             }
             if w.stop {
                 continue;
@@ -600,13 +613,9 @@ pub fn keywords_beside_names(
     // (parent, next word). Its keys are half the size of a whole phrase's,
     // and the table fits the cache better (a miss per phrase was a fifth of
     // this function's time).
-    let words_known = stats.len();
-    let mut child: FastMap<u64, u32> = fast_map(words.len() * 2 + 16);
-    // The candidate of each sequence (`NONE`: none yet, or it ends in a
-    // stopword); sequences past the one-word ones are numbered on.
-    let mut candidate_of: Vec<u32> = vec![NONE; words_known];
     let mut candidates: Vec<Candidate> = Vec::with_capacity(words.len() * 2 + 16);
-    for sentence in sentences(&words, &ends) {
+    for (si, sentence) in sentences(&words, &ends).enumerate() {
+        let start = if si == 0 { 0 } else { ends[si - 1] as usize };
         for i in 0..sentence.len() {
             if sentence[i].stop {
                 continue;
@@ -619,6 +628,8 @@ pub fn keywords_beside_names(
                 key[len - 1] = last.key;
                 node = if len == 1 {
                     last.key
+                } else if len == 2 {
+                    pair_node[start + i]
                 } else {
                     let next = candidate_of.len() as u32;
                     let at = *child
