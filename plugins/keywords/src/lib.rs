@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 /// A small multiplicative hasher (the FxHash idea): the maps here are
 /// private to one call, so SipHash's flood resistance buys nothing (and no
@@ -576,19 +577,7 @@ pub fn keywords_beside_names(
     let sd = (used.iter().map(|tf| (tf - mean).powi(2)).sum::<f64>() / n).sqrt();
     let max_tf = used.iter().copied().fold(0.0, f64::max);
     let total = ends.len() as f64;
-    // Logarithms of small whole numbers, each computed once.
-    let mut ln_tf: Vec<f64> = Vec::new();
-    let mut ln_ln_pos: Vec<f64> = Vec::new();
-    let memo = |table: &mut Vec<f64>, n: u32, f: fn(f64) -> f64| {
-        let n = n as usize;
-        if table.len() <= n {
-            table.resize(n + 1, f64::NAN);
-        }
-        if table[n].is_nan() {
-            table[n] = f(n as f64);
-        }
-        table[n]
-    };
+    let logs = small_logs();
     let term_score: Vec<f64> = stats
         .iter()
         .map(|t| {
@@ -596,8 +585,8 @@ pub fn keywords_beside_names(
                 return 0.0;
             }
             let tf = f64::from(t.tf);
-            let case = f64::from(t.upper) / (1.0 + memo(&mut ln_tf, t.tf, f64::ln));
-            let pos = memo(&mut ln_ln_pos, t.median, |median| (3.0 + median).ln().ln());
+            let case = f64::from(t.upper) / (1.0 + logs.ln(t.tf));
+            let pos = logs.ln_ln_3_plus(t.median);
             let freq = tf / (mean + sd);
             let rel = 1.0 + (f64::from(t.left) + f64::from(t.right)) / (2.0 * tf) * (tf / max_tf);
             let spread = f64::from(t.sentences) / total;
@@ -839,6 +828,41 @@ fn with_proclitic(form: &str, other: &str) -> bool {
                 && other
                     .strip_prefix('ا')
                     .is_some_and(|o| o.starts_with('ل') && o == rest)))
+}
+
+/// The logarithms the term scores take of small whole numbers (a term's
+/// frequency, its median sentence), each computed once in a process.
+struct SmallLogs {
+    ln: Vec<f64>,
+    ln_ln_3_plus: Vec<f64>,
+}
+
+/// Numbers below this have their logarithms in [`SmallLogs`].
+const SMALL: u32 = 1024;
+
+fn small_logs() -> &'static SmallLogs {
+    static LOGS: OnceLock<SmallLogs> = OnceLock::new();
+    LOGS.get_or_init(|| SmallLogs {
+        ln: (0..SMALL).map(|n| f64::from(n).ln()).collect(),
+        ln_ln_3_plus: (0..SMALL).map(|n| (3.0 + f64::from(n)).ln().ln()).collect(),
+    })
+}
+
+impl SmallLogs {
+    fn ln(&self, n: u32) -> f64 {
+        match self.ln.get(n as usize) {
+            Some(&ln) => ln,
+            None => f64::from(n).ln(),
+        }
+    }
+
+    /// ln(ln(3 + n)).
+    fn ln_ln_3_plus(&self, n: u32) -> f64 {
+        match self.ln_ln_3_plus.get(n as usize) {
+            Some(&v) => v,
+            None => (3.0 + f64::from(n)).ln().ln(),
+        }
+    }
 }
 
 /// A candidate phrase: its words (packed), how often it occurs, and the

@@ -351,3 +351,13 @@ proptest::proptest! {
 fn the_arabic_block_has_no_capitals() {
     assert!(('\u{0600}'..='\u{06FF}').all(|c| !c.is_uppercase()));
 }
+
+#[test]
+fn small_logs_are_the_logarithms_computed_in_place() {
+    let logs = small_logs();
+    for n in [0, 1, 2, 7, SMALL - 1, SMALL, SMALL + 5, u32::MAX] {
+        assert_eq!(logs.ln(n).to_bits(), f64::from(n).ln().to_bits(), "{n}");
+        let direct = (3.0 + f64::from(n)).ln().ln();
+        assert_eq!(logs.ln_ln_3_plus(n).to_bits(), direct.to_bits(), "{n}");
+    }
+}
