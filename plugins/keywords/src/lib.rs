@@ -654,7 +654,7 @@ pub fn keywords_beside_names(
     }
     // Scores, lower is better, ties by words: as sortable integers.
     let score = |c: &Candidate| c.product / (f64::from(c.tf) * (1.0 + c.sum));
-    let mut scores: Vec<u64> = candidates
+    let orders: Vec<u64> = candidates
         .iter()
         .map(|c| total_order_key(score(c)))
         .collect();
@@ -663,18 +663,16 @@ pub fn keywords_beside_names(
     // compare); those scoring as well or better (ties are sorted by words
     // below) are the few.
     let head = (max * 8).max(32);
-    let cut = if scores.len() > head {
-        *scores.select_nth_unstable(head).1
+    let cut = if orders.len() > head {
+        *orders.clone().select_nth_unstable(head).1
     } else {
         u64::MAX
     };
     let mut scored: Vec<(u64, u128, f64)> = candidates
         .iter()
-        .filter_map(|c| {
-            let score = score(c);
-            let order = total_order_key(score);
-            (order <= cut).then_some((order, c.key, score))
-        })
+        .zip(&orders)
+        .filter(|&(_, &order)| order <= cut)
+        .map(|(c, &order)| (order, c.key, score(c)))
         .collect();
     scored.sort_unstable_by_key(|c| (c.0, c.1));
     scored.truncate(head);
