@@ -736,11 +736,9 @@ pub fn keywords_beside_names(
             continue;
         }
         let found = occurrences(key);
-        if !names.is_empty() {
-            let spans: Vec<NameSpan> = found.iter().map(|&i| span(i, key.len())).collect();
-            if only_inside_names(&spans, names) {
-                continue;
-            }
+        if !names.is_empty() && only_inside_names(found.iter().map(|&i| span(i, key.len())), names)
+        {
+            continue;
         }
         chosen.push((candidate.0, candidate.1, found));
     }
@@ -800,14 +798,16 @@ pub fn keywords_beside_names(
 }
 
 /// Whether every occurrence of a phrase (`found`) lies inside a longer name
-/// of `names`.
-fn only_inside_names(found: &[NameSpan], names: &[NameSpan]) -> bool {
-    !found.is_empty()
-        && found.iter().all(|&(paragraph, start, end)| {
-            names
-                .iter()
-                .any(|&(p, s, e)| p == paragraph && s <= start && end <= e && e - s > end - start)
-        })
+/// of `names` (and there is one). Occurrences are placed one at a time: the
+/// first outside every name answers.
+fn only_inside_names(found: impl IntoIterator<Item = NameSpan>, names: &[NameSpan]) -> bool {
+    let mut any = false;
+    found.into_iter().all(|(paragraph, start, end)| {
+        any = true;
+        names
+            .iter()
+            .any(|&(p, s, e)| p == paragraph && s <= start && end <= e && e - s > end - start)
+    }) && any
 }
 
 /// Whether `form` is `other` written with an Arabic one-letter proclitic
