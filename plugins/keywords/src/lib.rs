@@ -619,6 +619,9 @@ pub fn keywords_beside_names(
                     last.key
                 } else if len == 2 {
                     pair_node[start + i]
+                } else if last.stop && len == max_words {
+                    // Neither a candidate nor extended: no node needed.
+                    break;
                 } else {
                     let next = candidate_of.len() as u32;
                     let at = *child
