@@ -267,16 +267,17 @@ fn class(c: char) -> Class {
 
 /// The class and byte length of the character of `text` at `i` (a char
 /// boundary), if there is one. ASCII and the Arabic letters (U+0621..=U+064A:
-/// two bytes led by D8 or D9) are told from their bytes, without decoding.
+/// two bytes, D8 A1 to D9 8A) are told from their bytes, without decoding.
 #[inline(always)]
 fn class_at(text: &str, i: usize) -> Option<(Class, usize)> {
     let bytes = text.as_bytes();
     let &b = bytes.get(i)?;
     Some(if b < 0x80 {
         (ASCII_CLASSES[usize::from(b)], 1)
-    } else if (b == 0xD8 || b == 0xD9)
-        && let Some(&b2) = bytes.get(i + 1)
-        && (0x0621..=0x064A).contains(&(u32::from(b & 0x1F) << 6 | u32::from(b2 & 0x3F)))
+    } else if let Some(&b2) = bytes.get(i + 1)
+        // D8 A1 ..= D9 8A, read as one number: between them, only those
+        // letters are valid UTF-8.
+        && (0xD8A1..=0xD98A).contains(&u16::from_be_bytes([b, b2]))
     {
         (Class::Word, 2)
     } else {
