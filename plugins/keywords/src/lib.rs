@@ -170,9 +170,10 @@ enum Clitic {
 }
 
 /// The clitic of `word` as written, with either apostrophe.
+#[inline]
 fn english_clitic(word: &str) -> Clitic {
     // Every clitic ends in t, s, m, e, l or d: any other last byte (an
-    // Arabic word's, for one) tells at once.
+    // Arabic word's, for one) tells at once, without a call.
     if !word
         .as_bytes()
         .last()
@@ -180,6 +181,12 @@ fn english_clitic(word: &str) -> Clitic {
     {
         return Clitic::Kept;
     }
+    clitic_of_ending(word)
+}
+
+/// [`english_clitic`] of a word whose last letter may end a clitic.
+#[inline(never)]
+fn clitic_of_ending(word: &str) -> Clitic {
     // A clitic is at most two letters after the apostrophe, so the
     // apostrophe, when there is one, is in the last five bytes (`’` is
     // three, ending in 0x99): most words are told by those alone.
