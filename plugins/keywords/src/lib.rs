@@ -524,7 +524,8 @@ pub fn keywords_beside_names(
     let mut child: FastMap<u64, u32> = fast_map(words.len() * 2 + 16);
     // The candidate of each sequence (`NONE`: none yet, or it ends in a
     // stopword); sequences past the one-word ones are numbered on.
-    let mut candidate_of: Vec<u32> = vec![NONE; words_known];
+    let mut candidate_of: Vec<u32> = Vec::with_capacity(words_known + 2 * words.len());
+    candidate_of.resize(words_known, NONE);
     let mut pair_node: Vec<u32> = vec![NONE; words.len()];
     for (si, sentence) in sentences(&words, &ends).enumerate() {
         let start = if si == 0 { 0 } else { ends[si - 1] as usize };
@@ -572,18 +573,21 @@ pub fn keywords_beside_names(
             }
         }
     }
-    let used: Vec<f64> = stats
-        .iter()
-        .filter(|t| t.tf > 0)
-        .map(|t| f64::from(t.tf))
-        .collect();
-    if used.is_empty() {
+    // Over the frequencies of the terms that occur, in order (summed as
+    // before they were collected into a vector).
+    let used = || stats.iter().filter(|t| t.tf > 0).map(|t| f64::from(t.tf));
+    let (mut count, mut sum, mut max_tf) = (0usize, 0.0, 0.0);
+    for tf in used() {
+        count += 1;
+        sum += tf;
+        max_tf = f64::max(max_tf, tf);
+    }
+    if count == 0 {
         return Vec::new();
     }
-    let n = used.len() as f64;
-    let mean = used.iter().sum::<f64>() / n;
-    let sd = (used.iter().map(|tf| (tf - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let max_tf = used.iter().copied().fold(0.0, f64::max);
+    let n = count as f64;
+    let mean = sum / n;
+    let sd = (used().map(|tf| (tf - mean).powi(2)).sum::<f64>() / n).sqrt();
     let total = ends.len() as f64;
     let logs = small_logs();
     let term_score: Vec<f64> = stats
