@@ -517,32 +517,57 @@ pub fn keywords_beside_names(
         };
         keys.len()
     ];
-    // The word pairs are the two-word sequences of the trie of candidates
-    // (below): each is found here, where a new one counts for its words'
-    // contexts, and its node kept by the index of its first word.
+    // Each word's occurrences, chained: the first at `first_at[key]`, the
+    // next after word `i` at `next_same[i]`; and where the sentence of each
+    // word ends.
+    let mut sentence_end: Vec<u32> = Vec::with_capacity(words.len());
+    for &end in &ends {
+        sentence_end.resize(end as usize, end);
+    }
+    let mut first_at: Vec<u32> = vec![NONE; keys.len()];
+    let mut next_same: Vec<u32> = vec![NONE; words.len()];
+    for (i, w) in words.iter().enumerate().rev() {
+        next_same[i] = first_at[w.key as usize];
+        first_at[w.key as usize] = i as u32;
+    }
+    // The word pairs, numbered as the two-word sequences of the trie of
+    // candidates (below), word by word along its occurrences: a pair is new
+    // when its second word was not yet seen after this first word (no map
+    // needed). A new pair counts for both words' contexts; its number is
+    // kept by the index of its first word.
     let words_known = stats.len();
-    let mut child: FastMap<u64, u32> = fast_map(words.len() * 2 + 16);
+    let mut pair_node: Vec<u32> = vec![NONE; words.len()];
+    // For each second word: the first word it was last seen after, and
+    // that pair's number.
+    let mut after: Vec<(u32, u32)> = vec![(NONE, NONE); words_known];
+    let mut nodes = words_known as u32;
+    for (first, &at) in first_at.iter().enumerate() {
+        let mut at = at;
+        while at != NONE {
+            let i = at as usize;
+            at = next_same[i];
+            if i + 1 < sentence_end[i] as usize {
+                let second = words[i + 1].key as usize;
+                let (seen_after, node) = &mut after[second];
+                if *seen_after != first as u32 {
+                    *seen_after = first as u32;
+                    *node = nodes;
+                    nodes += 1;
+                    stats[first].right += 1;
+                    stats[second].left += 1;
+                }
+                pair_node[i] = *node;
+            }
+        }
+    }
+    let mut child: FastMap<u64, u32> = fast_map(words.len() + 16);
     // The candidate of each sequence (`NONE`: none yet, or it ends in a
     // stopword); sequences past the one-word ones are numbered on.
-    let mut candidate_of: Vec<u32> = Vec::with_capacity(words_known + 2 * words.len());
-    candidate_of.resize(words_known, NONE);
-    let mut pair_node: Vec<u32> = vec![NONE; words.len()];
+    let mut candidate_of: Vec<u32> = Vec::with_capacity(nodes as usize + words.len());
+    candidate_of.resize(nodes as usize, NONE);
     for (si, sentence) in sentences(&words, &ends).enumerate() {
-        let start = if si == 0 { 0 } else { ends[si - 1] as usize };
         let si = si as u32;
         for (wi, w) in sentence.iter().enumerate() {
-            if let Some(next) = sentence.get(wi + 1) {
-                let fresh = candidate_of.len() as u32;
-                let node = *child
-                    .entry(u64::from(w.key) << 32 | u64::from(next.key))
-                    .or_insert(fresh);
-                if node == fresh {
-                    candidate_of.push(NONE);
-                    stats[w.key as usize].right += 1;
-                    stats[next.key as usize].left += 1;
-                }
-                pair_node[start + wi] = node;
-            }
             if w.stop {
                 continue;
             }
@@ -694,19 +719,8 @@ pub fn keywords_beside_names(
     let scored = scored
         .into_iter()
         .map(|(_, key, score)| (unpack(key), score));
-    // A phrase's occurrences start at occurrences of its first word,
-    // chained in `next_same` (with where the sentence of each word ends),
-    // so only those are looked at.
-    let mut sentence_end: Vec<u32> = Vec::with_capacity(words.len());
-    for &end in &ends {
-        sentence_end.resize(end as usize, end);
-    }
-    let mut first_at: Vec<u32> = vec![NONE; stats.len()];
-    let mut next_same: Vec<u32> = vec![NONE; words.len()];
-    for (i, w) in words.iter().enumerate().rev() {
-        next_same[i] = first_at[w.key as usize];
-        first_at[w.key as usize] = i as u32;
-    }
+    // A phrase's occurrences start at occurrences of its first word
+    // (chained, above), so only those are looked at.
     // Where `key` occurs: the index of each occurrence's first word.
     let occurrences = |key: &[u32]| -> Vec<usize> {
         let len = key.len();
