@@ -498,10 +498,12 @@ pub fn keywords_beside_names(
     // is itself a word of this article: لكوريا meets كوريا, but بوتين stays.
     let mut remap: Vec<u32> = (0..keys.len() as u32).collect();
     for (i, to) in remap.iter_mut().enumerate() {
-        let mut chars = keys.key(i).chars();
-        if let Some('و' | 'ف' | 'ب' | 'ل' | 'ك') = chars.next()
-            && chars.as_str().chars().count() >= 3
-            && let Some(id) = keys.get(chars.as_str())
+        let key = keys.key(i);
+        // The letter told by its two bytes: و ف ل ك (D9 88, 81, 84, 83), ب (D8 A8).
+        if let [0xD9, 0x88 | 0x81 | 0x84 | 0x83, ..] | [0xD8, 0xA8, ..] = key.as_bytes()
+            && let rest = &key[2..]
+            && rest.chars().nth(2).is_some()
+            && let Some(id) = keys.get(rest)
         {
             *to = id;
         }

@@ -361,3 +361,15 @@ fn small_logs_are_the_logarithms_computed_in_place() {
         assert_eq!(logs.ln_ln_3_plus(n).to_bits(), direct.to_bits(), "{n}");
     }
 }
+
+/// Each one-letter proclitic comes off a word that the text also writes
+/// without it: one key phrase, not two.
+#[test]
+fn each_one_letter_proclitic_meets_the_bare_word() {
+    for clitic in ['و', 'ف', 'ب', 'ل', 'ك'] {
+        let second = format!("وتحدث الوزير {clitic}كوريا طويلا.");
+        let found = keywords(&["زار الوفد كوريا أمس.", &second], 1, 20);
+        let korea = texts(&found).iter().filter(|k| k.contains("كوريا")).count();
+        assert_eq!(korea, 1, "{clitic}: {found:?}");
+    }
+}
