@@ -617,7 +617,10 @@ pub fn keywords_beside_names(
     let sd = (used().map(|tf| (tf - mean).powi(2)).sum::<f64>() / n).sqrt();
     let total = ends.len() as f64;
     let logs = small_logs();
-    let term_score: Vec<f64> = stats
+    // Each term's score as its candidates take it: a factor of their
+    // product and a term of their sum (1 and 0 when it is not positive:
+    // then it counts for neither).
+    let term_score: Vec<(f64, f64)> = stats
         .iter()
         .map(|t| {
             if t.tf == 0 {
@@ -631,6 +634,7 @@ pub fn keywords_beside_names(
             let spread = f64::from(t.sentences) / total;
             (rel * pos) / (case + freq / rel + spread / rel)
         })
+        .map(|s| if s > 0.0 { (s, s) } else { (1.0, 0.0) })
         .collect();
 
     // Candidates: 1..=max_words words, no stopword at either end; counted
@@ -651,7 +655,8 @@ pub fn keywords_beside_names(
             let mut key = [NONE; 4];
             let (mut product, mut sum) = (1.0, 0.0);
             let mut node = NONE;
-            for len in 1..=max_words.min(sentence.len() - i) {
+            // (An exclusive range steps more cheaply than `1..=`.)
+            for len in 1..max_words.min(sentence.len() - i) + 1 {
                 let last = &sentence[i + len - 1];
                 key[len - 1] = last.key;
                 node = if len == 1 {
@@ -671,11 +676,11 @@ pub fn keywords_beside_names(
                     }
                     at
                 };
-                let s = term_score[last.key as usize];
-                if s > 0.0 {
-                    product *= s;
-                    sum += s;
-                }
+                // Adding 0 leaves the sum as it was: positive terms from 0
+                // never make the -0 that it would turn into 0.
+                let (factor, term) = term_score[last.key as usize];
+                product *= factor;
+                sum += term;
                 if last.stop {
                     continue;
                 }
