@@ -19,9 +19,9 @@
 //! Config: `{"max_keywords": 10, "max_words": 3}`.
 #![forbid(unsafe_code)]
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
 /// A small multiplicative hasher (the FxHash idea): the maps here are
 /// private to one call, so SipHash's flood resistance buys nothing (and no
@@ -86,7 +86,10 @@ fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
     FastMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
 }
 
-use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_cow, stem};
+use hashbrown::HashTable;
+use hashbrown::hash_table::Entry;
+
+use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_in, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
@@ -167,7 +170,23 @@ enum Clitic {
 }
 
 /// The clitic of `word` as written, with either apostrophe.
+#[inline]
 fn english_clitic(word: &str) -> Clitic {
+    // Every clitic ends in t, s, m, e, l or d: any other last byte (an
+    // Arabic word's, for one) tells at once, without a call.
+    if !word
+        .as_bytes()
+        .last()
+        .is_some_and(|&b| matches!(b | 0x20, b't' | b's' | b'm' | b'e' | b'l' | b'd'))
+    {
+        return Clitic::Kept;
+    }
+    clitic_of_ending(word)
+}
+
+/// [`english_clitic`] of a word whose last letter may end a clitic.
+#[inline(never)]
+fn clitic_of_ending(word: &str) -> Clitic {
     // A clitic is at most two letters after the apostrophe, so the
     // apostrophe, when there is one, is in the last five bytes (`’` is
     // three, ending in 0x99): most words are told by those alone.
@@ -253,37 +272,59 @@ fn class(c: char) -> Class {
     }
 }
 
+/// The class and byte length of the character of `text` at `i` (a char
+/// boundary), if there is one. ASCII and the Arabic letters (U+0621..=U+064A:
+/// two bytes, D8 A1 to D9 8A) are told from their bytes, without decoding.
+#[inline(always)]
+fn class_at(text: &str, i: usize) -> Option<(Class, usize)> {
+    let bytes = text.as_bytes();
+    let &b = bytes.get(i)?;
+    Some(if b < 0x80 {
+        (ASCII_CLASSES[usize::from(b)], 1)
+    } else if let Some(&b2) = bytes.get(i + 1)
+        // D8 A1 ..= D9 8A, read as one number: between them, only those
+        // letters are valid UTF-8.
+        && (0xD8A1..=0xD98A).contains(&u16::from_be_bytes([b, b2]))
+    {
+        (Class::Word, 2)
+    } else {
+        let c = text[i..].chars().next().expect("a char boundary");
+        (class(c), c.len_utf8())
+    })
+}
+
 /// Splits a paragraph into sentence chunks of words (punctuation ends a
 /// chunk; `'`, `’` and `-` inside a word belong to it, at its end they are
 /// punctuation): `event` gets each word,
 /// and `None` after each chunk that may have held words.
 #[inline]
 fn split<'a>(text: &'a str, mut event: impl FnMut(Option<&'a str>)) {
-    // `end`: the end of the current word's last word character, so that a
-    // trailing joiner (a closing ’ or a dash) is punctuation, not the word's.
-    let (mut start, mut end): (Option<usize>, usize) = (None, 0);
-    for (i, c) in text.char_indices() {
-        let class = class(c);
+    let mut i = 0;
+    while let Some((class, len)) = class_at(text, i) {
+        let start = i;
+        i += len;
         if class == Class::Word {
-            start.get_or_insert(i);
-            end = i + c.len_utf8();
-            continue;
-        }
-        if class == Class::Joiner && start.is_some() {
-            continue;
-        }
-        if let Some(s) = start.take() {
-            event(Some(&text[s..end]));
-            if end < i {
+            // The rest of the word: word characters and joiners, up to the
+            // end of its last word character (a trailing joiner, a closing
+            // ’ or a dash, is punctuation).
+            let mut end = i;
+            while let Some((class, len)) = class_at(text, i) {
+                match class {
+                    Class::Word => {
+                        i += len;
+                        end = i;
+                    }
+                    Class::Joiner => i += len,
+                    Class::Space | Class::Stop => break,
+                }
+            }
+            event(Some(&text[start..end]));
+            if end < i && i < text.len() {
                 event(None);
             }
-        }
-        if class != Class::Space {
+        } else if class != Class::Space {
             event(None);
         }
-    }
-    if let Some(s) = start {
-        event(Some(&text[s..end]));
     }
     event(None);
 }
@@ -311,6 +352,70 @@ fn word_hash(word: &str) -> u64 {
     h.finish()
 }
 
+/// The distinct word keys (stems) of an article, numbered in order of
+/// first sight. Their text is kept in one string: a key folded or stemmed
+/// into a new string is copied there, with no allocation of its own.
+struct Keys {
+    index: HashTable<u32>,
+    /// Each key's hash and byte range in `text`.
+    spans: Vec<(u64, u32, u32)>,
+    text: String,
+}
+
+impl Keys {
+    fn with_capacity(keys: usize, bytes: usize) -> Self {
+        Keys {
+            index: HashTable::with_capacity(keys),
+            spans: Vec::with_capacity(keys),
+            text: String::with_capacity(bytes),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    fn key(&self, id: usize) -> &str {
+        let (_, start, end) = self.spans[id];
+        &self.text[start as usize..end as usize]
+    }
+
+    /// The number of `key`, if it was seen.
+    fn get(&self, key: &str) -> Option<u32> {
+        let hash = word_hash(key);
+        self.index
+            .find(hash, |&id| {
+                self.spans[id as usize].0 == hash && self.key(id as usize) == key
+            })
+            .copied()
+    }
+
+    /// The number of `key`, a new one the first time.
+    fn id(&mut self, key: &str) -> u32 {
+        let hash = word_hash(key);
+        let Keys { index, spans, text } = self;
+        let entry = index.entry(
+            hash,
+            |&id| {
+                let (h, start, end) = spans[id as usize];
+                h == hash && &text[start as usize..end as usize] == key
+            },
+            |&id| spans[id as usize].0,
+        );
+        match entry {
+            Entry::Occupied(found) => *found.get(),
+            Entry::Vacant(slot) => {
+                let id = spans.len() as u32;
+                let start = text.len() as u32;
+                text.push_str(key);
+                spans.push((hash, start, text.len() as u32));
+                slot.insert(id);
+                id
+            }
+        }
+    }
+}
+
 /// Scores key phrases of paragraphs; best first.
 pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(String, f64)> {
     keywords_beside_names(paragraphs, &[], max_words, max)
@@ -333,9 +438,11 @@ pub fn keywords_beside_names(
     let max_words = max_words.clamp(1, 4);
     let bytes: usize = paragraphs.iter().map(|p| p.len()).sum();
     // Words: each written form is folded, stemmed and interned once.
-    let mut key_ids: FastMap<Cow<'_, str>, u32> = fast_map(bytes / 8 + 16);
+    let mut keys = Keys::with_capacity(bytes / 8 + 16, bytes / 2 + 16);
     let mut seen: WordTable<'_, (u32, bool, bool, u32)> = WordTable::with_capacity(bytes / 6 + 16);
     let mut forms_seen = 0u32;
+    // Where a word's matching form is written when it is not the word.
+    let mut folded = String::new();
     let mut words: Vec<Word<'_>> = Vec::with_capacity(bytes / 5 + 16);
     // Sentence `i` is `words[ends[i - 1]..ends[i]]` (from 0 for the first).
     let mut ends: Vec<u32> = Vec::with_capacity(bytes / 40 + 16);
@@ -350,24 +457,25 @@ pub fn keywords_beside_names(
                         // An English clitic comes off (Steenburgen’s meets
                         // Steenburgen); a negation (couldn’t) is a stopword.
                         let clitic = english_clitic(surface);
-                        let m = matching_cow(match clitic {
-                            Clitic::Off(at) => &surface[..at],
-                            _ => surface,
-                        });
+                        let m = matching_in(
+                            match clitic {
+                                Clitic::Off(at) => &surface[..at],
+                                _ => surface,
+                            },
+                            &mut folded,
+                        );
                         let stop = clitic == Clitic::Negation
-                            || is_stopword(&m)
+                            || is_stopword(m)
                             || m.chars().nth(1).is_none()
                             || m.bytes().all(|b| b.is_ascii_digit());
-                        let key: Cow<'_, str> = match m {
-                            Cow::Borrowed(m) => stem(m),
-                            Cow::Owned(m) => match stem(&m) {
-                                Cow::Borrowed(s) if s.len() == m.len() => Cow::Owned(m),
-                                s => Cow::Owned(s.into_owned()),
-                            },
+                        let id = keys.id(&stem(m));
+                        // Told from the first byte for ASCII and Arabic
+                        // (U+0600..=U+06FF, no case), without Unicode tables.
+                        let upper = match surface.as_bytes().first() {
+                            Some(&b) if b < 0x80 => b.is_ascii_uppercase(),
+                            Some(0xD8..=0xDB) => false,
+                            _ => surface.chars().next().is_some_and(char::is_uppercase),
                         };
-                        let next = key_ids.len() as u32;
-                        let id = *key_ids.entry(key).or_insert(next);
-                        let upper = surface.chars().next().is_some_and(char::is_uppercase);
                         forms_seen += 1;
                         (id, stop, upper, forms_seen - 1)
                     });
@@ -388,14 +496,16 @@ pub fn keywords_beside_names(
     }
     // A one-letter clitic (و ف ب ل ك) comes off when the rest of the word
     // is itself a word of this article: لكوريا meets كوريا, but بوتين stays.
-    let mut remap: Vec<u32> = (0..key_ids.len() as u32).collect();
-    for (key, &i) in &key_ids {
-        let mut chars = key.chars();
-        if let Some('و' | 'ف' | 'ب' | 'ل' | 'ك') = chars.next()
-            && chars.as_str().chars().count() >= 3
-            && let Some(&to) = key_ids.get(chars.as_str())
+    let mut remap: Vec<u32> = (0..keys.len() as u32).collect();
+    for (i, to) in remap.iter_mut().enumerate() {
+        let key = keys.key(i);
+        // The letter told by its two bytes: و ف ل ك (D9 88, 81, 84, 83), ب (D8 A8).
+        if let [0xD9, 0x88 | 0x81 | 0x84 | 0x83, ..] | [0xD8, 0xA8, ..] = key.as_bytes()
+            && let rest = &key[2..]
+            && rest.chars().nth(2).is_some()
+            && let Some(id) = keys.get(rest)
         {
-            remap[i as usize] = to;
+            *to = id;
         }
     }
     for w in &mut words {
@@ -407,20 +517,59 @@ pub fn keywords_beside_names(
             last: NONE,
             ..TermStats::default()
         };
-        key_ids.len()
+        keys.len()
     ];
-    let mut pairs: FastMap<u64, ()> = fast_map(words.len() + 16);
+    // Each word's occurrences, chained: the first at `first_at[key]`, the
+    // next after word `i` at `next_same[i]`; and where the sentence of each
+    // word ends.
+    let mut sentence_end: Vec<u32> = Vec::with_capacity(words.len());
+    for &end in &ends {
+        sentence_end.resize(end as usize, end);
+    }
+    let mut first_at: Vec<u32> = vec![NONE; keys.len()];
+    let mut next_same: Vec<u32> = vec![NONE; words.len()];
+    for (i, w) in words.iter().enumerate().rev() {
+        next_same[i] = first_at[w.key as usize];
+        first_at[w.key as usize] = i as u32;
+    }
+    // The word pairs, numbered as the two-word sequences of the trie of
+    // candidates (below), word by word along its occurrences: a pair is new
+    // when its second word was not yet seen after this first word (no map
+    // needed). A new pair counts for both words' contexts; its number is
+    // kept by the index of its first word.
+    let words_known = stats.len();
+    let mut pair_node: Vec<u32> = vec![NONE; words.len()];
+    // For each second word: the first word it was last seen after, and
+    // that pair's number.
+    let mut after: Vec<(u32, u32)> = vec![(NONE, NONE); words_known];
+    let mut nodes = words_known as u32;
+    for (first, &at) in first_at.iter().enumerate() {
+        let mut at = at;
+        while at != NONE {
+            let i = at as usize;
+            at = next_same[i];
+            if i + 1 < sentence_end[i] as usize {
+                let second = words[i + 1].key as usize;
+                let (seen_after, node) = &mut after[second];
+                if *seen_after != first as u32 {
+                    *seen_after = first as u32;
+                    *node = nodes;
+                    nodes += 1;
+                    stats[first].right += 1;
+                    stats[second].left += 1;
+                }
+                pair_node[i] = *node;
+            }
+        }
+    }
+    let mut child: FastMap<u64, u32> = fast_map(words.len() + 16);
+    // The candidate of each sequence (`NONE`: none yet, or it ends in a
+    // stopword); sequences past the one-word ones are numbered on.
+    let mut candidate_of: Vec<u32> = Vec::with_capacity(nodes as usize + words.len());
+    candidate_of.resize(nodes as usize, NONE);
     for (si, sentence) in sentences(&words, &ends).enumerate() {
         let si = si as u32;
         for (wi, w) in sentence.iter().enumerate() {
-            if let Some(next) = sentence.get(wi + 1)
-                && pairs
-                    .insert(u64::from(w.key) << 32 | u64::from(next.key), ())
-                    .is_none()
-            {
-                stats[w.key as usize].right += 1;
-                stats[next.key as usize].left += 1;
-            }
             if w.stop {
                 continue;
             }
@@ -451,46 +600,41 @@ pub fn keywords_beside_names(
             }
         }
     }
-    let used: Vec<f64> = stats
-        .iter()
-        .filter(|t| t.tf > 0)
-        .map(|t| f64::from(t.tf))
-        .collect();
-    if used.is_empty() {
+    // Over the frequencies of the terms that occur, in order (summed as
+    // before they were collected into a vector).
+    let used = || stats.iter().filter(|t| t.tf > 0).map(|t| f64::from(t.tf));
+    let (mut count, mut sum, mut max_tf) = (0usize, 0.0, 0.0);
+    for tf in used() {
+        count += 1;
+        sum += tf;
+        max_tf = f64::max(max_tf, tf);
+    }
+    if count == 0 {
         return Vec::new();
     }
-    let n = used.len() as f64;
-    let mean = used.iter().sum::<f64>() / n;
-    let sd = (used.iter().map(|tf| (tf - mean).powi(2)).sum::<f64>() / n).sqrt();
-    let max_tf = used.iter().copied().fold(0.0, f64::max);
+    let n = count as f64;
+    let mean = sum / n;
+    let sd = (used().map(|tf| (tf - mean).powi(2)).sum::<f64>() / n).sqrt();
     let total = ends.len() as f64;
-    // Logarithms of small whole numbers, each computed once.
-    let mut ln_tf: Vec<f64> = Vec::new();
-    let mut ln_ln_pos: Vec<f64> = Vec::new();
-    let memo = |table: &mut Vec<f64>, n: u32, f: fn(f64) -> f64| {
-        let n = n as usize;
-        if table.len() <= n {
-            table.resize(n + 1, f64::NAN);
-        }
-        if table[n].is_nan() {
-            table[n] = f(n as f64);
-        }
-        table[n]
-    };
-    let term_score: Vec<f64> = stats
+    let logs = small_logs();
+    // Each term's score as its candidates take it: a factor of their
+    // product and a term of their sum (1 and 0 when it is not positive:
+    // then it counts for neither).
+    let term_score: Vec<(f64, f64)> = stats
         .iter()
         .map(|t| {
             if t.tf == 0 {
                 return 0.0;
             }
             let tf = f64::from(t.tf);
-            let case = f64::from(t.upper) / (1.0 + memo(&mut ln_tf, t.tf, f64::ln));
-            let pos = memo(&mut ln_ln_pos, t.median, |median| (3.0 + median).ln().ln());
+            let case = f64::from(t.upper) / (1.0 + logs.ln(t.tf));
+            let pos = logs.ln_ln_3_plus(t.median);
             let freq = tf / (mean + sd);
             let rel = 1.0 + (f64::from(t.left) + f64::from(t.right)) / (2.0 * tf) * (tf / max_tf);
             let spread = f64::from(t.sentences) / total;
             (rel * pos) / (case + freq / rel + spread / rel)
         })
+        .map(|s| if s > 0.0 { (s, s) } else { (1.0, 0.0) })
         .collect();
 
     // Candidates: 1..=max_words words, no stopword at either end; counted
@@ -501,13 +645,9 @@ pub fn keywords_beside_names(
     // (parent, next word). Its keys are half the size of a whole phrase's,
     // and the table fits the cache better (a miss per phrase was a fifth of
     // this function's time).
-    let words_known = stats.len();
-    let mut child: FastMap<u64, u32> = fast_map(words.len() * 2 + 16);
-    // The candidate of each sequence (`NONE`: none yet, or it ends in a
-    // stopword); sequences past the one-word ones are numbered on.
-    let mut candidate_of: Vec<u32> = vec![NONE; words_known];
     let mut candidates: Vec<Candidate> = Vec::with_capacity(words.len() * 2 + 16);
-    for sentence in sentences(&words, &ends) {
+    for (si, sentence) in sentences(&words, &ends).enumerate() {
+        let start = if si == 0 { 0 } else { ends[si - 1] as usize };
         for i in 0..sentence.len() {
             if sentence[i].stop {
                 continue;
@@ -515,11 +655,17 @@ pub fn keywords_beside_names(
             let mut key = [NONE; 4];
             let (mut product, mut sum) = (1.0, 0.0);
             let mut node = NONE;
-            for len in 1..=max_words.min(sentence.len() - i) {
+            // (An exclusive range steps more cheaply than `1..=`.)
+            for len in 1..max_words.min(sentence.len() - i) + 1 {
                 let last = &sentence[i + len - 1];
                 key[len - 1] = last.key;
                 node = if len == 1 {
                     last.key
+                } else if len == 2 {
+                    pair_node[start + i]
+                } else if last.stop && len == max_words {
+                    // Neither a candidate nor extended: no node needed.
+                    break;
                 } else {
                     let next = candidate_of.len() as u32;
                     let at = *child
@@ -530,11 +676,11 @@ pub fn keywords_beside_names(
                     }
                     at
                 };
-                let s = term_score[last.key as usize];
-                if s > 0.0 {
-                    product *= s;
-                    sum += s;
-                }
+                // Adding 0 leaves the sum as it was: positive terms from 0
+                // never make the -0 that it would turn into 0.
+                let (factor, term) = term_score[last.key as usize];
+                product *= factor;
+                sum += term;
                 if last.stop {
                     continue;
                 }
@@ -554,36 +700,34 @@ pub fn keywords_beside_names(
         }
     }
     // Scores, lower is better, ties by words: as sortable integers.
+    let score = |c: &Candidate| c.product / (f64::from(c.tf) * (1.0 + c.sum));
+    let orders: Vec<u64> = candidates
+        .iter()
+        .map(|c| total_order_key(score(c)))
+        .collect();
+    // Only the best few can be chosen: sort those alone. The `head`-th
+    // best score is found among the scores alone (small to move and
+    // compare); those scoring as well or better (ties are sorted by words
+    // below) are the few.
+    let head = (max * 8).max(32);
+    let cut = if orders.len() > head {
+        *orders.clone().select_nth_unstable(head).1
+    } else {
+        u64::MAX
+    };
     let mut scored: Vec<(u64, u128, f64)> = candidates
         .iter()
-        .map(|c| {
-            let score = c.product / (f64::from(c.tf) * (1.0 + c.sum));
-            (total_order_key(score), c.key, score)
-        })
+        .zip(&orders)
+        .filter(|&(_, &order)| order <= cut)
+        .map(|(c, &order)| (order, c.key, score(c)))
         .collect();
-    // Only the best few can be chosen: sort those alone.
-    let head = (max * 8).max(32);
-    if scored.len() > head {
-        scored.select_nth_unstable_by_key(head, |c| (c.0, c.1));
-        scored.truncate(head);
-    }
     scored.sort_unstable_by_key(|c| (c.0, c.1));
+    scored.truncate(head);
     let scored = scored
         .into_iter()
         .map(|(_, key, score)| (unpack(key), score));
-    // A phrase's occurrences start at occurrences of its first word,
-    // chained in `next_same` (with where the sentence of each word ends),
-    // so only those are looked at.
-    let mut sentence_end: Vec<u32> = Vec::with_capacity(words.len());
-    for &end in &ends {
-        sentence_end.resize(end as usize, end);
-    }
-    let mut first_at: Vec<u32> = vec![NONE; stats.len()];
-    let mut next_same: Vec<u32> = vec![NONE; words.len()];
-    for (i, w) in words.iter().enumerate().rev() {
-        next_same[i] = first_at[w.key as usize];
-        first_at[w.key as usize] = i as u32;
-    }
+    // A phrase's occurrences start at occurrences of its first word
+    // (chained, above), so only those are looked at.
     // Where `key` occurs: the index of each occurrence's first word.
     let occurrences = |key: &[u32]| -> Vec<usize> {
         let len = key.len();
@@ -628,11 +772,9 @@ pub fn keywords_beside_names(
             continue;
         }
         let found = occurrences(key);
-        if !names.is_empty() {
-            let spans: Vec<NameSpan> = found.iter().map(|&i| span(i, key.len())).collect();
-            if only_inside_names(&spans, names) {
-                continue;
-            }
+        if !names.is_empty() && only_inside_names(found.iter().map(|&i| span(i, key.len())), names)
+        {
+            continue;
         }
         chosen.push((candidate.0, candidate.1, found));
     }
@@ -692,14 +834,16 @@ pub fn keywords_beside_names(
 }
 
 /// Whether every occurrence of a phrase (`found`) lies inside a longer name
-/// of `names`.
-fn only_inside_names(found: &[NameSpan], names: &[NameSpan]) -> bool {
-    !found.is_empty()
-        && found.iter().all(|&(paragraph, start, end)| {
-            names
-                .iter()
-                .any(|&(p, s, e)| p == paragraph && s <= start && end <= e && e - s > end - start)
-        })
+/// of `names` (and there is one). Occurrences are placed one at a time: the
+/// first outside every name answers.
+fn only_inside_names(found: impl IntoIterator<Item = NameSpan>, names: &[NameSpan]) -> bool {
+    let mut any = false;
+    found.into_iter().all(|(paragraph, start, end)| {
+        any = true;
+        names
+            .iter()
+            .any(|&(p, s, e)| p == paragraph && s <= start && end <= e && e - s > end - start)
+    }) && any
 }
 
 /// Whether `form` is `other` written with an Arabic one-letter proclitic
@@ -718,6 +862,41 @@ fn with_proclitic(form: &str, other: &str) -> bool {
                 && other
                     .strip_prefix('ا')
                     .is_some_and(|o| o.starts_with('ل') && o == rest)))
+}
+
+/// The logarithms the term scores take of small whole numbers (a term's
+/// frequency, its median sentence), each computed once in a process.
+struct SmallLogs {
+    ln: Vec<f64>,
+    ln_ln_3_plus: Vec<f64>,
+}
+
+/// Numbers below this have their logarithms in [`SmallLogs`].
+const SMALL: u32 = 1024;
+
+fn small_logs() -> &'static SmallLogs {
+    static LOGS: OnceLock<SmallLogs> = OnceLock::new();
+    LOGS.get_or_init(|| SmallLogs {
+        ln: (0..SMALL).map(|n| f64::from(n).ln()).collect(),
+        ln_ln_3_plus: (0..SMALL).map(|n| (3.0 + f64::from(n)).ln().ln()).collect(),
+    })
+}
+
+impl SmallLogs {
+    fn ln(&self, n: u32) -> f64 {
+        match self.ln.get(n as usize) {
+            Some(&ln) => ln,
+            None => f64::from(n).ln(),
+        }
+    }
+
+    /// ln(ln(3 + n)).
+    fn ln_ln_3_plus(&self, n: u32) -> f64 {
+        match self.ln_ln_3_plus.get(n as usize) {
+            Some(&v) => v,
+            None => (3.0 + f64::from(n)).ln().ln(),
+        }
+    }
 }
 
 /// A candidate phrase: its words (packed), how often it occurs, and the

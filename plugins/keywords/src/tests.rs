@@ -304,3 +304,72 @@ proptest::proptest! {
         proptest::prop_assert!(with.len() <= 50);
     }
 }
+
+proptest::proptest! {
+    /// Splitting by bytes gives the events of a split char by char: each
+    /// word ends at its last word character, and punctuation (or a joiner
+    /// outside a word) ends a chunk.
+    #[test]
+    fn split_by_bytes_agrees_with_a_split_by_chars(
+        text in "[a-zA-Z0-9 א\u{05FF}\u{0680}\u{06A9}\u{06CC}'’\\-.,ءاأةىيـًٌٍَ٠-٩ؠ-ٟ،؛؟«»\u{2000}-\u{2010}\u{A0}éЖ가\u{FEFC}]{0,40}",
+    ) {
+        let mut by_chars: Vec<Option<&str>> = Vec::new();
+        let (mut start, mut end): (Option<usize>, usize) = (None, 0);
+        for (i, c) in text.char_indices() {
+            let class = class(c);
+            if class == Class::Word {
+                start.get_or_insert(i);
+                end = i + c.len_utf8();
+                continue;
+            }
+            if class == Class::Joiner && start.is_some() {
+                continue;
+            }
+            if let Some(s) = start.take() {
+                by_chars.push(Some(&text[s..end]));
+                if end < i {
+                    by_chars.push(None);
+                }
+            }
+            if class != Class::Space {
+                by_chars.push(None);
+            }
+        }
+        if let Some(s) = start {
+            by_chars.push(Some(&text[s..end]));
+        }
+        by_chars.push(None);
+        let mut by_bytes: Vec<Option<&str>> = Vec::new();
+        split(&text, |e| by_bytes.push(e));
+        proptest::prop_assert_eq!(by_bytes, by_chars);
+    }
+}
+
+/// The capital check tells a word led by U+0600..=U+06FF from its first
+/// byte: nothing there is upper case.
+#[test]
+fn the_arabic_block_has_no_capitals() {
+    assert!(('\u{0600}'..='\u{06FF}').all(|c| !c.is_uppercase()));
+}
+
+#[test]
+fn small_logs_are_the_logarithms_computed_in_place() {
+    let logs = small_logs();
+    for n in [0, 1, 2, 7, SMALL - 1, SMALL, SMALL + 5, u32::MAX] {
+        assert_eq!(logs.ln(n).to_bits(), f64::from(n).ln().to_bits(), "{n}");
+        let direct = (3.0 + f64::from(n)).ln().ln();
+        assert_eq!(logs.ln_ln_3_plus(n).to_bits(), direct.to_bits(), "{n}");
+    }
+}
+
+/// Each one-letter proclitic comes off a word that the text also writes
+/// without it: one key phrase, not two.
+#[test]
+fn each_one_letter_proclitic_meets_the_bare_word() {
+    for clitic in ['و', 'ف', 'ب', 'ل', 'ك'] {
+        let second = format!("وتحدث الوزير {clitic}كوريا طويلا.");
+        let found = keywords(&["زار الوفد كوريا أمس.", &second], 1, 20);
+        let korea = texts(&found).iter().filter(|k| k.contains("كوريا")).count();
+        assert_eq!(korea, 1, "{clitic}: {found:?}");
+    }
+}
