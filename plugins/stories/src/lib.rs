@@ -24,13 +24,12 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::collections::VecDeque;
 
 use foldhash::{HashMap, HashMapExt};
 use std::sync::Mutex;
 
-use akhbar_arabic_text::{is_stopword, is_word_char, matching, stem};
+use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, entity::Label};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
@@ -336,40 +335,6 @@ impl BitCounters {
     }
 }
 
-/// The word feature of `w`: its stem's hash, or `None` when it is not a
-/// content word (under three letters, a stopword, or all digits).
-fn feature(w: &str) -> Option<u64> {
-    (w.chars().nth(2).is_some() && !is_stopword(w) && !w.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| fnv(stem(w).as_bytes()))
-}
-
-/// How many words [`KNOWN`] holds before it starts over (a few MB).
-const KNOWN_MAX: usize = 1 << 16;
-
-/// A word a thread has seen, with its [`feature`] and, for the article
-/// numbered `article` (the last to have it), the index of its count.
-#[derive(Debug)]
-struct KnownWord {
-    word: Box<str>,
-    feature: Option<u64>,
-    article: u64,
-    at: u32,
-}
-
-/// The words a thread has seen, by their [`fnv`] hash, and how many
-/// articles it has read.
-#[derive(Debug, Default)]
-struct Known {
-    articles: u64,
-    words: HashMap<u64, KnownWord>,
-}
-
-thread_local! {
-    /// Most words come again, in an article and in later ones: each is
-    /// looked up here once per occurrence, and stemmed once. Never iterated.
-    static KNOWN: Cell<Known> = Cell::new(Known::default());
-}
-
 /// The features of an article: people, words and SimHash.
 fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginError> {
     let mut people: HashMap<u64, f32> = HashMap::new();
@@ -394,57 +359,34 @@ fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginEr
         })
         .collect();
     let bytes: usize = texts.iter().map(|t| t.len()).sum();
-    // Each word: the index of its stem's count, or NONE when it is not a
-    // content word; the stems' counts, found by their hashes.
+    // Each distinct word: the index of its stem's count, or NONE when it is
+    // not a content word; the stems' counts, found by their hashes.
     const NONE: u32 = u32::MAX;
+    let mut words_seen = WordTable::with_capacity(bytes / 6 + 16);
     let mut stem_at: HashMap<u64, u32> = HashMap::with_capacity(bytes / 8 + 16);
     let mut counts: Vec<(u64, u32)> = Vec::with_capacity(bytes / 8 + 16);
-    let mut count_at = |feature: Option<u64>, counts: &mut Vec<(u64, u32)>| {
-        let Some(feature) = feature else {
-            return NONE;
-        };
-        let next = counts.len() as u32;
-        let at = *stem_at.entry(feature).or_insert(next);
-        if at == next {
-            counts.push((feature, 0));
-        }
-        at
-    };
     let mut bits = BitCounters { planes: [0; 40] };
     let mut shingles: u64 = 0;
-    let mut known = KNOWN.take();
-    known.articles += 1;
-    let article = known.articles;
     for text in &texts {
         // The hashes of the two words before, and how many there were.
         let (mut before, mut last, mut seen) = (0u64, 0u64, 0usize);
         for_each_word(text, |w, hash| {
-            let at = match known.words.get_mut(&hash) {
-                Some(k) if *k.word == *w => {
-                    if k.article != article {
-                        (k.article, k.at) = (article, count_at(k.feature, &mut counts));
+            let at = words_seen.get_or_insert_with(hash, w, || {
+                if w.chars().nth(2).is_some()
+                    && !is_stopword(w)
+                    && !w.bytes().all(|b| b.is_ascii_digit())
+                {
+                    let feature = fnv(stem(w).as_bytes());
+                    let next = counts.len() as u32;
+                    let at = *stem_at.entry(feature).or_insert(next);
+                    if at == next {
+                        counts.push((feature, 0));
                     }
-                    k.at
-                }
-                _ => {
-                    let feature = feature(w);
-                    let at = count_at(feature, &mut counts);
-                    if known.words.len() >= KNOWN_MAX {
-                        known.words.clear();
-                    }
-                    let word = w.into();
-                    known.words.insert(
-                        hash,
-                        KnownWord {
-                            word,
-                            feature,
-                            article,
-                            at,
-                        },
-                    );
                     at
+                } else {
+                    NONE
                 }
-            };
+            });
             if at != NONE {
                 counts[at as usize].1 += 1;
             }
@@ -459,7 +401,6 @@ fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginEr
             (before, last) = (last, hash);
         });
     }
-    KNOWN.set(known);
     // A bit is set when more shingles have it than not.
     let simhash = (0..64).fold(0u64, |acc, bit| {
         if 2 * bits.count(bit) > shingles {

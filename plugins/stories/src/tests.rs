@@ -334,25 +334,3 @@ fn dot_reaching_keeps_an_identical_vector_and_gives_up_on_a_stranger() {
     // With nothing to reach, nothing is given up.
     assert_eq!(lookup.dot_reaching(&stranger, 0.0), Some(0.0));
 }
-
-#[test]
-fn features_are_the_same_with_the_words_known() {
-    KNOWN.set(Known::default());
-    let a = article("a", SHOIGU_A, &[("Q1", 0)], 0);
-    let view = ArticleView::of(&a);
-    let first = features(&view).unwrap();
-    assert!(!KNOWN.take().words.is_empty());
-    // A stale entry under a word's hash (another word) is not taken.
-    let mut known = Known::default();
-    let stale = KnownWord {
-        word: "غيره".into(),
-        feature: None,
-        article: 0,
-        at: 0,
-    };
-    known.words.insert(fnv("محادثات".as_bytes()), stale);
-    KNOWN.set(known);
-    let warm = features(&view).unwrap();
-    assert_eq!(first, features(&view).unwrap());
-    assert_eq!(first, warm);
-}
