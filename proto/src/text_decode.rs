@@ -71,8 +71,13 @@ fn provenance(bytes: &[u8]) -> Result<Provenance, DecodeError> {
 /// Decodes an `akhbar.v1.Entity` (the article view decodes its entities
 /// with this, when asked for them): the borrowed decoder, then owned
 /// copies of its strings.
+#[allow(
+    unsafe_code,
+    reason = "a decoder that checks, called unchecking nothing"
+)]
 pub(crate) fn entity(bytes: &[u8]) -> Result<Entity, DecodeError> {
-    entity_view(bytes)
+    // SAFETY: `Checked` promises nothing.
+    unsafe { entity_view(bytes, Utf8::Checked) }
         .map(Entity::from)
         .or_else(|()| Entity::decode(bytes))
 }
@@ -82,7 +87,11 @@ pub(crate) fn entity(bytes: &[u8]) -> Result<Entity, DecodeError> {
 /// another wire type and so on). Every field by hand: an article carries
 /// dozens of entities, and prost's per-field merge for the five numbers
 /// cost more than the three strings.
-pub(crate) fn entity_view(mut buf: &[u8]) -> Result<EntityView<'_>, ()> {
+///
+/// # Safety
+/// With [`Utf8::Promised`], `buf` must decode as an `akhbar.v1.Entity`.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+pub(crate) unsafe fn entity_view(mut buf: &[u8], utf8: Utf8) -> Result<EntityView<'_>, ()> {
     const LABEL: u32 = 2;
     const PARAGRAPH: u32 = 5;
     const START: u32 = 6;
@@ -102,7 +111,8 @@ pub(crate) fn entity_view(mut buf: &[u8]) -> Result<EntityView<'_>, ()> {
                     tags::entity::CANONICAL_ID => &mut entity.canonical_id,
                     _ => &mut entity.canonical_name,
                 };
-                *target = checked_utf8(payload).ok_or(())?;
+                // SAFETY: a promise that `buf` decodes covers its strings.
+                *target = unsafe { text_of(payload, utf8) }.ok_or(())?;
             }
             (LABEL | PARAGRAPH | START | END, WireType::Varint) => {
                 let value = decode_varint(&mut buf).map_err(drop)?;
@@ -180,6 +190,30 @@ fn push<T>(list: &mut Vec<T>, item: T) -> bool {
 /// `payload` as a string, when it is UTF-8.
 fn text(payload: &[u8]) -> Option<String> {
     checked_utf8(payload).map(str::to_owned)
+}
+
+/// How a decoder takes the strings of the bytes it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Utf8 {
+    /// Each is checked ([`checked_utf8`]).
+    Checked,
+    /// Each is UTF-8: the caller of the decoder promised it (the bytes
+    /// decode as the message with prost). Debug builds check them anyway.
+    Promised,
+}
+
+/// `bytes` as text, checked or (`Promised`, in a release build) as it is.
+///
+/// # Safety
+/// With [`Utf8::Promised`], `bytes` must be UTF-8.
+#[inline]
+#[allow(unsafe_code, reason = "the caller promised UTF-8")]
+pub(crate) unsafe fn text_of(bytes: &[u8], utf8: Utf8) -> Option<&str> {
+    if utf8 == Utf8::Promised && !cfg!(debug_assertions) {
+        // SAFETY: the caller's promise.
+        return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+    }
+    checked_utf8(bytes)
 }
 
 /// `bytes` as text, when it is UTF-8, checked with SIMD whatever their

@@ -24,7 +24,7 @@ use prost::encoding::{DecodeContext, WireType, skip_field};
 
 use crate::Timestamp;
 use crate::tags;
-use crate::text_decode;
+use crate::text_decode::{self, Utf8};
 use crate::v1::{Article, Dateline, Entity, Keyword, MentionedDate, Paragraph, Provenance};
 use crate::varint::{decode_key, decode_varint};
 
@@ -97,8 +97,13 @@ impl<'a> ParagraphView<'a> {
     /// A view of an encoded `akhbar.v1.Paragraph`, its text checked as
     /// UTF-8, or `None` for bytes it does not take (as
     /// [`ArticleView::decode`]).
+    #[allow(
+        unsafe_code,
+        reason = "a decoder that checks, called unchecking nothing"
+    )]
     pub fn decode(bytes: &'a [u8]) -> Option<Self> {
-        paragraph(bytes).ok()
+        // SAFETY: `Checked` promises nothing.
+        unsafe { paragraph(bytes, Utf8::Checked) }.ok()
     }
 
     /// The text later stages should match against: the matching form when
@@ -139,6 +144,10 @@ enum Entities<'a> {
     Borrowed(&'a [Entity]),
     Encoded {
         payloads: Vec<&'a [u8]>,
+        /// `Promised` only when the view was made by
+        /// [`ArticleView::decode_host_checked`], whose caller promised
+        /// that the article, its entities with it, decodes.
+        utf8: Utf8,
         decoded: OnceLock<Result<Vec<Entity>, DecodeError>>,
     },
 }
@@ -173,11 +182,37 @@ impl<'a> ArticleView<'a> {
     /// [`crate::text_decode::article`] (for prost's error, or the article)
     /// and take [`ArticleView::of`] it. The paragraphs' text is checked as
     /// UTF-8 here, the entities when first asked for.
+    #[allow(
+        unsafe_code,
+        reason = "a decoder that checks, called unchecking nothing"
+    )]
     pub fn decode(bytes: &'a [u8]) -> Option<Self> {
-        Self::decode_fast(bytes).ok()
+        // SAFETY: `Checked` promises nothing.
+        unsafe { Self::decode_fast(bytes, Utf8::Checked) }.ok()
     }
 
-    fn decode_fast(bytes: &'a [u8]) -> Result<Self, Refused> {
+    /// [`ArticleView::decode`] of bytes the host has checked, whose strings
+    /// are not checked again (in a release build): what an enricher reads.
+    ///
+    /// Why: the host checks every byte it hands an enricher (the article
+    /// when the normalizers are done, then each enrichment before it is
+    /// appended; see `akhbar_plugin.h`, ABI version 3), and five enrichers
+    /// checking the same text again cost more than a third of the plugin
+    /// boundary's time.
+    ///
+    /// # Safety
+    /// `bytes` must decode as an `akhbar.v1.Article` with prost (every
+    /// string field of it, at every occurrence, UTF-8).
+    #[allow(unsafe_code, reason = "the caller's promise is passed on")]
+    pub unsafe fn decode_host_checked(bytes: &'a [u8]) -> Option<Self> {
+        // SAFETY: the caller's promise, for the paragraphs and entities.
+        unsafe { Self::decode_fast(bytes, Utf8::Promised) }.ok()
+    }
+
+    /// # Safety
+    /// With [`Utf8::Promised`], `bytes` must decode as an Article.
+    #[allow(unsafe_code, reason = "the caller's promise is passed on")]
+    unsafe fn decode_fast(bytes: &'a [u8], utf8: Utf8) -> Result<Self, Refused> {
         // Sized for the common case (a paragraph, in its two forms, in
         // about 200 encoded bytes), so that they are not regrown and copied
         // a few times per view.
@@ -197,7 +232,9 @@ impl<'a> ArticleView<'a> {
                     }
                     let payload = length_delimited(&mut buf).ok_or(Refused)?;
                     if tag == tags::article::PARAGRAPHS {
-                        paragraphs.push(paragraph(payload)?);
+                        // SAFETY: a promise for the article covers each
+                        // of its paragraphs.
+                        paragraphs.push(unsafe { paragraph(payload, utf8) }?);
                     } else {
                         payloads.push(payload);
                     }
@@ -214,6 +251,7 @@ impl<'a> ArticleView<'a> {
             paragraphs,
             entities: Entities::Encoded {
                 payloads,
+                utf8,
                 decoded: OnceLock::new(),
             },
         })
@@ -241,7 +279,9 @@ impl<'a> ArticleView<'a> {
     pub fn try_entities(&self) -> Result<&[Entity], DecodeError> {
         match &self.entities {
             Entities::Borrowed(entities) => Ok(entities),
-            Entities::Encoded { payloads, decoded } => decoded
+            Entities::Encoded {
+                payloads, decoded, ..
+            } => decoded
                 .get_or_init(|| decode_entities(payloads))
                 .as_deref()
                 .map_err(Clone::clone),
@@ -251,11 +291,14 @@ impl<'a> ArticleView<'a> {
     /// The entities as views, their strings borrowed from the input bytes
     /// (no copy of them, which [`ArticleView::try_entities`] makes), or
     /// prost's error as there.
+    #[allow(unsafe_code, reason = "the view's own promise, passed on")]
     pub fn entity_views(&self) -> Result<Vec<EntityView<'_>>, DecodeError> {
-        if let Entities::Encoded { payloads, .. } = &self.entities
+        if let Entities::Encoded { payloads, utf8, .. } = &self.entities
             && let Ok(views) = payloads
                 .iter()
-                .map(|payload| text_decode::entity_view(payload))
+                // SAFETY: `utf8` is `Promised` only for a view whose maker
+                // promised that every entity decodes (see `Entities`).
+                .map(|payload| unsafe { text_decode::entity_view(payload, *utf8) })
                 .collect()
         {
             return Ok(views);
@@ -360,7 +403,9 @@ impl<'a> ArticleView<'a> {
     pub fn into_article_with(self, paragraphs: Vec<Paragraph>) -> Result<Article, DecodeError> {
         let entities = match self.entities {
             Entities::Borrowed(entities) => entities.to_vec(),
-            Entities::Encoded { payloads, decoded } => match decoded.into_inner() {
+            Entities::Encoded {
+                payloads, decoded, ..
+            } => match decoded.into_inner() {
                 Some(decoded) => decoded?,
                 None => decode_entities(&payloads)?,
             },
@@ -532,7 +577,11 @@ pub(crate) fn length_delimited<'b>(buf: &mut &'b [u8]) -> Option<&'b [u8]> {
 
 /// A paragraph, borrowed from its encoding (later occurrences of a field
 /// replace earlier ones, unknown fields are skipped: prost's rules).
-fn paragraph(mut buf: &[u8]) -> Result<ParagraphView<'_>, Refused> {
+///
+/// # Safety
+/// With [`Utf8::Promised`], `buf` must decode as a Paragraph.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+unsafe fn paragraph(mut buf: &[u8], utf8: Utf8) -> Result<ParagraphView<'_>, Refused> {
     const KIND: u32 = PARAGRAPH_KIND;
     let mut view = ParagraphView {
         kind: 0,
@@ -545,7 +594,8 @@ fn paragraph(mut buf: &[u8]) -> Result<ParagraphView<'_>, Refused> {
             (KIND, WireType::Varint) => view.kind = decode_varint(&mut buf)? as i32,
             (tags::paragraph::TEXT | tags::paragraph::MATCHING, WireType::LengthDelimited) => {
                 let payload = length_delimited(&mut buf).ok_or(Refused)?;
-                let text = text_decode::checked_utf8(payload).ok_or(Refused)?;
+                // SAFETY: a promise that `buf` decodes covers its strings.
+                let text = unsafe { text_decode::text_of(payload, utf8) }.ok_or(Refused)?;
                 if tag == tags::paragraph::TEXT {
                     view.text = text;
                 } else {
@@ -762,6 +812,20 @@ mod tests {
                 prop_assert_eq!(out[0], 7, "appended to what was there");
                 prop_assert_eq!(Article::decode(&out[1..]).unwrap(), want.clone());
             }
+        }
+
+        /// Bytes that decode, read as the host checked them, show what
+        /// the checking decoder shows.
+        #[test]
+        #[allow(unsafe_code, reason = "the bytes are an article prost encoded")]
+        fn a_host_checked_article_is_read_as_a_checked_one(article in any_article()) {
+            let bytes = article.encode_to_vec();
+            let checked = ArticleView::decode(&bytes).unwrap();
+            // SAFETY: prost encoded `bytes` from an Article, so they decode.
+            let trusted = unsafe { ArticleView::decode_host_checked(&bytes) }.unwrap();
+            prop_assert_eq!(trusted.paragraphs(), checked.paragraphs());
+            prop_assert_eq!(trusted.entity_views().unwrap(), checked.entity_views().unwrap());
+            prop_assert_eq!(trusted.to_article().unwrap(), article);
         }
 
         #[test]

@@ -1,5 +1,5 @@
 /*
- * akhbar_plugin.h — the whole Akhbar plugin ABI, version 2.
+ * akhbar_plugin.h — the whole Akhbar plugin ABI, version 3.
  *
  * A plugin is a shared library that exports one symbol:
  *
@@ -23,6 +23,12 @@
  * and checks that they hold only Enrichment fields. The article an enricher
  * receives has neither `body` nor `provenance` (the host keeps both aside).
  *
+ * An enricher's input always decodes as an akhbar.v1.Article: the host has
+ * checked every byte of it (framing, wire types, the UTF-8 of every string)
+ * when the normalizers were done and as each enrichment came back, so an
+ * enricher need not check it again (since version 3). A source's and a
+ * normalizer's input carry no such promise: check what you read.
+ *
  * On any other status the output buffer holds a UTF-8 message (may be empty).
  *
  * Memory: input bytes are borrowed for the duration of the call. Every
@@ -45,7 +51,7 @@
 extern "C" {
 #endif
 
-#define AKHBAR_ABI_VERSION 2u
+#define AKHBAR_ABI_VERSION 3u
 
 /* Kinds a plugin provides (bit flags; a plugin provides exactly one today). */
 #define AKHBAR_KIND_SOURCE 1u

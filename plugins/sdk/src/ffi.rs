@@ -4,8 +4,10 @@
 use std::ffi::c_void;
 
 /// The ABI version this SDK speaks. Bump on any change to the table layout
-/// or to what crosses it.
-pub const ABI_VERSION: u32 = 2;
+/// or to what crosses it. Version 3: an enricher's input is an article the
+/// host has checked (it decodes as an `akhbar.v1.Article`), which the
+/// enricher does not check again.
+pub const ABI_VERSION: u32 = 3;
 /// The one symbol a plugin library exports.
 pub const ENTRY_SYMBOL: &str = "akhbar_plugin_entry";
 
