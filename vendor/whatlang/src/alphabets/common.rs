@@ -46,6 +46,13 @@ pub fn generic_alphabet_calculate_scores(
     // score of each character.
     let mut char_scores = vec![0; chars.len()];
     let mut max_raw_score = 0;
+    // (Akhbar: the positions of the ASCII characters among `chars`, which
+    // are sorted, so those come first: most characters of a Latin text are
+    // ASCII, and a table lookup costs less than a binary search.)
+    let mut ascii_positions = [usize::MAX; 128];
+    for (position, &ch) in chars.iter().enumerate().take_while(|(_, ch)| ch.is_ascii()) {
+        ascii_positions[ch as usize] = position;
+    }
     // iterate over the text and scores characters.
     for ch in text.chars() {
         if is_stop_char(ch) {
@@ -54,7 +61,12 @@ pub fn generic_alphabet_calculate_scores(
 
         max_raw_score += 1;
 
-        if let Ok(position) = chars.binary_search(&ch) {
+        let found = if ch.is_ascii() {
+            Some(ascii_positions[ch as usize]).filter(|&p| p != usize::MAX)
+        } else {
+            chars.binary_search(&ch).ok()
+        };
+        if let Some(position) = found {
             // add 2 and remove max_raw_score at the end,
             // to keep the score interval of -max_raw_score..max_raw_score
             char_scores[position] += 2;
