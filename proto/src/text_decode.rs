@@ -28,19 +28,44 @@ use crate::view::{EntityView, ParagraphView, length_delimited};
 /// Decodes an `akhbar.v1.Article`; the same result as [`Message::decode`],
 /// errors included (a refused input is decoded again by prost, for its
 /// message with the path to the bad field).
+#[allow(
+    unsafe_code,
+    reason = "a decoder that checks, called unchecking nothing"
+)]
 pub fn article(bytes: &[u8]) -> Result<Article, DecodeError> {
-    article_fast(bytes).or_else(|_| Article::decode(bytes))
+    // SAFETY: `Checked` promises nothing.
+    unsafe { article_fast(bytes, Utf8::Checked) }.or_else(|_| Article::decode(bytes))
 }
 
-fn article_fast(bytes: &[u8]) -> Result<Article, DecodeError> {
-    decode(bytes, |article: &mut Article, tag, payload| {
+/// [`article`] of bytes the host has checked (the pipeline's articles:
+/// every part of them was checked where it was made), whose text is not
+/// checked again in a release build: `akhbar run` decodes each article it
+/// writes, and checking its text a last time was a few percent of a run.
+///
+/// # Safety
+/// `bytes` must decode as an `akhbar.v1.Article` with prost.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+pub unsafe fn article_host_checked(bytes: &[u8]) -> Result<Article, DecodeError> {
+    // SAFETY: the caller's promise.
+    unsafe { article_fast(bytes, Utf8::Promised) }.or_else(|_| Article::decode(bytes))
+}
+
+/// # Safety
+/// With [`Utf8::Promised`], `bytes` must decode as an Article.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+unsafe fn article_fast(bytes: &[u8], utf8: Utf8) -> Result<Article, DecodeError> {
+    // SAFETY (every call below): a promise that the article decodes covers
+    // each of its fields.
+    decode(bytes, |article: &mut Article, tag, payload| unsafe {
         Ok(match tag {
-            tags::article::BODY => set_text(&mut article.body, payload),
-            tags::article::PARAGRAPHS => push(&mut article.paragraphs, paragraph(payload)?),
-            tags::article::PROVENANCE => push(&mut article.provenance, provenance(payload)?),
-            tags::article::ENTITIES => push(&mut article.entities, entity(payload)?),
-            tags::article::KEYWORDS => push(&mut article.keywords, keyword(payload)?),
-            tags::article::DATES => push(&mut article.dates, date(payload)?),
+            tags::article::BODY => set_text(&mut article.body, payload, utf8),
+            tags::article::PARAGRAPHS => {
+                push(&mut article.paragraphs, paragraph_of(payload, utf8)?)
+            }
+            tags::article::PROVENANCE => push(&mut article.provenance, provenance(payload, utf8)?),
+            tags::article::ENTITIES => push(&mut article.entities, entity_of(payload, utf8)?),
+            tags::article::KEYWORDS => push(&mut article.keywords, keyword(payload, utf8)?),
+            tags::article::DATES => push(&mut article.dates, date(payload, utf8)?),
             _ => false,
         })
     })
@@ -56,12 +81,29 @@ pub fn paragraph(bytes: &[u8]) -> Result<Paragraph, DecodeError> {
     }
 }
 
-fn provenance(bytes: &[u8]) -> Result<Provenance, DecodeError> {
-    decode(bytes, |record: &mut Provenance, tag, payload| {
+/// [`paragraph`], its text checked or (`Promised`) taken as it is.
+///
+/// # Safety
+/// With [`Utf8::Promised`], `bytes` must decode as a Paragraph.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+unsafe fn paragraph_of(bytes: &[u8], utf8: Utf8) -> Result<Paragraph, DecodeError> {
+    // SAFETY: the caller's promise.
+    match unsafe { ParagraphView::decode_with(bytes, utf8) } {
+        Some(view) => Ok(view.into()),
+        None => Paragraph::decode(bytes),
+    }
+}
+
+/// # Safety
+/// With [`Utf8::Promised`], `bytes` must decode as a Provenance record.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+unsafe fn provenance(bytes: &[u8], utf8: Utf8) -> Result<Provenance, DecodeError> {
+    // SAFETY (both calls): the caller's promise covers the record's strings.
+    decode(bytes, |record: &mut Provenance, tag, payload| unsafe {
         Ok(match tag {
-            tags::provenance::ACTION => set_text(&mut record.action, payload),
+            tags::provenance::ACTION => set_text(&mut record.action, payload, utf8),
             tags::provenance::DETAILS => {
-                text(payload).is_some_and(|d| push(&mut record.details, d))
+                text(payload, utf8).is_some_and(|d| push(&mut record.details, d))
             }
             _ => false,
         })
@@ -77,7 +119,17 @@ fn provenance(bytes: &[u8]) -> Result<Provenance, DecodeError> {
 )]
 pub(crate) fn entity(bytes: &[u8]) -> Result<Entity, DecodeError> {
     // SAFETY: `Checked` promises nothing.
-    unsafe { entity_view(bytes, Utf8::Checked) }
+    unsafe { entity_of(bytes, Utf8::Checked) }
+}
+
+/// [`entity`], its strings checked or (`Promised`) taken as they are.
+///
+/// # Safety
+/// With [`Utf8::Promised`], `bytes` must decode as an Entity.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+unsafe fn entity_of(bytes: &[u8], utf8: Utf8) -> Result<Entity, DecodeError> {
+    // SAFETY: the caller's promise.
+    unsafe { entity_view(bytes, utf8) }
         .map(Entity::from)
         .or_else(|()| Entity::decode(bytes))
 }
@@ -137,17 +189,25 @@ pub(crate) unsafe fn entity_view(mut buf: &[u8], utf8: Utf8) -> Result<EntityVie
     Ok(entity)
 }
 
-fn keyword(bytes: &[u8]) -> Result<Keyword, DecodeError> {
-    decode(bytes, |keyword: &mut Keyword, tag, payload| {
-        Ok(tag == tags::keyword::TEXT && set_text(&mut keyword.text, payload))
+/// # Safety
+/// With [`Utf8::Promised`], `bytes` must decode as a Keyword.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+unsafe fn keyword(bytes: &[u8], utf8: Utf8) -> Result<Keyword, DecodeError> {
+    // SAFETY: the caller's promise covers the keyword's text.
+    decode(bytes, |keyword: &mut Keyword, tag, payload| unsafe {
+        Ok(tag == tags::keyword::TEXT && set_text(&mut keyword.text, payload, utf8))
     })
 }
 
-fn date(bytes: &[u8]) -> Result<MentionedDate, DecodeError> {
-    decode(bytes, |date: &mut MentionedDate, tag, payload| {
+/// # Safety
+/// With [`Utf8::Promised`], `bytes` must decode as a MentionedDate.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+unsafe fn date(bytes: &[u8], utf8: Utf8) -> Result<MentionedDate, DecodeError> {
+    // SAFETY (both calls): the caller's promise covers the date's strings.
+    decode(bytes, |date: &mut MentionedDate, tag, payload| unsafe {
         Ok(match tag {
-            tags::mentioned_date::TEXT => set_text(&mut date.text, payload),
-            tags::mentioned_date::DATE => set_text(&mut date.date, payload),
+            tags::mentioned_date::TEXT => set_text(&mut date.text, payload, utf8),
+            tags::mentioned_date::DATE => set_text(&mut date.date, payload, utf8),
             _ => false,
         })
     })
@@ -187,9 +247,14 @@ fn push<T>(list: &mut Vec<T>, item: T) -> bool {
     true
 }
 
-/// `payload` as a string, when it is UTF-8.
-fn text(payload: &[u8]) -> Option<String> {
-    checked_utf8(payload).map(str::to_owned)
+/// `payload` as a string, when it is UTF-8 (checked, or `Promised`).
+///
+/// # Safety
+/// With [`Utf8::Promised`], `payload` must be UTF-8.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+unsafe fn text(payload: &[u8], utf8: Utf8) -> Option<String> {
+    // SAFETY: the caller's promise.
+    unsafe { text_of(payload, utf8) }.map(str::to_owned)
 }
 
 /// How a decoder takes the strings of the bytes it reads.
@@ -246,8 +311,13 @@ pub(crate) fn checked_utf8(bytes: &[u8]) -> Option<&str> {
 
 /// Sets a string field (the last occurrence wins, as in prost); false when
 /// the payload is not UTF-8, so that prost reports it.
-fn set_text(target: &mut String, payload: &[u8]) -> bool {
-    match text(payload) {
+///
+/// # Safety
+/// With [`Utf8::Promised`], `payload` must be UTF-8.
+#[allow(unsafe_code, reason = "the caller's promise is passed on")]
+unsafe fn set_text(target: &mut String, payload: &[u8], utf8: Utf8) -> bool {
+    // SAFETY: the caller's promise.
+    match unsafe { text(payload, utf8) } {
         Some(value) => {
             *target = value;
             true
@@ -500,6 +570,17 @@ pub(crate) mod tests {
     }
 
     proptest! {
+        /// Bytes that decode, read as the host checked them, give the
+        /// article the checking decoder gives.
+        #[test]
+        #[allow(unsafe_code, reason = "the bytes are an article prost encoded")]
+        fn a_host_checked_article_decodes_as_a_checked_one(article in any_article()) {
+            let bytes = article.encode_to_vec();
+            // SAFETY: prost encoded `bytes` from an Article, so they decode.
+            let trusted = unsafe { article_host_checked(&bytes) }.unwrap();
+            prop_assert_eq!(trusted, super::article(&bytes).unwrap());
+        }
+
         #[test]
         fn the_padded_check_agrees_with_the_standard_one(
             bytes in prop::collection::vec(

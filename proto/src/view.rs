@@ -103,7 +103,15 @@ impl<'a> ParagraphView<'a> {
     )]
     pub fn decode(bytes: &'a [u8]) -> Option<Self> {
         // SAFETY: `Checked` promises nothing.
-        unsafe { paragraph(bytes, Utf8::Checked) }.ok()
+        unsafe { Self::decode_with(bytes, Utf8::Checked) }
+    }
+
+    /// # Safety
+    /// With [`Utf8::Promised`], `bytes` must decode as a Paragraph.
+    #[allow(unsafe_code, reason = "the caller's promise is passed on")]
+    pub(crate) unsafe fn decode_with(bytes: &'a [u8], utf8: Utf8) -> Option<Self> {
+        // SAFETY: the caller's promise.
+        unsafe { paragraph(bytes, utf8) }.ok()
     }
 
     /// The text later stages should match against: the matching form when
