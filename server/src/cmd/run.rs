@@ -335,12 +335,15 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
             break;
         }
         documents += chunk.len();
-        let parts: Vec<Vec<Outcome>> = pool.install(|| {
-            chunk
-                .par_chunks(BATCH_DOCUMENTS)
-                .map(|part| process_inputs(&pipeline, part, args.max_document_bytes))
-                .collect()
-        });
+        let process = |part: &[Input]| process_inputs(&pipeline, part, args.max_document_bytes);
+        let parts: Vec<Vec<Outcome>> = if jobs <= 1 {
+            // One worker: this thread, which then writes what it made while
+            // that is still in its cache (a pool thread would hand each
+            // chunk over, and back, between cores).
+            chunk.chunks(BATCH_DOCUMENTS).map(process).collect()
+        } else {
+            pool.install(|| chunk.par_chunks(BATCH_DOCUMENTS).map(process).collect())
+        };
         for outcome in parts.into_iter().flatten() {
             for encoded in &outcome.articles {
                 let article = encoded.decode().with_context(|| {
