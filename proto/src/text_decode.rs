@@ -54,20 +54,25 @@ pub unsafe fn article_host_checked(bytes: &[u8]) -> Result<Article, DecodeError>
 /// With [`Utf8::Promised`], `bytes` must decode as an Article.
 #[allow(unsafe_code, reason = "the caller's promise is passed on")]
 unsafe fn article_fast(bytes: &[u8], utf8: Utf8) -> Result<Article, DecodeError> {
-    // SAFETY (every call below): a promise that the article decodes covers
-    // each of its fields.
-    decode(bytes, |article: &mut Article, tag, payload| unsafe {
-        Ok(match tag {
-            tags::article::BODY => set_text(&mut article.body, payload, utf8),
-            tags::article::PARAGRAPHS => {
-                push(&mut article.paragraphs, paragraph_of(payload, utf8)?)
+    decode(bytes, |article: &mut Article, tag, payload| {
+        // SAFETY: a promise that the article decodes covers each of its
+        // fields.
+        let taken = unsafe {
+            match tag {
+                tags::article::BODY => set_text(&mut article.body, payload, utf8),
+                tags::article::PARAGRAPHS => {
+                    push(&mut article.paragraphs, paragraph_of(payload, utf8)?)
+                }
+                tags::article::PROVENANCE => {
+                    push(&mut article.provenance, provenance(payload, utf8)?)
+                }
+                tags::article::ENTITIES => push(&mut article.entities, entity_of(payload, utf8)?),
+                tags::article::KEYWORDS => push(&mut article.keywords, keyword(payload, utf8)?),
+                tags::article::DATES => push(&mut article.dates, date(payload, utf8)?),
+                _ => false,
             }
-            tags::article::PROVENANCE => push(&mut article.provenance, provenance(payload, utf8)?),
-            tags::article::ENTITIES => push(&mut article.entities, entity_of(payload, utf8)?),
-            tags::article::KEYWORDS => push(&mut article.keywords, keyword(payload, utf8)?),
-            tags::article::DATES => push(&mut article.dates, date(payload, utf8)?),
-            _ => false,
-        })
+        };
+        Ok(taken)
     })
 }
 
@@ -98,15 +103,18 @@ unsafe fn paragraph_of(bytes: &[u8], utf8: Utf8) -> Result<Paragraph, DecodeErro
 /// With [`Utf8::Promised`], `bytes` must decode as a Provenance record.
 #[allow(unsafe_code, reason = "the caller's promise is passed on")]
 unsafe fn provenance(bytes: &[u8], utf8: Utf8) -> Result<Provenance, DecodeError> {
-    // SAFETY (both calls): the caller's promise covers the record's strings.
-    decode(bytes, |record: &mut Provenance, tag, payload| unsafe {
-        Ok(match tag {
-            tags::provenance::ACTION => set_text(&mut record.action, payload, utf8),
-            tags::provenance::DETAILS => {
-                text(payload, utf8).is_some_and(|d| push(&mut record.details, d))
+    decode(bytes, |record: &mut Provenance, tag, payload| {
+        // SAFETY: the caller's promise covers the record's strings.
+        let taken = unsafe {
+            match tag {
+                tags::provenance::ACTION => set_text(&mut record.action, payload, utf8),
+                tags::provenance::DETAILS => {
+                    text(payload, utf8).is_some_and(|d| push(&mut record.details, d))
+                }
+                _ => false,
             }
-            _ => false,
-        })
+        };
+        Ok(taken)
     })
 }
 
@@ -203,13 +211,16 @@ unsafe fn keyword(bytes: &[u8], utf8: Utf8) -> Result<Keyword, DecodeError> {
 /// With [`Utf8::Promised`], `bytes` must decode as a MentionedDate.
 #[allow(unsafe_code, reason = "the caller's promise is passed on")]
 unsafe fn date(bytes: &[u8], utf8: Utf8) -> Result<MentionedDate, DecodeError> {
-    // SAFETY (both calls): the caller's promise covers the date's strings.
-    decode(bytes, |date: &mut MentionedDate, tag, payload| unsafe {
-        Ok(match tag {
-            tags::mentioned_date::TEXT => set_text(&mut date.text, payload, utf8),
-            tags::mentioned_date::DATE => set_text(&mut date.date, payload, utf8),
-            _ => false,
-        })
+    decode(bytes, |date: &mut MentionedDate, tag, payload| {
+        // SAFETY: the caller's promise covers the date's strings.
+        let taken = unsafe {
+            match tag {
+                tags::mentioned_date::TEXT => set_text(&mut date.text, payload, utf8),
+                tags::mentioned_date::DATE => set_text(&mut date.date, payload, utf8),
+                _ => false,
+            }
+        };
+        Ok(taken)
     })
 }
 
