@@ -31,7 +31,7 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use akhbar_arabic_text::{MatchingMap, is_word_char};
+use akhbar_arabic_text::{ASCII_LETTER_OR_DIGIT, MatchingMap, is_word_char};
 use akhbar_plugin_sdk::proto::{Article, Dateline, Enrichment, MentionedDate};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError, Timestamp, metadata};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
@@ -352,17 +352,6 @@ fn number(word: &str) -> Option<i32> {
         .flatten()
 }
 
-/// The ASCII letters and digits, by byte.
-const ASCII_WORD: [bool; 128] = {
-    let mut table = [false; 128];
-    let mut b = 0;
-    while b < 128 {
-        table[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    table
-};
-
 /// Whether the character at byte `at` of `text` (a char boundary) is a
 /// word character, and its length; `None` at the end. ASCII and the Arabic
 /// letters and digits are told from the bytes (U+0621..U+063F are D8 A1..BF,
@@ -373,7 +362,7 @@ fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
     let bytes = text.as_bytes();
     let b = *bytes.get(at)?;
     if b < 0x80 {
-        return Some((ASCII_WORD[usize::from(b)], 1));
+        return Some((ASCII_LETTER_OR_DIGIT[usize::from(b)], 1));
     }
     if let Some(&next) = bytes.get(at + 1)
         && ((b == 0xD8 && next >= 0xA1)

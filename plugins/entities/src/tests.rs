@@ -310,6 +310,24 @@ mod english_words {
     }
 }
 
+/// 20,000 texts of up to 11 of `pieces` each, from a fixed seed
+/// (xorshift), for the tests that hold a fast search to a reference one.
+fn random_texts<'p>(pieces: &'p [&'p str], seed: u64) -> impl Iterator<Item = String> + 'p {
+    let mut state = seed;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..20_000).map(move |_| {
+        let len = (next() % 12) as usize;
+        (0..len)
+            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+            .collect()
+    })
+}
+
 /// The title words' matches, taken from all the matches of the gazetteer's
 /// scan, are those of a leftmost-longest search for them alone (texts
 /// made of pieces of title words and gazetteer names, fixed-seed).
@@ -343,18 +361,7 @@ fn title_matches_are_those_of_a_leftmost_longest_search() {
         "x",
         ".",
     ];
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    for _ in 0..20_000 {
-        let len = (next() % 12) as usize;
-        let text: String = (0..len)
-            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
-            .collect();
+    for text in random_texts(&pieces, 0x9E37_79B9_7F4A_7C15) {
         let expected: Vec<(usize, usize, usize)> = leftmost
             .find_iter(&text)
             .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
@@ -397,18 +404,7 @@ fn the_dfa_loop_reports_the_overlapping_search() {
         .build(patterns)
         .unwrap();
     let pieces = ["ال", "رئيس", "ر", "كيم", " ", "جونغ", "a", "b", "x", "و"];
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    for _ in 0..20_000 {
-        let len = (next() % 12) as usize;
-        let text: String = (0..len)
-            .map(|_| pieces[(next() % pieces.len() as u64) as usize])
-            .collect();
+    for text in random_texts(&pieces, 0x2545_F491_4F6C_DD1D) {
         let expected: Vec<(usize, usize, usize)> = reference
             .find_overlapping_iter(&text)
             .map(|m| (m.start(), m.end(), m.pattern().as_usize()))

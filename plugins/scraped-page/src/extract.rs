@@ -1160,6 +1160,8 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
     // Sized up front: growing it rehashed whole lines.
     let mut first_kept: HashTable<usize> = HashTable::with_capacity(n);
     let title_folded = title.map(|t| lines[t].folded);
+    let title_copy =
+        || title.map(|t| numbered("dropped duplicate of the title (line ", t + 1, ")").into());
     for i in 0..n {
         if !in_body[i] {
             continue;
@@ -1167,14 +1169,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
         let f = lines[i].folded;
         if Some(f) == title_folded {
             in_body[i] = false;
-            extra_reason[i] = Some(
-                numbered(
-                    "dropped duplicate of the title (line ",
-                    title.unwrap() + 1,
-                    ")",
-                )
-                .into(),
-            );
+            extra_reason[i] = title_copy();
             continue;
         }
         if f.is_empty() {
@@ -1195,14 +1190,7 @@ pub fn extract_folded(paragraphs: &[&str], folded: &[&str], opts: &Options) -> E
             && extra_reason[i].is_none()
             && title_folded.is_some_and(|t| t == lines[i].folded)
         {
-            extra_reason[i] = Some(
-                numbered(
-                    "dropped duplicate of the title (line ",
-                    title.unwrap() + 1,
-                    ")",
-                )
-                .into(),
-            );
+            extra_reason[i] = title_copy();
         }
     }
 

@@ -29,7 +29,9 @@ use std::collections::VecDeque;
 use foldhash::{HashMap, HashMapExt};
 use std::sync::Mutex;
 
-use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching, stem};
+use akhbar_arabic_text::{
+    ASCII_LETTER_OR_DIGIT, WordTable, is_stopword, is_word_char, matching, stem,
+};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, entity::Label};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
@@ -226,17 +228,6 @@ fn word_char(c: char) -> bool {
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-/// The ASCII letters and digits, by byte.
-const ASCII_WORD: [bool; 128] = {
-    let mut table = [false; 128];
-    let mut b = 0;
-    while b < 128 {
-        table[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    table
-};
-
 /// Whether the character at byte `at` of `text` (a char boundary) is a
 /// word character ([`word_char`]), and its length; `None` at the end. ASCII
 /// and the Arabic letters (U+0621..U+063F are D8 A1..BF, U+0640..U+064A are
@@ -246,7 +237,7 @@ fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
     let bytes = text.as_bytes();
     let b = *bytes.get(at)?;
     if b < 0x80 {
-        return Some((ASCII_WORD[usize::from(b)], 1));
+        return Some((ASCII_LETTER_OR_DIGIT[usize::from(b)], 1));
     }
     if let Some(&next) = bytes.get(at + 1)
         && ((b == 0xD8 && next >= 0xA1) || (b == 0xD9 && next <= 0x8A))
@@ -283,7 +274,7 @@ fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, u64)) {
         while let Some(&b) = bytes.get(at) {
             // word_char_at's cases, each hashing its own bytes.
             if b < 0x80 {
-                if !ASCII_WORD[usize::from(b)] {
+                if !ASCII_LETTER_OR_DIGIT[usize::from(b)] {
                     break;
                 }
                 hash = step(hash, b);

@@ -28,6 +28,18 @@ pub use stem::stem;
 pub use stopwords::is_stopword;
 pub use word_table::WordTable;
 
+/// Whether an ASCII byte is a letter or digit (`u8::is_ascii_alphanumeric`),
+/// as a table: the plugins' word scanners read it for every ASCII byte.
+pub const ASCII_LETTER_OR_DIGIT: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    table
+};
+
 /// ARABIC TATWEEL (kashida): stretches a word, carries no meaning.
 pub const TATWEEL: char = '\u{0640}';
 
