@@ -31,7 +31,7 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use akhbar_arabic_text::{ASCII_LETTER_OR_DIGIT, MatchingMap, is_word_char};
+use akhbar_arabic_text::{MatchingMap, word_char_at};
 use akhbar_plugin_sdk::proto::{Article, Dateline, Enrichment, MentionedDate};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError, Timestamp, metadata};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
@@ -350,33 +350,6 @@ fn number(word: &str) -> Option<i32> {
     (!word.is_empty() && word.len() <= 4 && word.chars().all(|c| c.is_ascii_digit()))
         .then(|| word.parse().ok())
         .flatten()
-}
-
-/// Whether the character at byte `at` of `text` (a char boundary) is a
-/// word character, and its length; `None` at the end. ASCII and the Arabic
-/// letters and digits are told from the bytes (U+0621..U+063F are D8 A1..BF,
-/// U+0640..U+064A are D9 80..8A, U+0660..U+0669 are D9 A0..A9), the rest by
-/// [`is_word_char`].
-#[inline(always)]
-fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
-    let bytes = text.as_bytes();
-    let b = *bytes.get(at)?;
-    if b < 0x80 {
-        return Some((ASCII_LETTER_OR_DIGIT[usize::from(b)], 1));
-    }
-    if let Some(&next) = bytes.get(at + 1)
-        && ((b == 0xD8 && next >= 0xA1)
-            || (b == 0xD9 && (next <= 0x8A || (0xA0..=0xA9).contains(&next))))
-    {
-        return Some((true, 2));
-    }
-    Some(other_char_at(text, at))
-}
-
-#[inline(never)]
-fn other_char_at(text: &str, at: usize) -> (bool, usize) {
-    let c = text[at..].chars().next().expect("a character");
-    (is_word_char(c), c.len_utf8())
 }
 
 /// Appends the byte ranges of the words of `text` to `out`: those of

@@ -30,7 +30,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::sync::Mutex;
 
 use akhbar_arabic_text::{
-    ASCII_LETTER_OR_DIGIT, WordTable, is_stopword, is_word_char, matching, stem,
+    ASCII_LETTER_OR_DIGIT, WordTable, is_stopword, matching, stem, word_char_at,
 };
 use akhbar_plugin_sdk::proto::{Article, Enrichment, entity::Label};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
@@ -208,50 +208,9 @@ impl Lookup {
     }
 }
 
-/// Whether `c` is part of a word: [`is_word_char`], with the common cases
-/// (ASCII, Arabic letters, Arabic and typographic punctuation) first.
-#[inline]
-fn word_char(c: char) -> bool {
-    if c.is_ascii() {
-        return c.is_ascii_alphanumeric();
-    }
-    if ('\u{0621}'..='\u{064A}').contains(&c) {
-        return true;
-    }
-    if ('\u{2000}'..='\u{206F}').contains(&c) || matches!(c, '،' | '؛' | '؟' | '«' | '»') {
-        return false;
-    }
-    is_word_char(c)
-}
-
 /// FNV-1a's starting value and multiplier (see [`fnv`]).
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-/// Whether the character at byte `at` of `text` (a char boundary) is a
-/// word character ([`word_char`]), and its length; `None` at the end. ASCII
-/// and the Arabic letters (U+0621..U+063F are D8 A1..BF, U+0640..U+064A are
-/// D9 80..8A) are told from the bytes.
-#[inline(always)]
-fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
-    let bytes = text.as_bytes();
-    let b = *bytes.get(at)?;
-    if b < 0x80 {
-        return Some((ASCII_LETTER_OR_DIGIT[usize::from(b)], 1));
-    }
-    if let Some(&next) = bytes.get(at + 1)
-        && ((b == 0xD8 && next >= 0xA1) || (b == 0xD9 && next <= 0x8A))
-    {
-        return Some((true, 2));
-    }
-    Some(other_char_at(text, at))
-}
-
-#[inline(never)]
-fn other_char_at(text: &str, at: usize) -> (bool, usize) {
-    let c = text[at..].chars().next().expect("a character");
-    (word_char(c), c.len_utf8())
-}
 
 /// Calls `f` with each word (run of word characters) of `text` and its
 /// [`fnv`] hash, taken as the word is read.
@@ -285,10 +244,9 @@ fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, u64)) {
                 hash = step(step(hash, b), next);
                 at += 2;
             } else {
-                let (word, len) = other_char_at(text, at);
-                if !word {
+                let Some((true, len)) = word_char_at(text, at) else {
                     break;
-                }
+                };
                 hash = bytes[at..at + len].iter().fold(hash, |h, &b| step(h, b));
                 at += len;
             }

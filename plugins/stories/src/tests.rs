@@ -224,9 +224,6 @@ fn the_same_document_again_keeps_its_story_only_while_remembered() {
 
 #[test]
 fn the_word_scan_agrees_with_the_shared_tokenizer() {
-    for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
-        assert_eq!(word_char(c), is_word_char(c), "{c:?} U+{:04X}", c as u32);
-    }
     let text = matching(&format!(
         "{SHOIGU_A}، «{PUTIN_B}» — {OTHER}… ok’s 24٪ ü x²y ﷲ ä\u{00A0}ب"
     ));

@@ -956,24 +956,32 @@ pub fn word_ranges(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 }
 
 /// Whether the character at byte `at` (a char boundary) is a word
-/// character, and its length; `None` at the end. ASCII and the two-byte
-/// Arabic letters and digits are read from the bytes.
-fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
+/// character ([`is_word_char`]), and its length; `None` at the end. ASCII
+/// and the two-byte Arabic letters and digits (U+0621..=U+063F are D8
+/// A1..=BF, U+0640..=U+064A are D9 80..=8A, U+0660..=U+0669 are D9
+/// A0..=A9) are read from the bytes: the plugins' word scanners call it for
+/// every character.
+#[inline(always)]
+pub fn word_char_at(text: &str, at: usize) -> Option<(bool, usize)> {
     let bytes = text.as_bytes();
     let b = *bytes.get(at)?;
     if b < 0x80 {
-        return Some((b.is_ascii_alphanumeric(), 1));
+        return Some((ASCII_LETTER_OR_DIGIT[usize::from(b)], 1));
     }
-    if (b == 0xD8 || b == 0xD9)
-        && let Some(&next) = bytes.get(at + 1)
+    if let Some(&next) = bytes.get(at + 1)
+        && ((b == 0xD8 && next >= 0xA1)
+            || (b == 0xD9 && (next <= 0x8A || (0xA0..=0xA9).contains(&next))))
     {
-        let c = (u32::from(b & 0x1F) << 6) | u32::from(next & 0x3F);
-        if (0x0621..=0x064A).contains(&c) || (0x0660..=0x0669).contains(&c) {
-            return Some((true, 2));
-        }
+        return Some((true, 2));
     }
-    let c = text[at..].chars().next()?;
-    Some((is_word_char(c), c.len_utf8()))
+    Some(other_char_at(text, at))
+}
+
+/// [`word_char_at`] of any other character (out of line: rare).
+#[inline(never)]
+fn other_char_at(text: &str, at: usize) -> (bool, usize) {
+    let c = text[at..].chars().next().expect("a character");
+    (is_word_char(c), c.len_utf8())
 }
 
 /// Whether the text is mostly in the Arabic script (by letters).
@@ -991,6 +999,21 @@ pub fn is_mostly_arabic(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `word_char_at` reads from the bytes is what `is_word_char`
+    /// says, for every character.
+    #[test]
+    fn word_char_at_agrees_with_is_word_char() {
+        for c in (0..=0x10_FFFFu32).filter_map(char::from_u32) {
+            let text = c.to_string();
+            assert_eq!(
+                word_char_at(&text, 0),
+                Some((is_word_char(c), c.len_utf8())),
+                "{c:?} U+{:04X}",
+                c as u32
+            );
+        }
+    }
 
     /// The byte tables say of every character what the character tests
     /// they stand for say.
