@@ -233,7 +233,7 @@ fn is_ad_marker(line: &str) -> bool {
 /// (at build time: see `build.rs`).
 struct StopTables {
     /// folded word -> languages listing it: bit `i` for `names[i]`.
-    words: WordTable,
+    words: StopwordTable,
     names: &'static [&'static str],
 }
 
@@ -245,7 +245,7 @@ mod stopwords {
 }
 
 static STOPWORDS: LazyLock<StopTables> = LazyLock::new(|| StopTables {
-    words: WordTable::new(stopwords::WORDS),
+    words: StopwordTable::new(stopwords::WORDS),
     names: stopwords::NAMES,
 });
 
@@ -254,22 +254,22 @@ static STOPWORDS: LazyLock<StopTables> = LazyLock::new(|| StopTables {
 /// loads and one multiplication, and a tag that spares most misses the
 /// comparison of strings. (A `HashMap` took over a hundred instructions a
 /// word, a fifth of the plugin's time.)
-struct WordTable {
+struct StopwordTable {
     entries: &'static [(&'static str, LangSet)],
     /// Per slot: `tag << 16 | index + 1` of an entry, 0 when empty.
     slots: Vec<u32>,
     mask: usize,
 }
 
-impl WordTable {
-    fn new(entries: &'static [(&'static str, LangSet)]) -> WordTable {
+impl StopwordTable {
+    fn new(entries: &'static [(&'static str, LangSet)]) -> StopwordTable {
         assert!(
             entries.len() < usize::from(u16::MAX),
             "more words than indices"
         );
         // At most a quarter full: misses end at an empty slot within a probe or two.
         let size = (entries.len() * 4).next_power_of_two().max(16);
-        let mut table = WordTable {
+        let mut table = StopwordTable {
             entries,
             slots: vec![0; size],
             mask: size - 1,
