@@ -2,6 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
+use akhbar_proto::json::{JsonError, Written};
 use akhbar_proto::view::ParagraphView;
 
 use crate::proto::Article;
@@ -12,7 +13,7 @@ use crate::proto::Article;
 /// Why bytes: from plugin libraries the article arrives as bytes already,
 /// and the store and the stream want bytes; decoding it only to encode it
 /// again cost more than any stage of the host. Whoever wants the fields
-/// (`akhbar run`'s JSON, a test) decodes it.
+/// (a test) decodes it; `akhbar run` writes its JSON straight from the bytes.
 ///
 /// The bytes always decode as an `akhbar.v1.Article` whose id is
 /// [`EncodedArticle::id`]. They need not be prost's own encoding of that
@@ -62,6 +63,20 @@ impl EncodedArticle {
         // of an article) or `checked` (bytes `wire_check` passed), and its
         // bytes are never changed: they decode as an Article.
         unsafe { akhbar_proto::text_decode::article_host_checked(&self.bytes) }
+    }
+}
+
+impl EncodedArticle {
+    /// Appends the article's proto3 JSON to `out` (one line, without the
+    /// newline): what pbjson writes, with `metadata` in key order (see
+    /// [`akhbar_proto::json`]). Its text is not checked as UTF-8 again in
+    /// a release build, as in [`EncodedArticle::decode`].
+    #[allow(unsafe_code, reason = "the type's invariant: the bytes decode")]
+    pub fn write_json(&self, out: &mut Vec<u8>) -> Result<Written, JsonError> {
+        // SAFETY: an EncodedArticle is made only by `new` (prost's encoding
+        // of an article) or `checked` (bytes `wire_check` passed), and its
+        // bytes are never changed: they decode as an Article.
+        unsafe { akhbar_proto::json::article_json_host_checked(&self.bytes, out) }
     }
 }
 

@@ -26,6 +26,7 @@ pub mod v1 {
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/akhbar_descriptor.bin"));
 
+pub mod json;
 pub mod tags;
 pub mod text_decode;
 mod varint;

@@ -564,7 +564,7 @@ fn decode_entities(payloads: &[&[u8]]) -> Result<Vec<Entity>, DecodeError> {
 const PARAGRAPH_KIND: u32 = 1;
 
 /// Bytes the view does not take (prost's decoder says why).
-struct Refused;
+pub(crate) struct Refused;
 
 impl From<DecodeError> for Refused {
     fn from(_: DecodeError) -> Self {
@@ -589,7 +589,7 @@ pub(crate) fn length_delimited<'b>(buf: &mut &'b [u8]) -> Option<&'b [u8]> {
 /// # Safety
 /// With [`Utf8::Promised`], `buf` must decode as a Paragraph.
 #[allow(unsafe_code, reason = "the caller's promise is passed on")]
-unsafe fn paragraph(mut buf: &[u8], utf8: Utf8) -> Result<ParagraphView<'_>, Refused> {
+pub(crate) unsafe fn paragraph(mut buf: &[u8], utf8: Utf8) -> Result<ParagraphView<'_>, Refused> {
     const KIND: u32 = PARAGRAPH_KIND;
     let mut view = ParagraphView {
         kind: 0,

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use akhbar_core::proto::DeadLetter;
-use akhbar_core::{BATCH_BYTES, BATCH_DOCUMENTS, Outcome, Pipeline, RawDocument};
+use akhbar_core::{BATCH_BYTES, BATCH_DOCUMENTS, EncodedArticle, Outcome, Pipeline, RawDocument};
+use akhbar_proto::json::Written;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -218,18 +219,6 @@ fn process_inputs(pipeline: &Pipeline, inputs: &[Input], max_bytes: u64) -> Vec<
     outcomes
 }
 
-/// `article` as one line of JSON (proto3 JSON mapping) and a newline,
-/// appended to `out`. sonic-rs writes the same bytes as serde_json (a test holds it to
-/// that), but escapes strings a block of bytes at a time: serde_json's
-/// byte-by-byte escaping was a twentieth of a run's instructions (an
-/// article's JSON holds its text three times: body, paragraphs, matching
-/// forms).
-fn json_line(article: &akhbar_core::proto::Article, out: &mut Vec<u8>) -> anyhow::Result<()> {
-    sonic_rs::to_writer(&mut *out, article)?;
-    out.push(b'\n');
-    Ok(())
-}
-
 /// Articles written as JSON lines to `out` through a buffer they are
 /// serialized straight into (tens of KB each: not copied into a second
 /// buffer), which goes out whenever it holds [`OUTPUT_BUFFER_BYTES`]: one
@@ -248,13 +237,21 @@ impl<W: Write> JsonLines<W> {
         }
     }
 
-    fn push(&mut self, article: &akhbar_core::proto::Article) -> anyhow::Result<()> {
-        json_line(article, &mut self.pending)?;
+    /// Writes `article` as a line (proto3 JSON mapping); what was written
+    /// besides.
+    fn push(&mut self, article: &EncodedArticle) -> anyhow::Result<Written> {
+        let written = article.write_json(&mut self.pending).with_context(|| {
+            format!(
+                "the finished article {} cannot be written as JSON",
+                article.id()
+            )
+        })?;
+        self.pending.push(b'\n');
         if self.pending.len() >= OUTPUT_BUFFER_BYTES {
             self.out.write_all(&self.pending)?;
             self.pending.clear();
         }
-        Ok(())
+        Ok(written)
     }
 
     fn finish(mut self) -> std::io::Result<()> {
@@ -345,12 +342,8 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
             pool.install(|| chunk.par_chunks(BATCH_DOCUMENTS).map(process).collect())
         };
         for outcome in parts.into_iter().flatten() {
-            for encoded in &outcome.articles {
-                let article = encoded.decode().with_context(|| {
-                    format!("the finished article {} does not decode", encoded.id())
-                })?;
-                bytes += article.body.len() as u64;
-                out.push(&article)?;
+            for article in &outcome.articles {
+                bytes += out.push(article)?.body_bytes as u64;
             }
             articles += outcome.articles.len();
             for letter in &outcome.dead_letters {
@@ -407,72 +400,4 @@ pub fn run(common: &CommonArgs, args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use akhbar_core::proto::{Article, Entity, Keyword, Paragraph, Provenance};
-
-    use super::json_line;
-
-    /// Every escape JSON has, and floats of every kind, written as
-    /// serde_json writes them.
-    #[test]
-    fn an_article_line_is_what_serde_json_writes() {
-        let every_control: String = (0u8..0x20).map(char::from).collect();
-        let nasty =
-            format!("{every_control} \" \\ / \u{7f} \u{2028} \u{2029} é بوتين 😀 \u{FFFD} end");
-        let floats = [
-            0.0,
-            -0.0,
-            1.0,
-            0.1,
-            1e-7,
-            3.402_823_5e38,
-            f32::MIN_POSITIVE,
-            f32::NAN,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-        ];
-        for (i, score) in floats.into_iter().enumerate() {
-            let text = nasty.repeat(i + 1);
-            let article = Article {
-                id: text.clone(),
-                title: text.clone(),
-                body: text.clone(),
-                language_confidence: score,
-                paragraphs: vec![Paragraph {
-                    kind: 1,
-                    text: text.clone(),
-                    matching: text.clone(),
-                }],
-                entities: vec![Entity {
-                    text: text.clone(),
-                    confidence: score,
-                    start: u32::MAX,
-                    ..Default::default()
-                }],
-                keywords: vec![Keyword {
-                    text: text.clone(),
-                    score,
-                }],
-                provenance: vec![Provenance {
-                    details: vec![text.clone(), String::new()],
-                    ..Default::default()
-                }],
-                word_count: u32::MAX,
-                metadata: [(text.clone(), text.clone())].into(),
-                ..Default::default()
-            };
-            let mut ours = Vec::new();
-            json_line(&article, &mut ours).expect("writes");
-            let mut theirs = serde_json::to_vec(&article).expect("writes");
-            theirs.push(b'\n');
-            assert_eq!(
-                String::from_utf8_lossy(&ours),
-                String::from_utf8_lossy(&theirs),
-                "score {score}"
-            );
-        }
-    }
 }
