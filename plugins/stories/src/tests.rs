@@ -275,6 +275,27 @@ fn simhash_is_the_majority_of_shingle_bits() {
 }
 
 proptest::proptest! {
+    /// Eight words at a time through carry-save adders, and the top-down
+    /// comparison, count as one counter per bit does.
+    #[test]
+    fn bit_counters_take_the_majority_of_each_bit(
+        words in proptest::collection::vec(
+            proptest::prop_oneof![proptest::num::u64::ANY, 0u64..4, proptest::sample::select(vec![0, !0u64, 0xF0F0_F0F0_F0F0_F0F0])],
+            0..300,
+        ),
+    ) {
+        let mut bits = BitCounters::new();
+        for &word in &words {
+            bits.add(word);
+        }
+        let n = words.len() as u64;
+        let expected = (0..64).fold(0u64, |acc, bit| {
+            let count = words.iter().filter(|&&w| w >> bit & 1 == 1).count() as u64;
+            if 2 * count > n { acc | 1 << bit } else { acc }
+        });
+        proptest::prop_assert_eq!(bits.above(n / 2), expected);
+    }
+
     /// The lookup adds exactly the products of shared keys, in key order
     /// (as a merge of the two sorted vectors does).
     #[test]
