@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
+use std::cmp::Reverse;
 use std::collections::VecDeque;
 
 use foldhash::{HashMap, HashMapExt};
@@ -104,17 +105,18 @@ fn fnv(bytes: &[u8]) -> u64 {
 /// The `keep` heaviest items (ties by key), scaled to unit length, in key
 /// order. Keys are distinct.
 fn normalize(mut items: Vector, keep: usize) -> Vector {
-    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if items.len() > keep && keep > 0 {
-        items.select_nth_unstable_by(keep - 1, order);
+        items.select_nth_unstable_by(keep - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     }
     items.truncate(keep);
     // Remembered for up to `max_articles` articles: without this, each
     // would keep the capacity of every word it had (~10 KB, not ~1 KB).
     items.shrink_to_fit();
-    // The norm is summed heaviest first.
-    items.sort_unstable_by(order);
-    let norm = items.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    // The norm is summed heaviest first. Equal weights add the same
+    // whatever their order, so the weights alone are sorted.
+    let mut weights: Vec<f32> = items.iter().map(|&(_, w)| w).collect();
+    weights.sort_unstable_by(|a, b| b.total_cmp(a));
+    let norm = weights.iter().map(|w| w * w).sum::<f32>().sqrt();
     if norm > 0.0 {
         for item in &mut items {
             item.1 /= norm;
@@ -573,7 +575,8 @@ impl Enricher for Stories {
             }
             let mut candidates: Vec<(u64, u32)> = hits.into_iter().collect();
             let (people_lookup, words_lookup) = (Lookup::of(&people), Lookup::of(&words));
-            candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            // Most hits first, then the latest; seqs are distinct.
+            candidates.sort_unstable_by_key(|&(seq, hits)| Reverse((hits, seq)));
             candidates.truncate(MAX_CANDIDATES);
             for (seq, _) in candidates {
                 let Some(other) = state.get(seq) else {

@@ -274,7 +274,44 @@ fn simhash_is_the_majority_of_shingle_bits() {
     assert_eq!(simhash, expected);
 }
 
+/// `normalize` as first written: one order for selecting, for summing the
+/// norm and (then by key) for the result.
+fn normalize_plainly(mut items: Vector, keep: usize) -> Vector {
+    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    items.sort_by(order);
+    items.truncate(keep);
+    let norm = items.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for item in &mut items {
+            item.1 /= norm;
+        }
+    }
+    items.sort_by_key(|(k, _)| *k);
+    items
+}
+
 proptest::proptest! {
+    /// Selecting by an integer key and summing sorted weights alone give
+    /// the very same vector, ties of weight included.
+    #[test]
+    fn normalize_is_the_plain_sort(
+        items in proptest::collection::btree_map(
+            proptest::num::u64::ANY,
+            proptest::prop_oneof![
+                proptest::sample::select(vec![1.0f32, 1.693_147_2, 2.098_612_3, 0.25, 0.1]),
+                0.01f32..10.0,
+            ],
+            0..150,
+        ),
+        keep in proptest::sample::select(vec![0usize, 1, 7, 32, 64, 200]),
+    ) {
+        let items: Vector = items.into_iter().collect();
+        let got = normalize(items.clone(), keep);
+        let want = normalize_plainly(items, keep);
+        let bits = |v: &Vector| v.iter().map(|&(k, w)| (k, w.to_bits())).collect::<Vec<_>>();
+        proptest::prop_assert_eq!(bits(&got), bits(&want));
+    }
+
     /// Eight words at a time through carry-save adders, and the top-down
     /// comparison, count as one counter per bit does.
     #[test]
