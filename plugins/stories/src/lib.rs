@@ -560,8 +560,15 @@ impl Enricher for Stories {
 
         let mut best: Option<(f32, &Remembered)> = None;
         if duplicate.is_none() {
-            let mut hits: HashMap<u64, u32> = HashMap::new();
-            for (k, _) in people.iter().chain(words.iter().take(16)) {
+            let keys = || people.iter().chain(words.iter().take(16)).map(|(k, _)| k);
+            // Room for every posting to be a candidate of its own, so that
+            // the map never grows (a rehash per doubling otherwise).
+            let most: usize = keys()
+                .filter_map(|k| state.postings.get(k))
+                .map(|list| list.len().min(POSTINGS_SCAN))
+                .sum();
+            let mut hits: HashMap<u64, u32> = HashMap::with_capacity(most);
+            for k in keys() {
                 for &seq in state
                     .postings
                     .get(k)
