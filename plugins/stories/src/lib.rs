@@ -71,6 +71,8 @@ struct Remembered {
     time: Option<i64>,
     people: Vector,
     words: Vector,
+    /// [`squared_norm`] of `words`, for [`Lookup::dot_reaching`].
+    words_norm2: f32,
     simhash: u64,
 }
 
@@ -191,11 +193,12 @@ impl Lookup {
     /// norm (this vector's is at most 1: it is a unit vector or empty), so
     /// once the sum plus that falls short of `target` the rest is not
     /// looked up. Most remembered articles share a few words with a new
-    /// one and are given up about halfway.
-    fn dot_reaching(&self, b: &Vector, target: f32) -> Option<f32> {
+    /// one and are given up about halfway. `b_norm2` is
+    /// [`squared_norm`]`(b)`, which a remembered article keeps.
+    fn dot_reaching(&self, b: &Vector, b_norm2: f32, target: f32) -> Option<f32> {
         // Rounding in the norms and the running sums is far below this.
         const SLACK: f32 = 0.01;
-        let mut rest: f32 = b.iter().map(|(_, w)| w * w).sum();
+        let mut rest = b_norm2;
         let mut sum = 0.0f32;
         for entries in b.chunks(8) {
             if sum + rest.max(0.0).sqrt() + SLACK < target {
@@ -210,6 +213,11 @@ impl Lookup {
         }
         Some(sum)
     }
+}
+
+/// The sum of a vector's squared weights, in key order.
+fn squared_norm(v: &Vector) -> f32 {
+    v.iter().map(|(_, w)| w * w).sum()
 }
 
 /// FNV-1a's starting value and multiplier (see [`fnv`]).
@@ -482,7 +490,7 @@ fn similarity(
     threshold: f32,
 ) -> Option<f32> {
     if !has_people || b.people.is_empty() {
-        return words_a.dot_reaching(&b.words, threshold);
+        return words_a.dot_reaching(&b.words, b.words_norm2, threshold);
     }
     // The words' cosine is at most 1 (unit vectors; the margin covers
     // rounding): when the people's part cannot reach the threshold with it,
@@ -491,7 +499,7 @@ fn similarity(
     if people + 0.15 * 1.001 < threshold {
         return None;
     }
-    let words = words_a.dot_reaching(&b.words, (threshold - people) / 0.15)?;
+    let words = words_a.dot_reaching(&b.words, b.words_norm2, (threshold - people) / 0.15)?;
     Some(people + 0.15 * words)
 }
 
@@ -642,6 +650,7 @@ impl Enricher for Stories {
                 story,
                 time,
                 people,
+                words_norm2: squared_norm(&words),
                 words,
                 simhash,
             },

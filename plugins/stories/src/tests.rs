@@ -365,12 +365,12 @@ proptest::proptest! {
         );
         let lookup = Lookup::of(&a);
         let full = lookup.dot(&b);
-        match lookup.dot_reaching(&b, target) {
+        match lookup.dot_reaching(&b, squared_norm(&b), target) {
             Some(sum) => proptest::prop_assert_eq!(sum.to_bits(), full.to_bits()),
             None => proptest::prop_assert!(full < target, "gave up on {full} for {target}"),
         }
         if full >= target {
-            proptest::prop_assert!(lookup.dot_reaching(&b, target).is_some());
+            proptest::prop_assert!(lookup.dot_reaching(&b, squared_norm(&b), target).is_some());
         }
     }
 }
@@ -381,11 +381,17 @@ fn dot_reaching_keeps_an_identical_vector_and_gives_up_on_a_stranger() {
     let stranger = normalize((100..164u64).map(|k| (k, 1.0)).collect(), 64);
     let lookup = Lookup::of(&a);
     let same = lookup
-        .dot_reaching(&a, 0.99)
+        .dot_reaching(&a, squared_norm(&a), 0.99)
         .expect("a vector reaches itself");
     assert_eq!(same.to_bits(), lookup.dot(&a).to_bits());
     assert!((same - 1.0).abs() < 1e-5, "{same}");
-    assert_eq!(lookup.dot_reaching(&stranger, 0.78), None);
+    assert_eq!(
+        lookup.dot_reaching(&stranger, squared_norm(&stranger), 0.78),
+        None
+    );
     // With nothing to reach, nothing is given up.
-    assert_eq!(lookup.dot_reaching(&stranger, 0.0), Some(0.0));
+    assert_eq!(
+        lookup.dot_reaching(&stranger, squared_norm(&stranger), 0.0),
+        Some(0.0)
+    );
 }
