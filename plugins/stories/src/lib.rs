@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 
 use std::borrow::Cow;
+use std::cmp::Reverse;
 use std::collections::VecDeque;
 
 use foldhash::{HashMap, HashMapExt};
@@ -70,6 +71,8 @@ struct Remembered {
     time: Option<i64>,
     people: Vector,
     words: Vector,
+    /// [`squared_norm`] of `words`, for [`Lookup::dot_reaching`].
+    words_norm2: f32,
     simhash: u64,
 }
 
@@ -104,17 +107,18 @@ fn fnv(bytes: &[u8]) -> u64 {
 /// The `keep` heaviest items (ties by key), scaled to unit length, in key
 /// order. Keys are distinct.
 fn normalize(mut items: Vector, keep: usize) -> Vector {
-    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if items.len() > keep && keep > 0 {
-        items.select_nth_unstable_by(keep - 1, order);
+        items.select_nth_unstable_by(keep - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     }
     items.truncate(keep);
     // Remembered for up to `max_articles` articles: without this, each
     // would keep the capacity of every word it had (~10 KB, not ~1 KB).
     items.shrink_to_fit();
-    // The norm is summed heaviest first.
-    items.sort_unstable_by(order);
-    let norm = items.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    // The norm is summed heaviest first. Equal weights add the same
+    // whatever their order, so the weights alone are sorted.
+    let mut weights: Vec<f32> = items.iter().map(|&(_, w)| w).collect();
+    weights.sort_unstable_by(|a, b| b.total_cmp(a));
+    let norm = weights.iter().map(|w| w * w).sum::<f32>().sqrt();
     if norm > 0.0 {
         for item in &mut items {
             item.1 /= norm;
@@ -135,7 +139,9 @@ struct Lookup {
 
 impl Lookup {
     fn of(vector: &Vector) -> Lookup {
-        let slots = (vector.len() * 2).next_power_of_two().max(2);
+        // At most a quarter full: most probes are for keys not there, and
+        // at half full those take ~2.5 steps to reach an empty slot.
+        let slots = (vector.len() * 4).next_power_of_two().max(2);
         let mut lookup = Lookup {
             keys: vec![0; slots],
             weights: vec![f32::NAN; slots],
@@ -187,11 +193,12 @@ impl Lookup {
     /// norm (this vector's is at most 1: it is a unit vector or empty), so
     /// once the sum plus that falls short of `target` the rest is not
     /// looked up. Most remembered articles share a few words with a new
-    /// one and are given up about halfway.
-    fn dot_reaching(&self, b: &Vector, target: f32) -> Option<f32> {
+    /// one and are given up about halfway. `b_norm2` is
+    /// [`squared_norm`]`(b)`, which a remembered article keeps.
+    fn dot_reaching(&self, b: &Vector, b_norm2: f32, target: f32) -> Option<f32> {
         // Rounding in the norms and the running sums is far below this.
         const SLACK: f32 = 0.01;
-        let mut rest: f32 = b.iter().map(|(_, w)| w * w).sum();
+        let mut rest = b_norm2;
         let mut sum = 0.0f32;
         for entries in b.chunks(8) {
             if sum + rest.max(0.0).sqrt() + SLACK < target {
@@ -206,6 +213,11 @@ impl Lookup {
         }
         Some(sum)
     }
+}
+
+/// The sum of a vector's squared weights, in key order.
+fn squared_norm(v: &Vector) -> f32 {
+    v.iter().map(|(_, w)| w * w).sum()
 }
 
 /// FNV-1a's starting value and multiplier (see [`fnv`]).
@@ -257,15 +269,56 @@ fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, u64)) {
 
 /// Sixty-four counters side by side: bit `b` of `planes[j]` is bit `j` of
 /// counter `b`, so adding one to each counter whose bit is set in a word
-/// is a ripple of carries over the planes.
+/// is a ripple of carries over the planes. Words are taken eight at a time
+/// through a tree of carry-save adders (Harley-Seal), so that one ripple,
+/// from plane 3, adds all eight (a ripple per word ran ~6 planes deep).
 struct BitCounters {
     planes: [u64; 40],
+    held: [u64; 8],
+    len: usize,
+}
+
+/// Three words added bit by bit: the bits of weight 1 and of weight 2.
+#[inline]
+fn carry_save(a: u64, b: u64, c: u64) -> (u64, u64) {
+    let u = a ^ b;
+    (u ^ c, (a & b) | (u & c))
 }
 
 impl BitCounters {
+    fn new() -> BitCounters {
+        BitCounters {
+            planes: [0; 40],
+            held: [0; 8],
+            len: 0,
+        }
+    }
+
+    /// Adds one to each counter whose bit is set in `word`.
     #[inline]
-    fn add(&mut self, mut carry: u64) {
-        for plane in &mut self.planes {
+    fn add(&mut self, word: u64) {
+        self.held[self.len & 7] = word;
+        self.len += 1;
+        if self.len == 8 {
+            self.len = 0;
+            let [a, b, c, d, e, f, g, h] = self.held;
+            let [p0, p1, p2, ..] = &mut self.planes;
+            let (s, twos_a) = carry_save(*p0, a, b);
+            let (s, twos_b) = carry_save(s, c, d);
+            let (t, fours_a) = carry_save(*p1, twos_a, twos_b);
+            let (s, twos_a) = carry_save(s, e, f);
+            let (s, twos_b) = carry_save(s, g, h);
+            let (t, fours_b) = carry_save(t, twos_a, twos_b);
+            let (u, eights) = carry_save(*p2, fours_a, fours_b);
+            (*p0, *p1, *p2) = (s, t, u);
+            self.ripple(3, eights);
+        }
+    }
+
+    /// Adds `carry` at plane `from` (weight `2^from`).
+    #[inline]
+    fn ripple(&mut self, from: usize, mut carry: u64) {
+        for plane in &mut self.planes[from..] {
             if carry == 0 {
                 break;
             }
@@ -275,12 +328,22 @@ impl BitCounters {
         }
     }
 
-    fn count(&self, bit: usize) -> u64 {
-        self.planes
-            .iter()
-            .enumerate()
-            .map(|(j, plane)| (plane >> bit & 1) << j)
-            .sum()
+    /// The bits whose counter exceeds `half` (all counters are below
+    /// `2^40`), compared bit-parallel from the top plane down.
+    fn above(mut self, half: u64) -> u64 {
+        for i in 0..self.len {
+            self.ripple(0, self.held[i]);
+        }
+        let (mut greater, mut equal) = (0u64, !0u64);
+        for (j, &plane) in self.planes.iter().enumerate().rev() {
+            if half >> j & 1 == 1 {
+                equal &= plane;
+            } else {
+                greater |= equal & plane;
+                equal &= !plane;
+            }
+        }
+        greater
     }
 }
 
@@ -314,7 +377,7 @@ fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginEr
     let mut words_seen = WordTable::with_capacity(bytes / 6 + 16);
     let mut stem_at: HashMap<u64, u32> = HashMap::with_capacity(bytes / 8 + 16);
     let mut counts: Vec<(u64, u32)> = Vec::with_capacity(bytes / 8 + 16);
-    let mut bits = BitCounters { planes: [0; 40] };
+    let mut bits = BitCounters::new();
     let mut shingles: u64 = 0;
     for text in &texts {
         // The hashes of the two words before, and how many there were.
@@ -350,14 +413,8 @@ fn features(article: &ArticleView<'_>) -> Result<(Vector, Vector, u64), PluginEr
             (before, last) = (last, hash);
         });
     }
-    // A bit is set when more shingles have it than not.
-    let simhash = (0..64).fold(0u64, |acc, bit| {
-        if 2 * bits.count(bit) > shingles {
-            acc | 1 << bit
-        } else {
-            acc
-        }
-    });
+    // A bit is set when more shingles have it than not (2·count > shingles).
+    let simhash = bits.above(shingles / 2);
     let words = counts
         .into_iter()
         .map(|(k, c)| (k, 1.0 + (c as f32).ln()))
@@ -433,7 +490,7 @@ fn similarity(
     threshold: f32,
 ) -> Option<f32> {
     if !has_people || b.people.is_empty() {
-        return words_a.dot_reaching(&b.words, threshold);
+        return words_a.dot_reaching(&b.words, b.words_norm2, threshold);
     }
     // The words' cosine is at most 1 (unit vectors; the margin covers
     // rounding): when the people's part cannot reach the threshold with it,
@@ -442,7 +499,7 @@ fn similarity(
     if people + 0.15 * 1.001 < threshold {
         return None;
     }
-    let words = words_a.dot_reaching(&b.words, (threshold - people) / 0.15)?;
+    let words = words_a.dot_reaching(&b.words, b.words_norm2, (threshold - people) / 0.15)?;
     Some(people + 0.15 * words)
 }
 
@@ -513,8 +570,15 @@ impl Enricher for Stories {
 
         let mut best: Option<(f32, &Remembered)> = None;
         if duplicate.is_none() {
-            let mut hits: HashMap<u64, u32> = HashMap::new();
-            for (k, _) in people.iter().chain(words.iter().take(16)) {
+            let keys = || people.iter().chain(words.iter().take(16)).map(|(k, _)| k);
+            // Room for every posting to be a candidate of its own, so that
+            // the map never grows (a rehash per doubling otherwise).
+            let most: usize = keys()
+                .filter_map(|k| state.postings.get(k))
+                .map(|list| list.len().min(POSTINGS_SCAN))
+                .sum();
+            let mut hits: HashMap<u64, u32> = HashMap::with_capacity(most);
+            for k in keys() {
                 for &seq in state
                     .postings
                     .get(k)
@@ -528,7 +592,8 @@ impl Enricher for Stories {
             }
             let mut candidates: Vec<(u64, u32)> = hits.into_iter().collect();
             let (people_lookup, words_lookup) = (Lookup::of(&people), Lookup::of(&words));
-            candidates.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            // Most hits first, then the latest; seqs are distinct.
+            candidates.sort_unstable_by_key(|&(seq, hits)| Reverse((hits, seq)));
             candidates.truncate(MAX_CANDIDATES);
             for (seq, _) in candidates {
                 let Some(other) = state.get(seq) else {
@@ -585,6 +650,7 @@ impl Enricher for Stories {
                 story,
                 time,
                 people,
+                words_norm2: squared_norm(&words),
                 words,
                 simhash,
             },

@@ -274,7 +274,65 @@ fn simhash_is_the_majority_of_shingle_bits() {
     assert_eq!(simhash, expected);
 }
 
+/// `normalize` as first written: one order for selecting, for summing the
+/// norm and (then by key) for the result.
+fn normalize_plainly(mut items: Vector, keep: usize) -> Vector {
+    let order = |a: &(u64, f32), b: &(u64, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    items.sort_by(order);
+    items.truncate(keep);
+    let norm = items.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for item in &mut items {
+            item.1 /= norm;
+        }
+    }
+    items.sort_by_key(|(k, _)| *k);
+    items
+}
+
 proptest::proptest! {
+    /// Selecting by an integer key and summing sorted weights alone give
+    /// the very same vector, ties of weight included.
+    #[test]
+    fn normalize_is_the_plain_sort(
+        items in proptest::collection::btree_map(
+            proptest::num::u64::ANY,
+            proptest::prop_oneof![
+                proptest::sample::select(vec![1.0f32, 1.693_147_2, 2.098_612_3, 0.25, 0.1]),
+                0.01f32..10.0,
+            ],
+            0..150,
+        ),
+        keep in proptest::sample::select(vec![0usize, 1, 7, 32, 64, 200]),
+    ) {
+        let items: Vector = items.into_iter().collect();
+        let got = normalize(items.clone(), keep);
+        let want = normalize_plainly(items, keep);
+        let bits = |v: &Vector| v.iter().map(|&(k, w)| (k, w.to_bits())).collect::<Vec<_>>();
+        proptest::prop_assert_eq!(bits(&got), bits(&want));
+    }
+
+    /// Eight words at a time through carry-save adders, and the top-down
+    /// comparison, count as one counter per bit does.
+    #[test]
+    fn bit_counters_take_the_majority_of_each_bit(
+        words in proptest::collection::vec(
+            proptest::prop_oneof![proptest::num::u64::ANY, 0u64..4, proptest::sample::select(vec![0, !0u64, 0xF0F0_F0F0_F0F0_F0F0])],
+            0..300,
+        ),
+    ) {
+        let mut bits = BitCounters::new();
+        for &word in &words {
+            bits.add(word);
+        }
+        let n = words.len() as u64;
+        let expected = (0..64).fold(0u64, |acc, bit| {
+            let count = words.iter().filter(|&&w| w >> bit & 1 == 1).count() as u64;
+            if 2 * count > n { acc | 1 << bit } else { acc }
+        });
+        proptest::prop_assert_eq!(bits.above(n / 2), expected);
+    }
+
     /// The lookup adds exactly the products of shared keys, in key order
     /// (as a merge of the two sorted vectors does).
     #[test]
@@ -307,12 +365,12 @@ proptest::proptest! {
         );
         let lookup = Lookup::of(&a);
         let full = lookup.dot(&b);
-        match lookup.dot_reaching(&b, target) {
+        match lookup.dot_reaching(&b, squared_norm(&b), target) {
             Some(sum) => proptest::prop_assert_eq!(sum.to_bits(), full.to_bits()),
             None => proptest::prop_assert!(full < target, "gave up on {full} for {target}"),
         }
         if full >= target {
-            proptest::prop_assert!(lookup.dot_reaching(&b, target).is_some());
+            proptest::prop_assert!(lookup.dot_reaching(&b, squared_norm(&b), target).is_some());
         }
     }
 }
@@ -323,11 +381,17 @@ fn dot_reaching_keeps_an_identical_vector_and_gives_up_on_a_stranger() {
     let stranger = normalize((100..164u64).map(|k| (k, 1.0)).collect(), 64);
     let lookup = Lookup::of(&a);
     let same = lookup
-        .dot_reaching(&a, 0.99)
+        .dot_reaching(&a, squared_norm(&a), 0.99)
         .expect("a vector reaches itself");
     assert_eq!(same.to_bits(), lookup.dot(&a).to_bits());
     assert!((same - 1.0).abs() < 1e-5, "{same}");
-    assert_eq!(lookup.dot_reaching(&stranger, 0.78), None);
+    assert_eq!(
+        lookup.dot_reaching(&stranger, squared_norm(&stranger), 0.78),
+        None
+    );
     // With nothing to reach, nothing is given up.
-    assert_eq!(lookup.dot_reaching(&stranger, 0.0), Some(0.0));
+    assert_eq!(
+        lookup.dot_reaching(&stranger, squared_norm(&stranger), 0.0),
+        Some(0.0)
+    );
 }

@@ -7,6 +7,13 @@ const AR_SUFFIXES: [&str; 8] = ["ها", "ان", "ات", "ون", "ين", "يه", 
 
 use std::borrow::Cow;
 
+/// Whether `s` has at least `n` (> 0) characters: reads no further than the
+/// `n`th, where counting them all reads the whole word each time.
+#[inline]
+fn has_chars(s: &str, n: usize) -> bool {
+    s.chars().nth(n - 1).is_some()
+}
+
 /// The stem of one word in the matching form (borrowed unless an ending is
 /// replaced, as in "ies" → "y").
 pub fn stem(word: &str) -> Cow<'_, str> {
@@ -18,8 +25,7 @@ pub fn stem(word: &str) -> Cow<'_, str> {
         let mut w = word;
         for p in AR_PREFIXES {
             if let Some(rest) = w.strip_prefix(p)
-                && rest.chars().count() >= 2
-                && (p != "و" || rest.chars().count() >= 3)
+                && has_chars(rest, if p == "و" { 3 } else { 2 })
             {
                 w = rest;
                 break;
@@ -27,7 +33,7 @@ pub fn stem(word: &str) -> Cow<'_, str> {
         }
         for s in AR_SUFFIXES {
             if let Some(rest) = w.strip_suffix(s)
-                && rest.chars().count() >= 3
+                && has_chars(rest, 3)
             {
                 w = rest;
             }
@@ -61,7 +67,15 @@ pub fn stem(word: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
-    use super::stem;
+    use super::{has_chars, stem};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn has_chars_is_a_count(s in "[a-zو ال\u{0600}-\u{06FF}é😀]{0,6}", n in 1usize..8) {
+            prop_assert_eq!(has_chars(&s, n), s.chars().count() >= n);
+        }
+    }
 
     #[test]
     fn clitics_and_plural_endings_come_off() {
