@@ -1109,6 +1109,115 @@ mod tests {
         );
     }
 
+    /// Every field of every message an article holds is written: a field
+    /// added to the schema and not to this writer fails here (the other
+    /// tests would only miss it).
+    #[test]
+    fn every_field_of_the_schema_is_written() {
+        use std::collections::BTreeSet;
+
+        let set = prost_types::FileDescriptorSet::decode(crate::FILE_DESCRIPTOR_SET).unwrap();
+        let names = |message: &str| -> BTreeSet<String> {
+            let found = set
+                .file
+                .iter()
+                .flat_map(|f| {
+                    f.message_type
+                        .iter()
+                        .flat_map(|m| std::iter::once(m).chain(m.nested_type.iter()))
+                })
+                .find(|m| m.name() == message)
+                .unwrap_or_else(|| panic!("{message} is in the schema"));
+            found
+                .field
+                .iter()
+                .map(|f| f.json_name().to_owned())
+                .collect()
+        };
+        let keys = |value: &serde_json::Value| -> BTreeSet<String> {
+            value
+                .as_object()
+                .expect("an object")
+                .keys()
+                .cloned()
+                .collect()
+        };
+        let text = || "x".to_owned();
+        let at = Some(Timestamp {
+            seconds: 1_700_000_000,
+            nanos: 0,
+        });
+        let article = Article {
+            id: text(),
+            source_uri: text(),
+            site: text(),
+            title: text(),
+            body: text(),
+            paragraphs: vec![Paragraph {
+                kind: 1,
+                text: text(),
+                matching: text(),
+            }],
+            language: text(),
+            language_confidence: 0.5,
+            published_at: at,
+            entities: vec![Entity {
+                text: text(),
+                label: 1,
+                canonical_id: text(),
+                canonical_name: text(),
+                paragraph: 1,
+                start: 1,
+                end: 2,
+                confidence: 0.5,
+            }],
+            keywords: vec![Keyword {
+                text: text(),
+                score: 0.5,
+            }],
+            tags: vec![text()],
+            content_hash: text(),
+            story_id: text(),
+            word_count: 1,
+            reading_time_seconds: 1,
+            provenance: vec![Provenance {
+                stage: text(),
+                plugin: text(),
+                plugin_version: text(),
+                action: text(),
+                details: vec![text()],
+            }],
+            dates: vec![crate::v1::MentionedDate {
+                text: text(),
+                date: text(),
+                paragraph: 1,
+                start: 1,
+                end: 2,
+            }],
+            dateline: Some(Dateline {
+                place: text(),
+                agency: text(),
+                text: text(),
+            }),
+            received_at: at,
+            metadata: [(text(), text())].into(),
+            simhash: text(),
+            near_duplicate_of: text(),
+        };
+        let json: serde_json::Value = serde_json::from_str(&ours(&article).unwrap()).unwrap();
+        assert_eq!(keys(&json), names("Article"));
+        for (field, message) in [
+            ("paragraphs", "Paragraph"),
+            ("entities", "Entity"),
+            ("keywords", "Keyword"),
+            ("provenance", "Provenance"),
+            ("dates", "MentionedDate"),
+        ] {
+            assert_eq!(keys(&json[field][0]), names(message), "{message}");
+        }
+        assert_eq!(keys(&json["dateline"]), names("Dateline"));
+    }
+
     fn any_timestamp() -> impl Strategy<Value = Option<Timestamp>> {
         prop_oneof![
             3 => Just(None),
