@@ -15,13 +15,17 @@
 //! [`MatchingMap`] keeps, for every byte of the matching form, where its
 //! character came from in the display text, so a stage that finds something
 //! in the matching form can report it in the display text.
-#![forbid(unsafe_code)]
+// Unsafe only to enter the SSE2 scans of `wide` (a target-feature call).
+#![deny(unsafe_code)]
 
 use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 mod stem;
 mod stopwords;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+mod wide;
 mod word_table;
 
 pub use stem::stem;
@@ -533,10 +537,15 @@ fn matching_into(text: &str, out: &mut String) {
     let mut last_space = true;
     let mut at = 0;
     while at < bytes.len() {
-        // Runs of characters that fold to themselves are copied as one slice.
-        let end = self_folding_run(bytes, at, &mut last_space);
+        // Runs of characters that fold to themselves (or ASCII capitals, to
+        // their lower case) are copied as one slice.
+        let (end, capitals) = self_folding_run(bytes, at, &mut last_space);
         if end > at {
+            let from = out.len();
             out.push_str(&text[at..end]);
+            if capitals {
+                out[from..].make_ascii_lowercase();
+            }
             at = end;
             continue;
         }
@@ -573,12 +582,42 @@ fn matching_into(text: &str, out: &mut String) {
     }
 }
 
+/// The end of a run from `at` (a char boundary) on of characters whose
+/// matching form is themselves or, for ASCII capitals, their lower case
+/// (one byte for one): other ASCII but whitespace, the two-byte common
+/// Arabic letters, and a space that follows no space (`last_space`: whether
+/// the output so far ends with one, updated to the run's end); and whether
+/// the run holds capitals. Always a char boundary; perhaps short of the
+/// longest such run (the caller folds the character it stops at like any
+/// other).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline]
+fn self_folding_run(bytes: &[u8], at: usize, last_space: &mut bool) -> (usize, bool) {
+    match bytes.get(at) {
+        None => return (at, false),
+        Some(b' ') if *last_space => return (at, false),
+        Some(_) => {}
+    }
+    let (end, capitals) = wide::run_end(bytes, at);
+    if end > at {
+        *last_space = bytes[end - 1] == b' ';
+    }
+    (end, capitals)
+}
+
+/// [`self_folding_run`] byte by byte (with no capitals), where SSE2 is not.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+fn self_folding_run(bytes: &[u8], at: usize, last_space: &mut bool) -> (usize, bool) {
+    (self_folding_run_bytes(bytes, at, last_space), false)
+}
+
 /// The end of the run of characters that `folds_to_itself` from `at` (a
 /// char boundary) on, read byte by byte: ASCII other than capitals and
 /// whitespace, the two-byte common Arabic letters, and a space that follows
 /// no space (`last_space`: whether the output so far ends with one, updated
 /// to the run's end). Always a char boundary.
-fn self_folding_run(bytes: &[u8], mut at: usize, last_space: &mut bool) -> usize {
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+fn self_folding_run_bytes(bytes: &[u8], mut at: usize, last_space: &mut bool) -> usize {
     while let Some(&b) = bytes.get(at) {
         if b < 0x80 {
             if b == b' ' {
@@ -735,7 +774,8 @@ fn folds_to_itself(c: char) -> bool {
 /// source text of the character it came from.
 ///
 /// Kept as segments, not per byte: most of the matching form is the source
-/// copied (a run of letters that fold to themselves), where one segment
+/// copied (a run of letters that fold to themselves or, ASCII capitals, to
+/// their lower case), where one segment
 /// stands for the whole run. Only the characters that fold to something
 /// else, or that a dropped mark attaches to, get a segment of their own.
 #[derive(Debug, Clone, Default)]
@@ -754,7 +794,8 @@ struct Segment {
     out: u32,
     /// First byte in the source.
     src: u32,
-    /// [`COPIED`]: the bytes are the source's from `src` on, one for one.
+    /// [`COPIED`]: the bytes are the source's from `src` on, one for one
+    /// (ASCII capitals in lower case).
     /// Otherwise they all came from the one source character `src..end`
     /// (with the marks that attach to it).
     end: u32,
@@ -779,14 +820,18 @@ impl MatchingMap {
         while at < bytes.len() {
             // A run of characters that fold to themselves: copied, one
             // segment for all of them.
-            let run_end = self_folding_run(bytes, at, &mut last_space);
+            let (run_end, capitals) = self_folding_run(bytes, at, &mut last_space);
             if run_end > at {
+                let out = map.text.len();
                 map.segments.push(Segment {
-                    out: map.text.len() as u32,
+                    out: out as u32,
                     src: at as u32,
                     end: COPIED,
                 });
                 map.text.push_str(&source[at..run_end]);
+                if capitals {
+                    map.text[out..].make_ascii_lowercase();
+                }
                 at = run_end;
                 continue;
             }
@@ -1437,6 +1482,50 @@ mod tests {
             .prop_map(|cs| cs.into_iter().collect())
         }
 
+        /// Long lines, mostly runs of common letters and single spaces (as
+        /// news is), broken now and then by what the runs leave out.
+        fn long_lines() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                prop_oneof![
+                    12 => prop::sample::select(vec![
+                        'ك', 'ي', 'م', 'ا', 'ل', 'ب', 'ت', 'ر', 'و', 'ن', 'ء', 'ؤ', 'ئ', 'غ', 'ف', 'ه',
+                        'a', 'e', 'z', '7', '.', ',', '!', '~', '\u{7F}', ' ', ' ', ' ', ' ',
+                    ]),
+                    3 => prop::sample::select(vec![
+                        'A', 'Z', 'K', 'أ', 'إ', 'آ', 'ة', 'ى', 'ٱ', 'ی', 'ک', 'ـ', '\u{064B}',
+                        '\u{064E}', '\u{0650}', '\u{0651}', '\u{0652}', '\u{0670}', '\u{063B}',
+                        '\u{063F}', '\u{0620}', '\u{064C}', '\u{0660}', '،', '؟', '«', '»', '\u{00A0}',
+                        '\u{2003}', '\u{200F}', '“', '—', 'É', 'ß', 'ﻻ', 'Й', '가',
+                    ]),
+                    1 => prop::sample::select(vec!['\t', '\n', '\r', '\u{000B}', '\u{0001}', '\u{001F}', '\0']),
+                    1 => any::<char>(),
+                ],
+                0..120,
+            )
+            .prop_map(|cs| cs.into_iter().collect())
+        }
+
+        /// The longest run `self_folding_run` may take from `at`, character
+        /// by character: what folds to itself or, ASCII capitals, to its
+        /// lower case, and spaces after no space.
+        fn self_folding_reference(text: &str, at: usize, mut last_space: bool) -> usize {
+            let mut end = at;
+            for c in text[at..].chars() {
+                if c == ' ' {
+                    if last_space {
+                        break;
+                    }
+                    last_space = true;
+                } else if folds_to_itself(c) || c.is_ascii_uppercase() {
+                    last_space = false;
+                } else {
+                    break;
+                }
+                end += c.len_utf8();
+            }
+            end
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -1490,6 +1579,47 @@ mod tests {
                     word_ranges(&text).collect::<Vec<_>>(),
                     reference::word_ranges(&text).collect::<Vec<_>>()
                 );
+            }
+
+            /// On long lines too, where the SSE2 scans take 16 bytes at a
+            /// time, and cross from one chunk into the next.
+            #[test]
+            fn fast_paths_agree_with_the_reference_on_long_lines(text in long_lines()) {
+                prop_assert_eq!(display_with_stats(&text), reference::display_with_stats(&text));
+                let (cow, stats) = display_cow_with_stats(&text);
+                prop_assert_eq!((cow.into_owned(), stats), reference::display_with_stats(&text));
+                prop_assert_eq!(matching(&text), reference::matching(&text));
+                let (map, old) = (MatchingMap::new(&text), reference::MatchingMap::new(&text));
+                prop_assert_eq!(&map.text, &old.text);
+                prop_assert_eq!(per_byte(&map), (old.src_start, old.src_end));
+            }
+
+            /// `self_folding_run` takes what the character rule takes, from
+            /// every char boundary (but perhaps not past an ASCII control
+            /// character), and says whether it took capitals.
+            #[test]
+            fn self_folding_runs_agree_with_the_character_rule(text in long_lines()) {
+                let bytes = text.as_bytes();
+                let controls = bytes.iter().any(|&b| b < 0x20);
+                let whole = cfg!(all(target_arch = "x86_64", target_feature = "sse2"));
+                for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                    for last_space in [false, true] {
+                        // The walkers' state after a space says so.
+                        if at > 0 && bytes[at - 1] == b' ' && !last_space {
+                            continue;
+                        }
+                        let mut state = last_space;
+                        let (end, capitals) = self_folding_run(bytes, at, &mut state);
+                        let longest = self_folding_reference(&text, at, last_space);
+                        prop_assert!(at <= end && end <= longest && text.is_char_boundary(end));
+                        if whole && !controls {
+                            prop_assert_eq!(end, longest, "from {}", at);
+                        }
+                        prop_assert_eq!(capitals, text[at..end].bytes().any(|b| b.is_ascii_uppercase()));
+                        let after = if end > at { bytes[end - 1] == b' ' } else { last_space };
+                        prop_assert_eq!(state, after);
+                    }
+                }
             }
 
             #[test]
