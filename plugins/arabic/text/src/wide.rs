@@ -13,22 +13,40 @@ use std::arch::x86_64::{
     _mm_set1_epi8, _mm_slli_si128, _mm_xor_si128,
 };
 
-/// The end of the run from `at` (a char boundary, `at < bytes.len()`) of
-/// ASCII from `!` to DEL, spaces, and the two-byte Arabic letters that fold
-/// to themselves (not آ أ إ ة ى), where a space is let in only after a byte
-/// above the space (the first byte, a space or not, has no byte before it:
-/// the caller decides), and whether the run holds an ASCII capital. Always
-/// a char boundary.
-#[inline]
-pub(crate) fn run_end(bytes: &[u8], at: usize) -> (usize, bool) {
-    // SAFETY: SSE2 is part of the x86_64 baseline, and this module is
-    // compiled only where `target_feature = "sse2"` holds.
-    unsafe { run_end_sse2(bytes, at) }
+/// What [`run_end`] lets into a run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// Every Arabic letter (U+0621..=U+063A, U+0641..=U+064A): what
+    /// `stable_line` passes over.
+    Letters,
+    /// The Arabic letters that fold to themselves (not آ أ إ ة ى): what the
+    /// matching form copies.
+    SelfFolding,
 }
 
+/// The end of the run from `at` (a char boundary, `at < bytes.len()`) of
+/// ASCII from `!` to DEL, spaces, and the two-byte Arabic letters of `kind`,
+/// where a space is let in only after a byte above the space (the first
+/// byte, a space or not, has no byte before it: the caller decides), and
+/// whether the run holds an ASCII capital. Always a char boundary.
+#[inline]
+pub(crate) fn run_end(bytes: &[u8], at: usize, kind: Run) -> (usize, bool) {
+    // SAFETY: SSE2 is part of the x86_64 baseline, and this module is
+    // compiled only where `target_feature = "sse2"` holds.
+    unsafe {
+        // One copy of the scan for each kind (a run-time test of `kind` in
+        // the loop cost more instructions than it tests).
+        match kind {
+            Run::Letters => run_end_sse2::<false>(bytes, at),
+            Run::SelfFolding => run_end_sse2::<true>(bytes, at),
+        }
+    }
+}
+
+/// [`run_end`], of [`Run::SelfFolding`] or else [`Run::Letters`].
 #[inline]
 #[target_feature(enable = "sse2")]
-fn run_end_sse2(bytes: &[u8], mut at: usize) -> (usize, bool) {
+fn run_end_sse2<const SELF_FOLDING: bool>(bytes: &[u8], mut at: usize) -> (usize, bool) {
     let len = bytes.len();
     let mut capitals = false;
     // The byte before the chunk's first lane: none at first (so not a
@@ -76,27 +94,29 @@ fn run_end_sse2(bytes: &[u8], mut at: usize) -> (usize, bool) {
             _mm_cmpgt_epi8(n, _mm_set1_epi8(0x00)),
             _mm_cmplt_epi8(n, _mm_set1_epi8(0x0B)),
         );
-        let second = _mm_or_si128(
+        let mut second = _mm_or_si128(
             _mm_and_si128(after_d8, letter_d8),
             _mm_and_si128(after_d9, letter_d9),
         );
-        // But آ أ إ ة (D8 A2 A3 A5 A9) and ى (D9 89): n is 0x22 or 0x23,
-        // 0x25, 0x09 or 0x29 (neither of which the other lead's range
-        // holds).
-        let folds = _mm_or_si128(
-            _mm_or_si128(
-                _mm_cmpeq_epi8(
-                    _mm_and_si128(n, _mm_set1_epi8(0xFEu8 as i8)),
-                    _mm_set1_epi8(0x22),
+        if SELF_FOLDING {
+            // But آ أ إ ة (D8 A2 A3 A5 A9) and ى (D9 89): n is 0x22 or 0x23,
+            // 0x25, 0x09 or 0x29 (neither of which the other lead's range
+            // holds).
+            let folds = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(
+                        _mm_and_si128(n, _mm_set1_epi8(0xFEu8 as i8)),
+                        _mm_set1_epi8(0x22),
+                    ),
+                    _mm_cmpeq_epi8(n, _mm_set1_epi8(0x25)),
                 ),
-                _mm_cmpeq_epi8(n, _mm_set1_epi8(0x25)),
-            ),
-            _mm_cmpeq_epi8(
-                _mm_and_si128(n, _mm_set1_epi8(0xDFu8 as i8)),
-                _mm_set1_epi8(0x09),
-            ),
-        );
-        let second = _mm_andnot_si128(folds, second);
+                _mm_cmpeq_epi8(
+                    _mm_and_si128(n, _mm_set1_epi8(0xDFu8 as i8)),
+                    _mm_set1_epi8(0x09),
+                ),
+            );
+            second = _mm_andnot_si128(folds, second);
+        }
         let ok = _mm_or_si128(_mm_or_si128(ascii, space), _mm_or_si128(lead, second));
         let ok = _mm_movemask_epi8(ok) as u32 | before;
         let capital = _mm_and_si128(
