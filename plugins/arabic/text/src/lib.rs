@@ -323,6 +323,131 @@ pub fn display_cow_with_stats(text: &str) -> (std::borrow::Cow<'_, str>, Display
     (std::borrow::Cow::Owned(text), stats)
 }
 
+/// [`display_cow_with_stats`] of `text` and the [`matching`] form of that
+/// display text. For a line already in display form (most lines) both come
+/// from one walk over it, not one to check it and one to fold it.
+pub fn display_and_matching_cow(text: &str) -> (std::borrow::Cow<'_, str>, DisplayStats, String) {
+    let mut folded = String::with_capacity(text.len());
+    if matching_if_display(text, &mut folded) {
+        return (
+            std::borrow::Cow::Borrowed(text),
+            DisplayStats::default(),
+            folded,
+        );
+    }
+    let (display, stats) = display_cow_with_stats(text);
+    folded.clear();
+    matching_into(&display, &mut folded);
+    (display, stats, folded)
+}
+
+/// [`display_and_matching_cow`] of an owned text, given back without a copy
+/// when it is already in display form.
+pub fn display_and_matching_owned(text: String) -> (String, DisplayStats, String) {
+    let mut folded = String::with_capacity(text.len());
+    if matching_if_display(&text, &mut folded) {
+        return (text, DisplayStats::default(), folded);
+    }
+    let (display, stats) = display_owned_with_stats(text);
+    folded.clear();
+    matching_into(&display, &mut folded);
+    (display, stats, folded)
+}
+
+/// Whether `text` is in display form as [`stable_line`] tells it (`Some(true)`),
+/// writing, while it finds out, [`matching`] of `text` into `out` (empty):
+/// complete when the answer is yes, abandoned as soon as it is no. Walks as
+/// [`matching_into`] walks, checking each character its runs leave out as
+/// `stable_line` checks it (the runs' own characters are all stable, and
+/// their spaces follow no whitespace).
+fn matching_if_display(text: &str, out: &mut String) -> bool {
+    let bytes = text.as_bytes();
+    // Whether the matching form so far ends with a space (or is empty).
+    let mut last_space = true;
+    // Whether the text so far ends with a space (or is empty): as any other
+    // whitespace ends the walk, only ever when `last_space` is too, so a
+    // space that a run lets in (after no space in the matching form) also
+    // follows none in the text.
+    let mut after_space = true;
+    // The last of a run of harakat, which must not decrease.
+    let mut last_mark = 0u32;
+    let mut at = 0;
+    while at < bytes.len() {
+        let (end, capitals) = self_folding_run(bytes, at, &mut last_space);
+        if end > at {
+            let from = out.len();
+            out.push_str(&text[at..end]);
+            if capitals {
+                out[from..].make_ascii_lowercase();
+            }
+            after_space = last_space;
+            last_mark = 0;
+            at = end;
+            continue;
+        }
+        let b = bytes[at];
+        if b < 0x80 {
+            last_mark = 0;
+            if b == b' ' || (b'\t'..=b'\r').contains(&b) {
+                // Whitespace: one space between words, or not display form.
+                if b != b' ' || after_space {
+                    return false;
+                }
+                after_space = true;
+                if !last_space {
+                    out.push(' ');
+                    last_space = true;
+                }
+                at += 1;
+                continue;
+            }
+            after_space = false;
+        } else {
+            after_space = false;
+            if let Some(letter) = folded_letter(bytes, at) {
+                // آ أ إ ة ى, stable letters.
+                out.push_str(letter);
+                last_space = false;
+                last_mark = 0;
+                at += 2;
+                continue;
+            }
+        }
+        let c = text[at..].chars().next().expect("at is a char boundary");
+        if !c.is_ascii() {
+            if nfkc_stable(c) {
+                last_mark = 0;
+            } else if ('\u{064B}'..='\u{0652}').contains(&c) {
+                if (c as u32) < last_mark {
+                    return false;
+                }
+                last_mark = c as u32;
+            } else {
+                return false;
+            }
+        }
+        fold_char(c, &mut |o| {
+            if o == ' ' {
+                if !last_space {
+                    out.push(' ');
+                }
+                last_space = true;
+            } else {
+                out.push(o);
+                last_space = false;
+            }
+        });
+        at += c.len_utf8();
+    }
+    if after_space && !bytes.is_empty() {
+        return false;
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    true
+}
+
 /// The display form of `text` (see the crate docs).
 pub fn display(text: &str) -> String {
     display_with_stats(text).0
@@ -1635,6 +1760,29 @@ mod tests {
             fn stable_line_agrees_with_the_character_rule(text in long_lines(), plain in plain(), mixed in mixed()) {
                 for text in [text, plain, mixed] {
                     prop_assert_eq!(stable_line(&text), stable_line_reference(&text), "{:?}", text);
+                }
+            }
+
+            /// The one walk that checks a line and folds it says what
+            /// `stable_line` says and, when yes, gives `matching`; the
+            /// display and matching forms it makes are the reference's.
+            #[test]
+            fn one_walk_gives_display_and_matching(text in long_lines(), plain in plain(), mixed in mixed()) {
+                for text in [text, plain, mixed] {
+                    let mut out = String::new();
+                    let display_form = matching_if_display(&text, &mut out);
+                    prop_assert_eq!(display_form, stable_line_reference(&text) == Some(true), "{:?}", text);
+                    if display_form {
+                        prop_assert_eq!(&out, &reference::matching(&text));
+                    }
+                    let (display, stats) = reference::display_with_stats(&text);
+                    let folded = reference::matching(&display);
+                    let (cow, cow_stats, cow_folded) = display_and_matching_cow(&text);
+                    prop_assert_eq!(
+                        (cow.into_owned(), cow_stats, cow_folded),
+                        (display.clone(), stats, folded.clone())
+                    );
+                    prop_assert_eq!(display_and_matching_owned(text.clone()), (display, stats, folded));
                 }
             }
 
