@@ -614,6 +614,9 @@ fn fold_char(c: char, emit: &mut impl FnMut(char)) {
         | '\u{062A}'..='\u{063A}'
         | '\u{0641}'..='\u{0648}'
         | '\u{064A}' => emit(c),
+        // Then the other characters news is full of that fold to
+        // themselves, before the tests below find that out the long way.
+        _ if plainly_folds_to_itself(c) => emit(c),
         _ if c.is_ascii() => {
             if c.is_ascii_whitespace() {
                 emit(' ')
@@ -646,6 +649,17 @@ fn fold_char(c: char, emit: &mut impl FnMut(char)) {
         }
         _ => lower(c, emit),
     }
+}
+
+/// Punctuation (Arabic comma, semicolon and question mark, guillemets,
+/// dashes, curly quotes, bullet), lower-case Cyrillic and Hangul syllables:
+/// characters that [`fold_char`]'s general path (`lower`) gives back as
+/// they are (tested).
+fn plainly_folds_to_itself(c: char) -> bool {
+    matches!(c,
+        '\u{060C}' | '\u{061B}' | '\u{061F}' | '\u{00AB}' | '\u{00BB}'
+        | '\u{2013}' | '\u{2014}' | '\u{2018}'..='\u{201F}' | '\u{2022}'
+        | '\u{0430}'..='\u{045F}' | '\u{AC00}'..='\u{D7A3}')
 }
 
 fn lower(c: char, emit: &mut impl FnMut(char)) {
@@ -1304,6 +1318,32 @@ mod tests {
         {
             let mut out = Vec::new();
             fold_char(c, &mut |o| out.push(o));
+            assert_eq!(out, [c], "{c:?}");
+        }
+    }
+
+    /// What `fold_char` emits at once for `plainly_folds_to_itself` is
+    /// what its general path would: none of them is whitespace, invisible,
+    /// a mark, decomposed, or a letter with an arm of its own, and `lower`
+    /// gives each back.
+    #[test]
+    fn plain_characters_fold_to_themselves_the_long_way_too() {
+        for c in (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| plainly_folds_to_itself(c))
+        {
+            assert!(!c.is_ascii() && !c.is_whitespace() && c != TATWEEL, "{c:?}");
+            assert!(
+                !is_invisible(c) && !is_arabic_mark(c) && !decomposes(c),
+                "{c:?}"
+            );
+            assert!(!('\u{0300}'..='\u{036F}').contains(&c), "{c:?}");
+            assert!(
+                !matches!(c, '\u{0621}'..='\u{064A}' | '\u{0660}'..='\u{0673}' | '\u{06A9}' | '\u{06CC}' | '\u{06F0}'..='\u{06F9}'),
+                "{c:?}"
+            );
+            let mut out = Vec::new();
+            lower(c, &mut |o| out.push(o));
             assert_eq!(out, [c], "{c:?}");
         }
     }
