@@ -252,7 +252,7 @@ fn stable_line(text: &str) -> Option<bool> {
         if let Some(&b) = bytes.get(at)
             && !(b == b' ' && after_space)
         {
-            let (end, _) = wide::run_end(bytes, at, wide::Run::Letters);
+            let end = wide::run_end(bytes, at);
             if end > at {
                 last_mark = 0;
                 after_space = bytes[end - 1] == b' ';
@@ -373,13 +373,8 @@ fn matching_if_display(text: &str, out: &mut String) -> bool {
     let mut last_mark = 0u32;
     let mut at = 0;
     while at < bytes.len() {
-        let (end, capitals) = self_folding_run(bytes, at, &mut last_space);
+        let end = fold_run(text, at, &mut last_space, out);
         if end > at {
-            let from = out.len();
-            out.push_str(&text[at..end]);
-            if capitals {
-                out[from..].make_ascii_lowercase();
-            }
             after_space = last_space;
             last_mark = 0;
             at = end;
@@ -692,15 +687,9 @@ fn matching_into(text: &str, out: &mut String) {
     let mut last_space = true;
     let mut at = 0;
     while at < bytes.len() {
-        // Runs of characters that fold to themselves (or ASCII capitals, to
-        // their lower case) are copied as one slice.
-        let (end, capitals) = self_folding_run(bytes, at, &mut last_space);
+        // Runs of ASCII, spaces and Arabic letters fold many at a time.
+        let end = fold_run(text, at, &mut last_space, out);
         if end > at {
-            let from = out.len();
-            out.push_str(&text[at..end]);
-            if capitals {
-                out[from..].make_ascii_lowercase();
-            }
             at = end;
             continue;
         }
@@ -737,42 +726,46 @@ fn matching_into(text: &str, out: &mut String) {
     }
 }
 
-/// The end of a run from `at` (a char boundary) on of characters whose
-/// matching form is themselves or, for ASCII capitals, their lower case
-/// (one byte for one): other ASCII but whitespace, the two-byte common
-/// Arabic letters, and a space that follows no space (`last_space`: whether
-/// the output so far ends with one, updated to the run's end); and whether
-/// the run holds capitals. Always a char boundary; perhaps short of the
-/// longest such run (the caller folds the character it stops at like any
-/// other).
+/// Appends to `out` the matching form of a run from `at` (a char boundary)
+/// of ASCII but whitespace, the two-byte Arabic letters and a space that
+/// follows no space (`last_space`: whether the matching form so far ends
+/// with one, updated to the run's end), each folding to one character of
+/// its own length, and returns the run's end (a char boundary). Perhaps
+/// short of the longest such run: the caller folds the character it stops
+/// at like any other.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline]
-fn self_folding_run(bytes: &[u8], at: usize, last_space: &mut bool) -> (usize, bool) {
+fn fold_run(text: &str, at: usize, last_space: &mut bool, out: &mut String) -> usize {
+    let bytes = text.as_bytes();
     match bytes.get(at) {
-        None => return (at, false),
-        Some(b' ') if *last_space => return (at, false),
+        None => return at,
+        Some(b' ') if *last_space => return at,
         Some(_) => {}
     }
-    let (end, capitals) = wide::run_end(bytes, at, wide::Run::SelfFolding);
+    let end = wide::fold_run(bytes, at, out);
     if end > at {
         *last_space = bytes[end - 1] == b' ';
     }
-    (end, capitals)
+    end
 }
 
-/// [`self_folding_run`] byte by byte (with no capitals), where SSE2 is not.
+/// [`fold_run`] of the characters that fold to themselves alone, copied,
+/// where SSE2 is not.
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-fn self_folding_run(bytes: &[u8], at: usize, last_space: &mut bool) -> (usize, bool) {
-    (self_folding_run_bytes(bytes, at, last_space), false)
+fn fold_run(text: &str, at: usize, last_space: &mut bool, out: &mut String) -> usize {
+    let end = self_folding_run(text.as_bytes(), at, last_space);
+    out.push_str(&text[at..end]);
+    end
 }
 
 /// The end of the run of characters that `folds_to_itself` from `at` (a
 /// char boundary) on, read byte by byte: ASCII other than capitals and
 /// whitespace, the two-byte common Arabic letters, and a space that follows
 /// no space (`last_space`: whether the output so far ends with one, updated
-/// to the run's end). Always a char boundary.
+/// to the run's end). Always a char boundary. (What [`fold_run`] takes where
+/// SSE2 is not; tested everywhere.)
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
-fn self_folding_run_bytes(bytes: &[u8], mut at: usize, last_space: &mut bool) -> usize {
+fn self_folding_run(bytes: &[u8], mut at: usize, last_space: &mut bool) -> usize {
     while let Some(&b) = bytes.get(at) {
         if b < 0x80 {
             if b == b' ' {
@@ -928,11 +921,11 @@ fn folds_to_itself(c: char) -> bool {
 /// A matching form with, for every one of its bytes, the byte range in the
 /// source text of the character it came from.
 ///
-/// Kept as segments, not per byte: most of the matching form is the source
-/// copied (a run of letters that fold to themselves or, ASCII capitals, to
-/// their lower case), where one segment
-/// stands for the whole run. Only the characters that fold to something
-/// else, or that a dropped mark attaches to, get a segment of their own.
+/// Kept as segments, not per byte: most of the matching form is runs of
+/// source characters each folded to one of its own length ([`fold_run`]:
+/// ASCII, Arabic letters, single spaces), where one segment stands for the
+/// whole run. Only the other characters, and those that a dropped mark
+/// attaches to, get a segment of their own.
 #[derive(Debug, Clone, Default)]
 pub struct MatchingMap {
     /// The matching form (equal to [`matching`] of the source).
@@ -949,14 +942,14 @@ struct Segment {
     out: u32,
     /// First byte in the source.
     src: u32,
-    /// [`COPIED`]: the bytes are the source's from `src` on, one for one
-    /// (ASCII capitals in lower case).
-    /// Otherwise they all came from the one source character `src..end`
-    /// (with the marks that attach to it).
+    /// [`COPIED`]: the bytes stand one for one for the source's from `src`
+    /// on (a run that `fold_run` folded, each character to one of its own
+    /// length). Otherwise they all came from the one source character
+    /// `src..end` (with the marks that attach to it).
     end: u32,
 }
 
-/// [`Segment::end`] of a copied run.
+/// [`Segment::end`] of a run folded byte for byte.
 const COPIED: u32 = u32::MAX;
 
 impl MatchingMap {
@@ -973,20 +966,16 @@ impl MatchingMap {
         let mut last_space = true;
         let mut at = 0;
         while at < bytes.len() {
-            // A run of characters that fold to themselves: copied, one
-            // segment for all of them.
-            let (run_end, capitals) = self_folding_run(bytes, at, &mut last_space);
+            // A run of characters that fold to one of their own length:
+            // one segment for all of them.
+            let out = map.text.len();
+            let run_end = fold_run(source, at, &mut last_space, &mut map.text);
             if run_end > at {
-                let out = map.text.len();
                 map.segments.push(Segment {
                     out: out as u32,
                     src: at as u32,
                     end: COPIED,
                 });
-                map.text.push_str(&source[at..run_end]);
-                if capitals {
-                    map.text[out..].make_ascii_lowercase();
-                }
                 at = run_end;
                 continue;
             }
@@ -1040,7 +1029,7 @@ impl MatchingMap {
 
     /// Stretches the source range of the last character of the matching
     /// form to `end` (a mark after it was dropped). The last character of a
-    /// copied run is split off into a segment of its own first.
+    /// folded run is split off into a segment of its own first.
     fn attach_to_last(&mut self, source: &str, end: u32) {
         let Some(last) = self.segments.last_mut() else {
             return;
@@ -1049,7 +1038,7 @@ impl MatchingMap {
             last.end = end;
             return;
         }
-        // A copied run holds ASCII and two-byte Arabic letters only.
+        // A folded run holds ASCII and two-byte Arabic letters only.
         let src_end = last.src as usize + (self.text.len() - last.out as usize);
         let n = if source.as_bytes()[src_end - 1] < 0x80 {
             1
@@ -1706,10 +1695,10 @@ mod tests {
             Some(reference::fold_whitespace(text) == text)
         }
 
-        /// The longest run `self_folding_run` may take from `at`, character
-        /// by character: what folds to itself or, ASCII capitals, to its
-        /// lower case, and spaces after no space.
-        fn self_folding_reference(text: &str, at: usize, mut last_space: bool) -> usize {
+        /// The longest run `fold_run` may take from `at`, character by
+        /// character: ASCII but whitespace, the Arabic letters, and spaces
+        /// after no space.
+        fn fold_run_reference(text: &str, at: usize, mut last_space: bool) -> usize {
             let mut end = at;
             for c in text[at..].chars() {
                 if c == ' ' {
@@ -1717,7 +1706,9 @@ mod tests {
                         break;
                     }
                     last_space = true;
-                } else if folds_to_itself(c) || c.is_ascii_uppercase() {
+                } else if (c.is_ascii() && !c.is_ascii_whitespace() && c != '\u{000B}')
+                    || matches!(c, '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}')
+                {
                     last_space = false;
                 } else {
                     break;
@@ -1826,30 +1817,60 @@ mod tests {
                 }
             }
 
-            /// `self_folding_run` takes what the character rule takes, from
-            /// every char boundary (but perhaps not past an ASCII control
-            /// character), and says whether it took capitals.
+            /// `fold_run` takes what the character rule takes, from every
+            /// char boundary (but perhaps not past an ASCII control
+            /// character), and appends what `fold_char` makes of it.
             #[test]
-            fn self_folding_runs_agree_with_the_character_rule(text in long_lines()) {
+            fn fold_runs_agree_with_fold_char(text in long_lines()) {
                 let bytes = text.as_bytes();
                 let controls = bytes.iter().any(|&b| b < 0x20);
                 let whole = cfg!(all(target_arch = "x86_64", target_feature = "sse2"));
                 for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
                     for last_space in [false, true] {
-                        // The walkers' state after a space says so.
                         if at > 0 && bytes[at - 1] == b' ' && !last_space {
                             continue;
                         }
                         let mut state = last_space;
-                        let (end, capitals) = self_folding_run(bytes, at, &mut state);
-                        let longest = self_folding_reference(&text, at, last_space);
+                        let mut out = String::from("Left Over ");
+                        let end = fold_run(&text, at, &mut state, &mut out);
+                        let longest = fold_run_reference(&text, at, last_space);
                         prop_assert!(at <= end && end <= longest && text.is_char_boundary(end));
                         if whole && !controls {
                             prop_assert_eq!(end, longest, "from {}", at);
                         }
-                        prop_assert_eq!(capitals, text[at..end].bytes().any(|b| b.is_ascii_uppercase()));
+                        let mut folded = String::from("Left Over ");
+                        for c in text[at..end].chars() {
+                            fold_char(c, &mut |o| folded.push(o));
+                        }
+                        prop_assert_eq!(out, folded);
                         let after = if end > at { bytes[end - 1] == b' ' } else { last_space };
                         prop_assert_eq!(state, after);
+                    }
+                }
+            }
+
+            /// The byte walker of the runs that fold to themselves takes
+            /// what the character rule takes.
+            #[test]
+            fn self_folding_runs_agree_with_the_character_rule(text in long_lines()) {
+                let bytes = text.as_bytes();
+                for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                    for last_space in [false, true] {
+                        let mut state = last_space;
+                        let end = self_folding_run(bytes, at, &mut state);
+                        let mut longest = at;
+                        let mut space = last_space;
+                        for c in text[at..].chars() {
+                            if c == ' ' && !space {
+                                space = true;
+                            } else if c != ' ' && folds_to_itself(c) {
+                                space = false;
+                            } else {
+                                break;
+                            }
+                            longest += c.len_utf8();
+                        }
+                        prop_assert_eq!((end, state), (longest, space), "from {}", at);
                     }
                 }
             }
