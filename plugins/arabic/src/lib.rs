@@ -19,7 +19,8 @@
 use std::borrow::Cow;
 
 use akhbar_arabic_text::{
-    DisplayStats, display_cow_with_stats, display_owned_with_stats, matching,
+    DisplayStats, display_and_matching_cow, display_and_matching_owned, display_cow_with_stats,
+    display_owned_with_stats, matching,
 };
 use akhbar_plugin_sdk::proto::Article;
 use akhbar_plugin_sdk::{ArticleView, Config, Normalizer, ParagraphView, Plugin, PluginError};
@@ -92,16 +93,20 @@ impl Normalizer for Arabic {
         let mut tally = Tally::default();
         let paragraphs = std::mem::take(&mut article.paragraphs);
         for mut paragraph in paragraphs {
-            if !self.config.matching_only {
-                let (text, stats) = display_owned_with_stats(std::mem::take(&mut paragraph.text));
+            if self.config.matching_only {
+                paragraph.matching = matching(&paragraph.text);
+            } else {
+                // Both forms in one walk over a line already in display form.
+                let (text, stats, folded) =
+                    display_and_matching_owned(std::mem::take(&mut paragraph.text));
                 tally.add(stats);
                 paragraph.text = text;
+                paragraph.matching = folded;
             }
             if paragraph.text.is_empty() {
                 tally.dropped += 1;
                 continue;
             }
-            paragraph.matching = matching(&paragraph.text);
             article.paragraphs.push(paragraph);
         }
         if !article.title.is_empty() && !self.config.matching_only {
@@ -135,18 +140,18 @@ impl Normalizer for Arabic {
         let mut forms: Vec<(i32, Cow<'_, str>, String)> =
             Vec::with_capacity(article.paragraphs().len());
         for paragraph in article.paragraphs() {
-            let text = if self.config.matching_only {
-                Cow::Borrowed(paragraph.text)
+            let (text, matching) = if self.config.matching_only {
+                (Cow::Borrowed(paragraph.text), matching(paragraph.text))
             } else {
-                let (text, stats) = display_cow_with_stats(paragraph.text);
+                // Both forms in one walk over a line already in display form.
+                let (text, stats, matching) = display_and_matching_cow(paragraph.text);
                 tally.add(stats);
-                text
+                (text, matching)
             };
             if text.is_empty() {
                 tally.dropped += 1;
                 continue;
             }
-            let matching = matching(&text);
             forms.push((paragraph.kind, text, matching));
         }
         if forms.is_empty() {

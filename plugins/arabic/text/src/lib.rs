@@ -15,13 +15,17 @@
 //! [`MatchingMap`] keeps, for every byte of the matching form, where its
 //! character came from in the display text, so a stage that finds something
 //! in the matching form can report it in the display text.
-#![forbid(unsafe_code)]
+// Unsafe only to enter the SSE2 scans of `wide` (a target-feature call).
+#![deny(unsafe_code)]
 
 use unicode_normalization::char::canonical_combining_class;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 mod stem;
 mod stopwords;
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+mod wide;
 mod word_table;
 
 pub use stem::stem;
@@ -241,7 +245,23 @@ fn stable_line(text: &str) -> Option<bool> {
     let mut folded = true;
     let mut after_space = true;
     let mut at = 0;
-    while let Some(&b) = bytes.get(at) {
+    loop {
+        // Most of a line: ASCII, single spaces and Arabic letters, 16 bytes
+        // at a time; the character the scan stops at, below.
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        if let Some(&b) = bytes.get(at)
+            && !(b == b' ' && after_space)
+        {
+            let end = wide::run_end(bytes, at);
+            if end > at {
+                last_mark = 0;
+                after_space = bytes[end - 1] == b' ';
+                at = end;
+            }
+        }
+        let Some(&b) = bytes.get(at) else {
+            break;
+        };
         if b < 0x80 {
             last_mark = 0;
             if b == b' ' || (b'\t'..=b'\r').contains(&b) {
@@ -301,6 +321,126 @@ pub fn display_cow_with_stats(text: &str) -> (std::borrow::Cow<'_, str>, Display
     }
     let (text, stats) = display_with_stats(text);
     (std::borrow::Cow::Owned(text), stats)
+}
+
+/// [`display_cow_with_stats`] of `text` and the [`matching`] form of that
+/// display text. For a line already in display form (most lines) both come
+/// from one walk over it, not one to check it and one to fold it.
+pub fn display_and_matching_cow(text: &str) -> (std::borrow::Cow<'_, str>, DisplayStats, String) {
+    let mut folded = String::with_capacity(text.len());
+    if matching_if_display(text, &mut folded) {
+        return (
+            std::borrow::Cow::Borrowed(text),
+            DisplayStats::default(),
+            folded,
+        );
+    }
+    let (display, stats) = display_cow_with_stats(text);
+    folded.clear();
+    matching_into(&display, &mut folded);
+    (display, stats, folded)
+}
+
+/// [`display_and_matching_cow`] of an owned text, given back without a copy
+/// when it is already in display form.
+pub fn display_and_matching_owned(text: String) -> (String, DisplayStats, String) {
+    let mut folded = String::with_capacity(text.len());
+    if matching_if_display(&text, &mut folded) {
+        return (text, DisplayStats::default(), folded);
+    }
+    let (display, stats) = display_owned_with_stats(text);
+    folded.clear();
+    matching_into(&display, &mut folded);
+    (display, stats, folded)
+}
+
+/// Whether `text` is in display form as [`stable_line`] tells it (`Some(true)`),
+/// writing, while it finds out, [`matching`] of `text` into `out` (empty):
+/// complete when the answer is yes, abandoned as soon as it is no. Walks as
+/// [`matching_into`] walks, checking each character its runs leave out as
+/// `stable_line` checks it (the runs' own characters are all stable, and
+/// their spaces follow no whitespace).
+fn matching_if_display(text: &str, out: &mut String) -> bool {
+    let bytes = text.as_bytes();
+    // Whether the matching form so far ends with a space (or is empty).
+    let mut last_space = true;
+    // Whether the text so far ends with a space (or is empty): as any other
+    // whitespace ends the walk, only ever when `last_space` is too, so a
+    // space that a run lets in (after no space in the matching form) also
+    // follows none in the text.
+    let mut after_space = true;
+    // The last of a run of harakat, which must not decrease.
+    let mut last_mark = 0u32;
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = fold_run(text, at, &mut last_space, out);
+        if end > at {
+            after_space = last_space;
+            last_mark = 0;
+            at = end;
+            continue;
+        }
+        let b = bytes[at];
+        if b < 0x80 {
+            last_mark = 0;
+            if b == b' ' || (b'\t'..=b'\r').contains(&b) {
+                // Whitespace: one space between words, or not display form.
+                if b != b' ' || after_space {
+                    return false;
+                }
+                after_space = true;
+                if !last_space {
+                    out.push(' ');
+                    last_space = true;
+                }
+                at += 1;
+                continue;
+            }
+            after_space = false;
+        } else {
+            after_space = false;
+            if let Some(letter) = folded_letter(bytes, at) {
+                // آ أ إ ة ى, stable letters.
+                out.push_str(letter);
+                last_space = false;
+                last_mark = 0;
+                at += 2;
+                continue;
+            }
+        }
+        let c = text[at..].chars().next().expect("at is a char boundary");
+        if !c.is_ascii() {
+            if nfkc_stable(c) {
+                last_mark = 0;
+            } else if ('\u{064B}'..='\u{0652}').contains(&c) {
+                if (c as u32) < last_mark {
+                    return false;
+                }
+                last_mark = c as u32;
+            } else {
+                return false;
+            }
+        }
+        fold_char(c, &mut |o| {
+            if o == ' ' {
+                if !last_space {
+                    out.push(' ');
+                }
+                last_space = true;
+            } else {
+                out.push(o);
+                last_space = false;
+            }
+        });
+        at += c.len_utf8();
+    }
+    if after_space && !bytes.is_empty() {
+        return false;
+    }
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    true
 }
 
 /// The display form of `text` (see the crate docs).
@@ -469,6 +609,9 @@ fn fold_char(c: char, emit: &mut impl FnMut(char)) {
         | '\u{062A}'..='\u{063A}'
         | '\u{0641}'..='\u{0648}'
         | '\u{064A}' => emit(c),
+        // Then the other characters news is full of that fold to
+        // themselves, before the tests below find that out the long way.
+        _ if plainly_folds_to_itself(c) => emit(c),
         _ if c.is_ascii() => {
             if c.is_ascii_whitespace() {
                 emit(' ')
@@ -503,6 +646,17 @@ fn fold_char(c: char, emit: &mut impl FnMut(char)) {
     }
 }
 
+/// Punctuation (Arabic comma, semicolon and question mark, guillemets,
+/// dashes, curly quotes, bullet), lower-case Cyrillic and Hangul syllables:
+/// characters that [`fold_char`]'s general path (`lower`) gives back as
+/// they are (tested).
+fn plainly_folds_to_itself(c: char) -> bool {
+    matches!(c,
+        '\u{060C}' | '\u{061B}' | '\u{061F}' | '\u{00AB}' | '\u{00BB}'
+        | '\u{2013}' | '\u{2014}' | '\u{2018}'..='\u{201F}' | '\u{2022}'
+        | '\u{0430}'..='\u{045F}' | '\u{AC00}'..='\u{D7A3}')
+}
+
 fn lower(c: char, emit: &mut impl FnMut(char)) {
     let mut lowered = c.to_lowercase();
     if lowered.len() == 1 && lowered.clone().next() == Some(c) {
@@ -533,10 +687,9 @@ fn matching_into(text: &str, out: &mut String) {
     let mut last_space = true;
     let mut at = 0;
     while at < bytes.len() {
-        // Runs of characters that fold to themselves are copied as one slice.
-        let end = self_folding_run(bytes, at, &mut last_space);
+        // Runs of ASCII, spaces and Arabic letters fold many at a time.
+        let end = fold_run(text, at, &mut last_space, out);
         if end > at {
-            out.push_str(&text[at..end]);
             at = end;
             continue;
         }
@@ -573,11 +726,45 @@ fn matching_into(text: &str, out: &mut String) {
     }
 }
 
+/// Appends to `out` the matching form of a run from `at` (a char boundary)
+/// of ASCII but whitespace, the two-byte Arabic letters and a space that
+/// follows no space (`last_space`: whether the matching form so far ends
+/// with one, updated to the run's end), each folding to one character of
+/// its own length, and returns the run's end (a char boundary). Perhaps
+/// short of the longest such run: the caller folds the character it stops
+/// at like any other.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline]
+fn fold_run(text: &str, at: usize, last_space: &mut bool, out: &mut String) -> usize {
+    let bytes = text.as_bytes();
+    match bytes.get(at) {
+        None => return at,
+        Some(b' ') if *last_space => return at,
+        Some(_) => {}
+    }
+    let end = wide::fold_run(bytes, at, out);
+    if end > at {
+        *last_space = bytes[end - 1] == b' ';
+    }
+    end
+}
+
+/// [`fold_run`] of the characters that fold to themselves alone, copied,
+/// where SSE2 is not.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+fn fold_run(text: &str, at: usize, last_space: &mut bool, out: &mut String) -> usize {
+    let end = self_folding_run(text.as_bytes(), at, last_space);
+    out.push_str(&text[at..end]);
+    end
+}
+
 /// The end of the run of characters that `folds_to_itself` from `at` (a
 /// char boundary) on, read byte by byte: ASCII other than capitals and
 /// whitespace, the two-byte common Arabic letters, and a space that follows
 /// no space (`last_space`: whether the output so far ends with one, updated
-/// to the run's end). Always a char boundary.
+/// to the run's end). Always a char boundary. (What [`fold_run`] takes where
+/// SSE2 is not; tested everywhere.)
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 fn self_folding_run(bytes: &[u8], mut at: usize, last_space: &mut bool) -> usize {
     while let Some(&b) = bytes.get(at) {
         if b < 0x80 {
@@ -734,10 +921,11 @@ fn folds_to_itself(c: char) -> bool {
 /// A matching form with, for every one of its bytes, the byte range in the
 /// source text of the character it came from.
 ///
-/// Kept as segments, not per byte: most of the matching form is the source
-/// copied (a run of letters that fold to themselves), where one segment
-/// stands for the whole run. Only the characters that fold to something
-/// else, or that a dropped mark attaches to, get a segment of their own.
+/// Kept as segments, not per byte: most of the matching form is runs of
+/// source characters each folded to one of its own length ([`fold_run`]:
+/// ASCII, Arabic letters, single spaces), where one segment stands for the
+/// whole run. Only the other characters, and those that a dropped mark
+/// attaches to, get a segment of their own.
 #[derive(Debug, Clone, Default)]
 pub struct MatchingMap {
     /// The matching form (equal to [`matching`] of the source).
@@ -754,13 +942,14 @@ struct Segment {
     out: u32,
     /// First byte in the source.
     src: u32,
-    /// [`COPIED`]: the bytes are the source's from `src` on, one for one.
-    /// Otherwise they all came from the one source character `src..end`
-    /// (with the marks that attach to it).
+    /// [`COPIED`]: the bytes stand one for one for the source's from `src`
+    /// on (a run that `fold_run` folded, each character to one of its own
+    /// length). Otherwise they all came from the one source character
+    /// `src..end` (with the marks that attach to it).
     end: u32,
 }
 
-/// [`Segment::end`] of a copied run.
+/// [`Segment::end`] of a run folded byte for byte.
 const COPIED: u32 = u32::MAX;
 
 impl MatchingMap {
@@ -777,16 +966,16 @@ impl MatchingMap {
         let mut last_space = true;
         let mut at = 0;
         while at < bytes.len() {
-            // A run of characters that fold to themselves: copied, one
-            // segment for all of them.
-            let run_end = self_folding_run(bytes, at, &mut last_space);
+            // A run of characters that fold to one of their own length:
+            // one segment for all of them.
+            let out = map.text.len();
+            let run_end = fold_run(source, at, &mut last_space, &mut map.text);
             if run_end > at {
                 map.segments.push(Segment {
-                    out: map.text.len() as u32,
+                    out: out as u32,
                     src: at as u32,
                     end: COPIED,
                 });
-                map.text.push_str(&source[at..run_end]);
                 at = run_end;
                 continue;
             }
@@ -840,7 +1029,7 @@ impl MatchingMap {
 
     /// Stretches the source range of the last character of the matching
     /// form to `end` (a mark after it was dropped). The last character of a
-    /// copied run is split off into a segment of its own first.
+    /// folded run is split off into a segment of its own first.
     fn attach_to_last(&mut self, source: &str, end: u32) {
         let Some(last) = self.segments.last_mut() else {
             return;
@@ -849,7 +1038,7 @@ impl MatchingMap {
             last.end = end;
             return;
         }
-        // A copied run holds ASCII and two-byte Arabic letters only.
+        // A folded run holds ASCII and two-byte Arabic letters only.
         let src_end = last.src as usize + (self.text.len() - last.out as usize);
         let n = if source.as_bytes()[src_end - 1] < 0x80 {
             1
@@ -1118,6 +1307,32 @@ mod tests {
         {
             let mut out = Vec::new();
             fold_char(c, &mut |o| out.push(o));
+            assert_eq!(out, [c], "{c:?}");
+        }
+    }
+
+    /// What `fold_char` emits at once for `plainly_folds_to_itself` is
+    /// what its general path would: none of them is whitespace, invisible,
+    /// a mark, decomposed, or a letter with an arm of its own, and `lower`
+    /// gives each back.
+    #[test]
+    fn plain_characters_fold_to_themselves_the_long_way_too() {
+        for c in (0..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|&c| plainly_folds_to_itself(c))
+        {
+            assert!(!c.is_ascii() && !c.is_whitespace() && c != TATWEEL, "{c:?}");
+            assert!(
+                !is_invisible(c) && !is_arabic_mark(c) && !decomposes(c),
+                "{c:?}"
+            );
+            assert!(!('\u{0300}'..='\u{036F}').contains(&c), "{c:?}");
+            assert!(
+                !matches!(c, '\u{0621}'..='\u{064A}' | '\u{0660}'..='\u{0673}' | '\u{06A9}' | '\u{06CC}' | '\u{06F0}'..='\u{06F9}'),
+                "{c:?}"
+            );
+            let mut out = Vec::new();
+            lower(c, &mut |o| out.push(o));
             assert_eq!(out, [c], "{c:?}");
         }
     }
@@ -1437,6 +1652,72 @@ mod tests {
             .prop_map(|cs| cs.into_iter().collect())
         }
 
+        /// Long lines, mostly runs of common letters and single spaces (as
+        /// news is), broken now and then by what the runs leave out.
+        fn long_lines() -> impl Strategy<Value = String> {
+            proptest::collection::vec(
+                prop_oneof![
+                    12 => prop::sample::select(vec![
+                        'ك', 'ي', 'م', 'ا', 'ل', 'ب', 'ت', 'ر', 'و', 'ن', 'ء', 'ؤ', 'ئ', 'غ', 'ف', 'ه',
+                        'a', 'e', 'z', '7', '.', ',', '!', '~', '\u{7F}', ' ', ' ', ' ', ' ',
+                    ]),
+                    3 => prop::sample::select(vec![
+                        'A', 'Z', 'K', 'أ', 'إ', 'آ', 'ة', 'ى', 'ٱ', 'ی', 'ک', 'ـ', '\u{064B}',
+                        '\u{064E}', '\u{0650}', '\u{0651}', '\u{0652}', '\u{0670}', '\u{063B}',
+                        '\u{063F}', '\u{0620}', '\u{064C}', '\u{0660}', '،', '؟', '«', '»', '\u{00A0}',
+                        '\u{2003}', '\u{200F}', '“', '—', 'É', 'ß', 'ﻻ', 'Й', '가',
+                    ]),
+                    1 => prop::sample::select(vec!['\t', '\n', '\r', '\u{000B}', '\u{0001}', '\u{001F}', '\0']),
+                    1 => any::<char>(),
+                ],
+                0..120,
+            )
+            .prop_map(|cs| cs.into_iter().collect())
+        }
+
+        /// `stable_line` char by char: `nfkc_stable` characters and runs of
+        /// harakat in code point order, and whether whitespace folding
+        /// leaves the text as it is.
+        fn stable_line_reference(text: &str) -> Option<bool> {
+            let mut last_mark = 0;
+            for c in text.chars() {
+                if ('\u{064B}'..='\u{0652}').contains(&c) {
+                    if (c as u32) < last_mark {
+                        return None;
+                    }
+                    last_mark = c as u32;
+                } else if nfkc_stable(c) {
+                    last_mark = 0;
+                } else {
+                    return None;
+                }
+            }
+            Some(reference::fold_whitespace(text) == text)
+        }
+
+        /// The longest run `fold_run` may take from `at`, character by
+        /// character: ASCII but whitespace, the Arabic letters, and spaces
+        /// after no space.
+        fn fold_run_reference(text: &str, at: usize, mut last_space: bool) -> usize {
+            let mut end = at;
+            for c in text[at..].chars() {
+                if c == ' ' {
+                    if last_space {
+                        break;
+                    }
+                    last_space = true;
+                } else if (c.is_ascii() && !c.is_ascii_whitespace() && c != '\u{000B}')
+                    || matches!(c, '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}')
+                {
+                    last_space = false;
+                } else {
+                    break;
+                }
+                end += c.len_utf8();
+            }
+            end
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -1490,6 +1771,108 @@ mod tests {
                     word_ranges(&text).collect::<Vec<_>>(),
                     reference::word_ranges(&text).collect::<Vec<_>>()
                 );
+            }
+
+            /// On long lines too, where the SSE2 scans take 16 bytes at a
+            /// time, and cross from one chunk into the next.
+            #[test]
+            fn fast_paths_agree_with_the_reference_on_long_lines(text in long_lines()) {
+                prop_assert_eq!(display_with_stats(&text), reference::display_with_stats(&text));
+                let (cow, stats) = display_cow_with_stats(&text);
+                prop_assert_eq!((cow.into_owned(), stats), reference::display_with_stats(&text));
+                prop_assert_eq!(matching(&text), reference::matching(&text));
+                let (map, old) = (MatchingMap::new(&text), reference::MatchingMap::new(&text));
+                prop_assert_eq!(&map.text, &old.text);
+                prop_assert_eq!(per_byte(&map), (old.src_start, old.src_end));
+            }
+
+            /// `stable_line` says what its definition, char by char, says.
+            #[test]
+            fn stable_line_agrees_with_the_character_rule(text in long_lines(), plain in plain(), mixed in mixed()) {
+                for text in [text, plain, mixed] {
+                    prop_assert_eq!(stable_line(&text), stable_line_reference(&text), "{:?}", text);
+                }
+            }
+
+            /// The one walk that checks a line and folds it says what
+            /// `stable_line` says and, when yes, gives `matching`; the
+            /// display and matching forms it makes are the reference's.
+            #[test]
+            fn one_walk_gives_display_and_matching(text in long_lines(), plain in plain(), mixed in mixed()) {
+                for text in [text, plain, mixed] {
+                    let mut out = String::new();
+                    let display_form = matching_if_display(&text, &mut out);
+                    prop_assert_eq!(display_form, stable_line_reference(&text) == Some(true), "{:?}", text);
+                    if display_form {
+                        prop_assert_eq!(&out, &reference::matching(&text));
+                    }
+                    let (display, stats) = reference::display_with_stats(&text);
+                    let folded = reference::matching(&display);
+                    let (cow, cow_stats, cow_folded) = display_and_matching_cow(&text);
+                    prop_assert_eq!(
+                        (cow.into_owned(), cow_stats, cow_folded),
+                        (display.clone(), stats, folded.clone())
+                    );
+                    prop_assert_eq!(display_and_matching_owned(text.clone()), (display, stats, folded));
+                }
+            }
+
+            /// `fold_run` takes what the character rule takes, from every
+            /// char boundary (but perhaps not past an ASCII control
+            /// character), and appends what `fold_char` makes of it.
+            #[test]
+            fn fold_runs_agree_with_fold_char(text in long_lines()) {
+                let bytes = text.as_bytes();
+                let controls = bytes.iter().any(|&b| b < 0x20);
+                let whole = cfg!(all(target_arch = "x86_64", target_feature = "sse2"));
+                for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                    for last_space in [false, true] {
+                        if at > 0 && bytes[at - 1] == b' ' && !last_space {
+                            continue;
+                        }
+                        let mut state = last_space;
+                        let mut out = String::from("Left Over ");
+                        let end = fold_run(&text, at, &mut state, &mut out);
+                        let longest = fold_run_reference(&text, at, last_space);
+                        prop_assert!(at <= end && end <= longest && text.is_char_boundary(end));
+                        if whole && !controls {
+                            prop_assert_eq!(end, longest, "from {}", at);
+                        }
+                        let mut folded = String::from("Left Over ");
+                        for c in text[at..end].chars() {
+                            fold_char(c, &mut |o| folded.push(o));
+                        }
+                        prop_assert_eq!(out, folded);
+                        let after = if end > at { bytes[end - 1] == b' ' } else { last_space };
+                        prop_assert_eq!(state, after);
+                    }
+                }
+            }
+
+            /// The byte walker of the runs that fold to themselves takes
+            /// what the character rule takes.
+            #[test]
+            fn self_folding_runs_agree_with_the_character_rule(text in long_lines()) {
+                let bytes = text.as_bytes();
+                for at in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+                    for last_space in [false, true] {
+                        let mut state = last_space;
+                        let end = self_folding_run(bytes, at, &mut state);
+                        let mut longest = at;
+                        let mut space = last_space;
+                        for c in text[at..].chars() {
+                            if c == ' ' && !space {
+                                space = true;
+                            } else if c != ' ' && folds_to_itself(c) {
+                                space = false;
+                            } else {
+                                break;
+                            }
+                            longest += c.len_utf8();
+                        }
+                        prop_assert_eq!((end, state), (longest, space), "from {}", at);
+                    }
+                }
             }
 
             #[test]
