@@ -19,13 +19,12 @@
 //! Config: `{"max_keywords": 10, "max_words": 3}`.
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::sync::OnceLock;
 
-/// A small multiplicative hasher (the FxHash idea): the maps here are
-/// private to one call, so SipHash's flood resistance buys nothing (and no
-/// output depends on their iteration order).
+/// A small multiplicative hasher (the FxHash idea) for the word tables:
+/// they are private to one call, so SipHash's flood resistance buys nothing
+/// (and no output depends on their order).
 #[derive(Debug, Default, Clone, Copy)]
 struct Fx(u64);
 
@@ -79,15 +78,6 @@ impl Hasher for Fx {
         self.write_u64(n as u64);
     }
 }
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
-
-fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
-    FastMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
-}
-
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
 
 use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_in, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
@@ -352,11 +342,30 @@ fn word_hash(word: &str) -> u64 {
     h.finish()
 }
 
+/// The first slot to probe for `hash` in a table of `64 - shift` bits:
+/// the top bits of one multiply (the hash's own low bits may be poor).
+#[inline]
+fn home(hash: u64, shift: u32) -> usize {
+    (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+/// Slots (a power of two, at least 8) for `entries` entries at most half
+/// full, and the shift that [`home`] takes for them.
+fn slots_for(entries: usize) -> (usize, u32) {
+    let slots = (entries * 2).next_power_of_two().max(8);
+    (slots, 64 - slots.trailing_zeros())
+}
+
 /// The distinct word keys (stems) of an article, numbered in order of
 /// first sight. Their text is kept in one string: a key folded or stemmed
 /// into a new string is copied there, with no allocation of its own.
 struct Keys {
-    index: HashTable<u32>,
+    /// Open addressing with linear probing, at most half full: 1 + a key's
+    /// number, or 0 for an empty slot. A probe reads one `u32` and, when it
+    /// is taken, that key's hash: about half the instructions of a general
+    /// hash table's probe (control bytes, groups).
+    slots: Vec<u32>,
+    shift: u32,
     /// Each key's hash and byte range in `text`.
     spans: Vec<(u64, u32, u32)>,
     text: String,
@@ -364,8 +373,10 @@ struct Keys {
 
 impl Keys {
     fn with_capacity(keys: usize, bytes: usize) -> Self {
+        let (slots, shift) = slots_for(keys);
         Keys {
-            index: HashTable::with_capacity(keys),
+            slots: vec![0; slots],
+            shift,
             spans: Vec::with_capacity(keys),
             text: String::with_capacity(bytes),
         }
@@ -380,39 +391,131 @@ impl Keys {
         &self.text[start as usize..end as usize]
     }
 
+    /// `Ok` with the number of `key` (whose hash is `hash`), or `Err` with
+    /// the empty slot where it would go.
+    #[inline]
+    fn find(&self, hash: u64, key: &str) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut at = home(hash, self.shift);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return Err(at);
+            }
+            let id = slot - 1;
+            if self.spans[id as usize].0 == hash && self.key(id as usize) == key {
+                return Ok(id);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
     /// The number of `key`, if it was seen.
     fn get(&self, key: &str) -> Option<u32> {
-        let hash = word_hash(key);
-        self.index
-            .find(hash, |&id| {
-                self.spans[id as usize].0 == hash && self.key(id as usize) == key
-            })
-            .copied()
+        self.find(word_hash(key), key).ok()
     }
 
     /// The number of `key`, a new one the first time.
     fn id(&mut self, key: &str) -> u32 {
         let hash = word_hash(key);
-        let Keys { index, spans, text } = self;
-        let entry = index.entry(
-            hash,
-            |&id| {
-                let (h, start, end) = spans[id as usize];
-                h == hash && &text[start as usize..end as usize] == key
-            },
-            |&id| spans[id as usize].0,
-        );
-        match entry {
-            Entry::Occupied(found) => *found.get(),
-            Entry::Vacant(slot) => {
-                let id = spans.len() as u32;
-                let start = text.len() as u32;
-                text.push_str(key);
-                spans.push((hash, start, text.len() as u32));
-                slot.insert(id);
+        match self.find(hash, key) {
+            Ok(id) => id,
+            Err(at) => {
+                let id = self.spans.len() as u32;
+                let start = self.text.len() as u32;
+                self.text.push_str(key);
+                self.spans.push((hash, start, self.text.len() as u32));
+                self.slots[at] = id + 1;
+                if self.spans.len() * 2 > self.slots.len() {
+                    self.grow();
+                }
                 id
             }
         }
+    }
+
+    /// Twice the slots, the keys placed again.
+    #[cold]
+    fn grow(&mut self) {
+        let (slots, shift) = slots_for(self.slots.len());
+        let mut table = vec![0u32; slots];
+        let mask = slots - 1;
+        for (id, &(hash, _, _)) in self.spans.iter().enumerate() {
+            let mut at = home(hash, shift);
+            while table[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            table[at] = id as u32 + 1;
+        }
+        self.slots = table;
+        self.shift = shift;
+    }
+}
+
+/// The trie's sequences of three words or more, by (parent sequence, next
+/// word) packed in a `u64`, numbered in order of first sight from `base`.
+/// Open addressing as in [`Keys`]: slots hold 1 + an ordinal, the keys sit
+/// densely in order, and a probe reads a `u32` and, when taken, a `u64`
+/// (a general map's probe costs about twice the instructions).
+struct Children {
+    slots: Vec<u32>,
+    shift: u32,
+    keys: Vec<u64>,
+    base: u32,
+}
+
+impl Children {
+    /// Room for `entries` sequences (more grow the table), numbered from
+    /// `base`.
+    fn with_capacity(entries: usize, base: u32) -> Self {
+        let (slots, shift) = slots_for(entries);
+        Children {
+            slots: vec![0; slots],
+            shift,
+            keys: Vec::with_capacity(entries),
+            base,
+        }
+    }
+
+    /// The number of the sequence `key`, and whether it is new.
+    #[inline]
+    fn node(&mut self, key: u64) -> (u32, bool) {
+        let mask = self.slots.len() - 1;
+        let mut at = home(key, self.shift);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                break;
+            }
+            if self.keys[slot as usize - 1] == key {
+                return (self.base + slot - 1, false);
+            }
+            at = (at + 1) & mask;
+        }
+        self.keys.push(key);
+        let ordinal = self.keys.len() as u32;
+        self.slots[at] = ordinal;
+        if self.keys.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        (self.base + ordinal - 1, true)
+    }
+
+    /// Twice the slots, the keys placed again.
+    #[cold]
+    fn grow(&mut self) {
+        let (slots, shift) = slots_for(self.slots.len());
+        let mut table = vec![0u32; slots];
+        let mask = slots - 1;
+        for (i, &key) in self.keys.iter().enumerate() {
+            let mut at = home(key, shift);
+            while table[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            table[at] = i as u32 + 1;
+        }
+        self.slots = table;
+        self.shift = shift;
     }
 }
 
@@ -562,11 +665,13 @@ pub fn keywords_beside_names(
             }
         }
     }
-    let mut child: FastMap<u64, u32> = fast_map(words.len() + 16);
     // The candidate of each sequence (`NONE`: none yet, or it ends in a
     // stopword); sequences past the one-word ones are numbered on.
     let mut candidate_of: Vec<u32> = Vec::with_capacity(nodes as usize + words.len());
     candidate_of.resize(nodes as usize, NONE);
+    // At most one sequence of each length from 3 to `max_words` starts at
+    // each word.
+    let mut child = Children::with_capacity(words.len() * max_words.saturating_sub(2), nodes);
     for (si, sentence) in sentences(&words, &ends).enumerate() {
         let si = si as u32;
         for (wi, w) in sentence.iter().enumerate() {
@@ -667,11 +772,8 @@ pub fn keywords_beside_names(
                     // Neither a candidate nor extended: no node needed.
                     break;
                 } else {
-                    let next = candidate_of.len() as u32;
-                    let at = *child
-                        .entry(u64::from(node) << 32 | u64::from(last.key))
-                        .or_insert(next);
-                    if at == next {
+                    let (at, new) = child.node(u64::from(node) << 32 | u64::from(last.key));
+                    if new {
                         candidate_of.push(NONE);
                     }
                     at

@@ -373,3 +373,43 @@ fn each_one_letter_proclitic_meets_the_bare_word() {
         assert_eq!(korea, 1, "{clitic}: {found:?}");
     }
 }
+
+proptest::proptest! {
+    /// The word keys' table numbers keys as a map of them would (in order
+    /// of first sight), whatever the capacity it starts with (it grows).
+    #[test]
+    fn keys_are_numbered_as_a_map_numbers_them(
+        words in proptest::collection::vec("[abء]{0,4}", 0..300),
+        capacity in 0usize..20,
+    ) {
+        let mut keys = Keys::with_capacity(capacity, 0);
+        let mut reference: std::collections::HashMap<&str, u32> = Default::default();
+        for word in &words {
+            let next = reference.len() as u32;
+            let want = *reference.entry(word).or_insert(next);
+            proptest::prop_assert_eq!(keys.id(word), want);
+            proptest::prop_assert_eq!(keys.get(word), Some(want));
+            proptest::prop_assert_eq!(keys.key(want as usize), word.as_str());
+        }
+        proptest::prop_assert_eq!(keys.len(), reference.len());
+        proptest::prop_assert_eq!(keys.get("abab"), reference.get("abab").copied());
+    }
+
+    /// The trie's longer sequences are numbered as a map of them would (from
+    /// `base`, in order of first sight), whatever the capacity it starts with.
+    #[test]
+    fn children_are_numbered_as_a_map_numbers_them(
+        pairs in proptest::collection::vec((0u64..6, 0u64..6), 0..300),
+        capacity in 0usize..20,
+        base in 0u32..1000,
+    ) {
+        let mut children = Children::with_capacity(capacity, base);
+        let mut reference: std::collections::HashMap<u64, u32> = Default::default();
+        for (parent, word) in pairs {
+            let key = (parent + u64::from(base)) << 32 | word;
+            let next = base + reference.len() as u32;
+            let want = *reference.entry(key).or_insert(next);
+            proptest::prop_assert_eq!(children.node(key), (want, want == next));
+        }
+    }
+}
