@@ -413,3 +413,88 @@ proptest::proptest! {
         }
     }
 }
+
+proptest::proptest! {
+    /// The walk along each term's occurrences counts as passes over the
+    /// sentences do: occurrences, capitalized ones not first in their
+    /// sentence, sentences, the median one (the `sentences / 2`-th), and
+    /// distinct neighbours; equal pairs (in a sentence) get equal numbers,
+    /// different ones different numbers.
+    #[test]
+    fn term_walk_counts_as_passes_over_the_sentences(
+        spec in proptest::collection::vec((0u32..6, proptest::bool::weighted(0.2), proptest::bool::ANY, proptest::bool::weighted(0.2)), 0..80),
+    ) {
+        let keys = 6usize;
+        let mut words = Vec::new();
+        let mut ends = Vec::new();
+        for &(key, stop, upper, ends_sentence) in &spec {
+            words.push(Word { surface: "", form: 0, key, stop, upper });
+            if ends_sentence {
+                ends.push(words.len() as u32);
+            }
+        }
+        if ends.last().copied().unwrap_or(0) < words.len() as u32 {
+            ends.push(words.len() as u32);
+        }
+        let mut sentence_of = Vec::new();
+        for (si, &end) in ends.iter().enumerate() {
+            sentence_of.resize(end as usize, (end, si as u32));
+        }
+        let mut first_at = vec![NONE; keys];
+        let mut next_same = vec![NONE; words.len()];
+        for (i, w) in words.iter().enumerate().rev() {
+            next_same[i] = first_at[w.key as usize];
+            first_at[w.key as usize] = i as u32;
+        }
+        let (stats, pair_node, nodes) = walk_terms(&words, &ends, &sentence_of, &first_at, &next_same);
+
+        // The simple passes.
+        let mut want = vec![TermStats::default(); keys];
+        let mut in_sentences: Vec<Vec<u32>> = vec![Vec::new(); keys];
+        let mut rights = vec![std::collections::BTreeSet::new(); keys];
+        let mut lefts = vec![std::collections::BTreeSet::new(); keys];
+        let mut pairs = std::collections::BTreeSet::new();
+        for (si, sentence) in sentences(&words, &ends).enumerate() {
+            for (wi, w) in sentence.iter().enumerate() {
+                if let Some(next) = sentence.get(wi + 1) {
+                    rights[w.key as usize].insert(next.key);
+                    lefts[next.key as usize].insert(w.key);
+                    pairs.insert((w.key, next.key));
+                }
+                if w.stop {
+                    continue;
+                }
+                let t = &mut want[w.key as usize];
+                t.tf += 1;
+                t.upper += u32::from(w.upper && wi > 0);
+                if in_sentences[w.key as usize].last() != Some(&(si as u32)) {
+                    in_sentences[w.key as usize].push(si as u32);
+                }
+            }
+        }
+        for (k, t) in want.iter_mut().enumerate() {
+            t.sentences = in_sentences[k].len() as u32;
+            t.median = in_sentences[k].get(in_sentences[k].len() / 2).copied().unwrap_or(0);
+            t.left = lefts[k].len() as u32;
+            t.right = rights[k].len() as u32;
+        }
+        let got: Vec<_> = stats.iter().map(|t| (t.tf, t.upper, t.sentences, t.median, t.left, t.right)).collect();
+        let want: Vec<_> = want.iter().map(|t| (t.tf, t.upper, t.sentences, t.median, t.left, t.right)).collect();
+        proptest::prop_assert_eq!(got, want);
+        proptest::prop_assert_eq!(nodes as usize, keys + pairs.len());
+        let mut numbers = std::collections::BTreeMap::new();
+        for i in 0..words.len() {
+            let pair = (i + 1 < sentence_of[i].0 as usize).then(|| (words[i].key, words[i + 1].key));
+            match pair {
+                None => proptest::prop_assert_eq!(pair_node[i], NONE),
+                Some(pair) => {
+                    proptest::prop_assert!((keys as u32..nodes).contains(&pair_node[i]));
+                    let number = *numbers.entry(pair).or_insert(pair_node[i]);
+                    proptest::prop_assert_eq!(pair_node[i], number);
+                }
+            }
+        }
+        let distinct: std::collections::BTreeSet<_> = numbers.values().collect();
+        proptest::prop_assert_eq!(distinct.len(), numbers.len());
+    }
+}
