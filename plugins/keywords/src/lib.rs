@@ -79,7 +79,7 @@ impl Hasher for Fx {
     }
 }
 
-use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_in, stem};
+use akhbar_arabic_text::{is_stopword, is_word_char, matching_in, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
@@ -517,6 +517,103 @@ impl Children {
     }
 }
 
+/// A word's bytes in two numbers: its first and last 8 bytes (they overlap
+/// in a word of 8 to 16 bytes); a shorter word's first and last 4, or
+/// first, middle and last byte. With the word's length, they are the word
+/// itself up to 16 bytes (most words): equal numbers, equal words.
+#[inline]
+fn fingerprint(bytes: &[u8]) -> (u64, u64) {
+    let n = bytes.len();
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            bytes[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    };
+    if n >= 8 {
+        (word(0), word(n - 8))
+    } else if n >= 4 {
+        (half(0) | half(n - 4) << 32, 0)
+    } else if n > 0 {
+        let (a, b, c) = (bytes[0], bytes[n / 2], bytes[n - 1]);
+        (u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16, 0)
+    } else {
+        (0, 0)
+    }
+}
+
+/// The distinct written words of an article, each with a value computed
+/// the first time it is seen. Open addressing as in [`Keys`], and a word is
+/// told by its [`fingerprint`] and length: one up to 16 bytes is compared
+/// with no string compare (and no read of the text where it was first
+/// seen), a longer one by its bytes too.
+struct FormTable<'a, V> {
+    slots: Vec<u32>,
+    shift: u32,
+    entries: Vec<(u64, u64, &'a str, V)>,
+}
+
+impl<'a, V: Copy> FormTable<'a, V> {
+    /// Room for `words` distinct words without growing.
+    fn with_capacity(words: usize) -> Self {
+        let (slots, shift) = slots_for(words);
+        FormTable {
+            slots: vec![0; slots],
+            shift,
+            entries: Vec::with_capacity(words),
+        }
+    }
+
+    /// The hash of a word by its fingerprint and length.
+    #[inline]
+    fn hash((a, b): (u64, u64), len: usize) -> u64 {
+        (a.wrapping_mul(0x51_7c_c1_b7_27_22_0a_95) ^ b.rotate_left(29)).wrapping_add(len as u64)
+    }
+
+    /// The value of `word`, computed by `value` the first time.
+    #[inline]
+    fn get_or_insert_with(&mut self, word: &'a str, value: impl FnOnce() -> V) -> V {
+        let (a, b) = fingerprint(word.as_bytes());
+        let mask = self.slots.len() - 1;
+        let mut at = home(Self::hash((a, b), word.len()), self.shift);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                break;
+            }
+            let (ea, eb, w, v) = self.entries[slot as usize - 1];
+            if ea == a && eb == b && w.len() == word.len() && (word.len() <= 16 || w == word) {
+                return v;
+            }
+            at = (at + 1) & mask;
+        }
+        let v = value();
+        self.entries.push((a, b, word, v));
+        self.slots[at] = self.entries.len() as u32;
+        if self.entries.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        v
+    }
+
+    /// Twice the slots, the entries placed again.
+    #[cold]
+    fn grow(&mut self) {
+        let (slots, shift) = slots_for(self.slots.len());
+        let mut table = vec![0u32; slots];
+        let mask = slots - 1;
+        for (i, &(a, b, w, _)) in self.entries.iter().enumerate() {
+            let mut at = home(Self::hash((a, b), w.len()), shift);
+            while table[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            table[at] = i as u32 + 1;
+        }
+        self.slots = table;
+        self.shift = shift;
+    }
+}
+
 /// Scores key phrases of paragraphs; best first.
 pub fn keywords(paragraphs: &[&str], max_words: usize, max: usize) -> Vec<(String, f64)> {
     keywords_beside_names(paragraphs, &[], max_words, max)
@@ -540,7 +637,7 @@ pub fn keywords_beside_names(
     let bytes: usize = paragraphs.iter().map(|p| p.len()).sum();
     // Words: each written form is folded, stemmed and interned once.
     let mut keys = Keys::with_capacity(bytes / 8 + 16, bytes / 2 + 16);
-    let mut seen: WordTable<'_, (u32, bool, bool, u32)> = WordTable::with_capacity(bytes / 6 + 16);
+    let mut seen: FormTable<'_, (u32, bool, bool, u32)> = FormTable::with_capacity(bytes / 6 + 16);
     let mut forms_seen = 0u32;
     // Where a word's matching form is written when it is not the word.
     let mut folded = String::new();
@@ -553,33 +650,32 @@ pub fn keywords_beside_names(
         paragraph_start.push(words.len() as u32);
         split(p, |event| {
             if let Some(surface) = event {
-                let (key, stop, upper, form) =
-                    seen.get_or_insert_with(word_hash(surface), surface, || {
-                        // An English clitic comes off (Steenburgen’s meets
-                        // Steenburgen); a negation (couldn’t) is a stopword.
-                        let clitic = english_clitic(surface);
-                        let m = matching_in(
-                            match clitic {
-                                Clitic::Off(at) => &surface[..at],
-                                _ => surface,
-                            },
-                            &mut folded,
-                        );
-                        let stop = clitic == Clitic::Negation
-                            || is_stopword(m)
-                            || m.chars().nth(1).is_none()
-                            || m.bytes().all(|b| b.is_ascii_digit());
-                        let id = keys.id(&stem(m));
-                        // Told from the first byte for ASCII and Arabic
-                        // (U+0600..=U+06FF, no case), without Unicode tables.
-                        let upper = match surface.as_bytes().first() {
-                            Some(&b) if b < 0x80 => b.is_ascii_uppercase(),
-                            Some(0xD8..=0xDB) => false,
-                            _ => surface.chars().next().is_some_and(char::is_uppercase),
-                        };
-                        forms_seen += 1;
-                        (id, stop, upper, forms_seen - 1)
-                    });
+                let (key, stop, upper, form) = seen.get_or_insert_with(surface, || {
+                    // An English clitic comes off (Steenburgen’s meets
+                    // Steenburgen); a negation (couldn’t) is a stopword.
+                    let clitic = english_clitic(surface);
+                    let m = matching_in(
+                        match clitic {
+                            Clitic::Off(at) => &surface[..at],
+                            _ => surface,
+                        },
+                        &mut folded,
+                    );
+                    let stop = clitic == Clitic::Negation
+                        || is_stopword(m)
+                        || m.chars().nth(1).is_none()
+                        || m.bytes().all(|b| b.is_ascii_digit());
+                    let id = keys.id(&stem(m));
+                    // Told from the first byte for ASCII and Arabic
+                    // (U+0600..=U+06FF, no case), without Unicode tables.
+                    let upper = match surface.as_bytes().first() {
+                        Some(&b) if b < 0x80 => b.is_ascii_uppercase(),
+                        Some(0xD8..=0xDB) => false,
+                        _ => surface.chars().next().is_some_and(char::is_uppercase),
+                    };
+                    forms_seen += 1;
+                    (id, stop, upper, forms_seen - 1)
+                });
                 words.push(Word {
                     surface,
                     form,

@@ -498,3 +498,43 @@ proptest::proptest! {
         proptest::prop_assert_eq!(distinct.len(), numbers.len());
     }
 }
+
+proptest::proptest! {
+    /// The written words' table gives each word the value computed when it
+    /// was first seen, computed once, as a map of the words would: words
+    /// up to 16 bytes are told by their fingerprints alone, longer ones
+    /// (sharing first and last bytes often here) by their bytes too.
+    #[test]
+    fn forms_are_told_apart_as_a_map_tells_them(
+        words in proptest::collection::vec("[ab’ء]{0,12}", 0..300),
+        capacity in 0usize..20,
+    ) {
+        let mut table = FormTable::with_capacity(capacity);
+        let mut reference: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, word) in words.iter().enumerate() {
+            let mut computed = false;
+            let got = table.get_or_insert_with(word, || {
+                computed = true;
+                i
+            });
+            let want = *reference.entry(word).or_insert(i);
+            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(computed, want == i);
+        }
+    }
+
+    /// Up to 16 bytes, words of a length with equal fingerprints are
+    /// equal (the other word differs from the first in a byte or two).
+    #[test]
+    fn a_fingerprint_is_the_word_up_to_16_bytes(
+        a in proptest::collection::vec(0u8..3, 1..17),
+        changes in proptest::collection::vec((0usize..16, 0u8..3), 0..3),
+    ) {
+        let mut b = a.clone();
+        for (at, byte) in changes {
+            let n = b.len();
+            b[at % n] = byte;
+        }
+        proptest::prop_assert_eq!(fingerprint(&a) == fingerprint(&b), a == b);
+    }
+}
