@@ -120,10 +120,16 @@ impl Plugin for Keywords {
     }
 }
 
+/// A word of the text: 16 bytes (its written form is kept once for all its
+/// occurrences), so the passes over the words read half the memory they
+/// read with the form's `&str` in each.
 #[derive(Debug, Clone, Copy)]
-struct Word<'a> {
-    surface: &'a str,
-    /// The number of `surface`: equal forms, equal numbers.
+struct Word {
+    /// Where it starts in its paragraph (a byte offset; `u32` as the
+    /// entities' offsets are).
+    at: u32,
+    /// The number of its written form (in `form_text`): equal forms, equal
+    /// numbers.
     form: u32,
     key: u32,
     stop: bool,
@@ -318,10 +324,7 @@ fn split<'a>(text: &'a str, mut event: impl FnMut(Option<&'a str>)) {
 }
 
 /// The sentences of `words` ending at `ends`.
-fn sentences<'w, 'a>(
-    words: &'w [Word<'a>],
-    ends: &'w [u32],
-) -> impl Iterator<Item = &'w [Word<'a>]> + 'w {
+fn sentences<'w>(words: &'w [Word], ends: &'w [u32]) -> impl Iterator<Item = &'w [Word]> + 'w {
     ends.iter().enumerate().map(move |(si, &end)| {
         let start = if si == 0 { 0 } else { ends[si - 1] };
         &words[start as usize..end as usize]
@@ -638,10 +641,11 @@ pub fn keywords_beside_names(
     // Words: each written form is folded, stemmed and interned once.
     let mut keys = Keys::with_capacity(bytes / 8 + 16, bytes / 2 + 16);
     let mut seen: FormTable<'_, (u32, bool, bool, u32)> = FormTable::with_capacity(bytes / 6 + 16);
-    let mut forms_seen = 0u32;
+    // Each written form, by its number.
+    let mut form_text: Vec<&str> = Vec::with_capacity(bytes / 6 + 16);
     // Where a word's matching form is written when it is not the word.
     let mut folded = String::new();
-    let mut words: Vec<Word<'_>> = Vec::with_capacity(bytes / 5 + 16);
+    let mut words: Vec<Word> = Vec::with_capacity(bytes / 5 + 16);
     // Sentence `i` is `words[ends[i - 1]..ends[i]]` (from 0 for the first).
     let mut ends: Vec<u32> = Vec::with_capacity(bytes / 40 + 16);
     // Paragraph `i`'s words start at `paragraph_start[i]`.
@@ -673,11 +677,11 @@ pub fn keywords_beside_names(
                         Some(0xD8..=0xDB) => false,
                         _ => surface.chars().next().is_some_and(char::is_uppercase),
                     };
-                    forms_seen += 1;
-                    (id, stop, upper, forms_seen - 1)
+                    form_text.push(surface);
+                    (id, stop, upper, form_text.len() as u32 - 1)
                 });
                 words.push(Word {
-                    surface,
+                    at: (surface.as_ptr() as usize - p.as_ptr() as usize) as u32,
                     form,
                     key,
                     stop,
@@ -872,12 +876,11 @@ pub fn keywords_beside_names(
     // Where the `len` words from word `i` are: paragraph and byte range.
     let span = |i: usize, len: usize| -> NameSpan {
         let paragraph = paragraph_start.partition_point(|&s| s as usize <= i) - 1;
-        let base = paragraphs[paragraph].as_ptr() as usize;
-        let last = words[i + len - 1].surface;
+        let last = words[i + len - 1];
         (
             paragraph,
-            words[i].surface.as_ptr() as usize - base,
-            last.as_ptr() as usize + last.len() - base,
+            words[i].at as usize,
+            last.at as usize + form_text[last.form as usize].len(),
         )
     };
     // Each chosen phrase with where it occurs (for the check against the
@@ -926,7 +929,8 @@ pub fn keywords_beside_names(
             let mut shown: Vec<(String, usize)> = Vec::with_capacity(forms.len());
             for (_, count, i) in forms {
                 let window = &words[i..i + len];
-                let mut written: Vec<&str> = window.iter().map(|w| w.surface).collect();
+                let mut written: Vec<&str> =
+                    window.iter().map(|w| form_text[w.form as usize]).collect();
                 let last = written[len - 1];
                 if let Clitic::Off(at) = english_clitic(last) {
                     written[len - 1] = &last[..at];
@@ -971,7 +975,7 @@ pub fn keywords_beside_names(
 /// pair's number by the index of its first word, and the number of trie
 /// nodes so far (keys, then pairs).
 fn walk_terms(
-    words: &[Word<'_>],
+    words: &[Word],
     ends: &[u32],
     sentence_of: &[(u32, u32)],
     first_at: &[u32],

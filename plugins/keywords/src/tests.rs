@@ -428,7 +428,7 @@ proptest::proptest! {
         let mut words = Vec::new();
         let mut ends = Vec::new();
         for &(key, stop, upper, ends_sentence) in &spec {
-            words.push(Word { surface: "", form: 0, key, stop, upper });
+            words.push(Word { at: 0, form: 0, key, stop, upper });
             if ends_sentence {
                 ends.push(words.len() as u32);
             }
