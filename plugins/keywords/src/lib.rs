@@ -19,13 +19,12 @@
 //! Config: `{"max_keywords": 10, "max_words": 3}`.
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 use std::sync::OnceLock;
 
-/// A small multiplicative hasher (the FxHash idea): the maps here are
-/// private to one call, so SipHash's flood resistance buys nothing (and no
-/// output depends on their iteration order).
+/// A small multiplicative hasher (the FxHash idea) for the word tables:
+/// they are private to one call, so SipHash's flood resistance buys nothing
+/// (and no output depends on their order).
 #[derive(Debug, Default, Clone, Copy)]
 struct Fx(u64);
 
@@ -80,16 +79,7 @@ impl Hasher for Fx {
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
-
-fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
-    FastMap::with_capacity_and_hasher(capacity, BuildHasherDefault::default())
-}
-
-use hashbrown::HashTable;
-use hashbrown::hash_table::Entry;
-
-use akhbar_arabic_text::{WordTable, is_stopword, is_word_char, matching_in, stem};
+use akhbar_arabic_text::{is_stopword, is_word_char, matching_in, stem};
 use akhbar_plugin_sdk::proto::{Article, Enrichment, Keyword};
 use akhbar_plugin_sdk::{ArticleView, Config, Enricher, Plugin, PluginError};
 
@@ -130,10 +120,16 @@ impl Plugin for Keywords {
     }
 }
 
+/// A word of the text: 16 bytes (its written form is kept once for all its
+/// occurrences), so the passes over the words read half the memory they
+/// read with the form's `&str` in each.
 #[derive(Debug, Clone, Copy)]
-struct Word<'a> {
-    surface: &'a str,
-    /// The number of `surface`: equal forms, equal numbers.
+struct Word {
+    /// Where it starts in its paragraph (a byte offset; `u32` as the
+    /// entities' offsets are).
+    at: u32,
+    /// The number of its written form (in `form_text`): equal forms, equal
+    /// numbers.
     form: u32,
     key: u32,
     stop: bool,
@@ -148,8 +144,6 @@ struct TermStats {
     upper: u32,
     /// Sentences it occurs in.
     sentences: u32,
-    /// The last of them (or `NONE`).
-    last: u32,
     /// The median one: the `sentences / 2`-th (0-based) in order.
     median: u32,
     /// Distinct words seen before and after it.
@@ -330,10 +324,7 @@ fn split<'a>(text: &'a str, mut event: impl FnMut(Option<&'a str>)) {
 }
 
 /// The sentences of `words` ending at `ends`.
-fn sentences<'w, 'a>(
-    words: &'w [Word<'a>],
-    ends: &'w [u32],
-) -> impl Iterator<Item = &'w [Word<'a>]> + 'w {
+fn sentences<'w>(words: &'w [Word], ends: &'w [u32]) -> impl Iterator<Item = &'w [Word]> + 'w {
     ends.iter().enumerate().map(move |(si, &end)| {
         let start = if si == 0 { 0 } else { ends[si - 1] };
         &words[start as usize..end as usize]
@@ -352,11 +343,30 @@ fn word_hash(word: &str) -> u64 {
     h.finish()
 }
 
+/// The first slot to probe for `hash` in a table of `64 - shift` bits:
+/// the top bits of one multiply (the hash's own low bits may be poor).
+#[inline]
+fn home(hash: u64, shift: u32) -> usize {
+    (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+/// Slots (a power of two, at least 8) for `entries` entries at most half
+/// full, and the shift that [`home`] takes for them.
+fn slots_for(entries: usize) -> (usize, u32) {
+    let slots = (entries * 2).next_power_of_two().max(8);
+    (slots, 64 - slots.trailing_zeros())
+}
+
 /// The distinct word keys (stems) of an article, numbered in order of
 /// first sight. Their text is kept in one string: a key folded or stemmed
 /// into a new string is copied there, with no allocation of its own.
 struct Keys {
-    index: HashTable<u32>,
+    /// Open addressing with linear probing, at most half full: 1 + a key's
+    /// number, or 0 for an empty slot. A probe reads one `u32` and, when it
+    /// is taken, that key's hash: about half the instructions of a general
+    /// hash table's probe (control bytes, groups).
+    slots: Vec<u32>,
+    shift: u32,
     /// Each key's hash and byte range in `text`.
     spans: Vec<(u64, u32, u32)>,
     text: String,
@@ -364,8 +374,10 @@ struct Keys {
 
 impl Keys {
     fn with_capacity(keys: usize, bytes: usize) -> Self {
+        let (slots, shift) = slots_for(keys);
         Keys {
-            index: HashTable::with_capacity(keys),
+            slots: vec![0; slots],
+            shift,
             spans: Vec::with_capacity(keys),
             text: String::with_capacity(bytes),
         }
@@ -380,39 +392,228 @@ impl Keys {
         &self.text[start as usize..end as usize]
     }
 
+    /// `Ok` with the number of `key` (whose hash is `hash`), or `Err` with
+    /// the empty slot where it would go.
+    #[inline]
+    fn find(&self, hash: u64, key: &str) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut at = home(hash, self.shift);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return Err(at);
+            }
+            let id = slot - 1;
+            if self.spans[id as usize].0 == hash && self.key(id as usize) == key {
+                return Ok(id);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
     /// The number of `key`, if it was seen.
     fn get(&self, key: &str) -> Option<u32> {
-        let hash = word_hash(key);
-        self.index
-            .find(hash, |&id| {
-                self.spans[id as usize].0 == hash && self.key(id as usize) == key
-            })
-            .copied()
+        self.find(word_hash(key), key).ok()
     }
 
     /// The number of `key`, a new one the first time.
     fn id(&mut self, key: &str) -> u32 {
         let hash = word_hash(key);
-        let Keys { index, spans, text } = self;
-        let entry = index.entry(
-            hash,
-            |&id| {
-                let (h, start, end) = spans[id as usize];
-                h == hash && &text[start as usize..end as usize] == key
-            },
-            |&id| spans[id as usize].0,
-        );
-        match entry {
-            Entry::Occupied(found) => *found.get(),
-            Entry::Vacant(slot) => {
-                let id = spans.len() as u32;
-                let start = text.len() as u32;
-                text.push_str(key);
-                spans.push((hash, start, text.len() as u32));
-                slot.insert(id);
+        match self.find(hash, key) {
+            Ok(id) => id,
+            Err(at) => {
+                let id = self.spans.len() as u32;
+                let start = self.text.len() as u32;
+                self.text.push_str(key);
+                self.spans.push((hash, start, self.text.len() as u32));
+                self.slots[at] = id + 1;
+                if self.spans.len() * 2 > self.slots.len() {
+                    self.grow();
+                }
                 id
             }
         }
+    }
+
+    /// Twice the slots, the keys placed again.
+    #[cold]
+    fn grow(&mut self) {
+        let (slots, shift) = slots_for(self.slots.len());
+        let mut table = vec![0u32; slots];
+        let mask = slots - 1;
+        for (id, &(hash, _, _)) in self.spans.iter().enumerate() {
+            let mut at = home(hash, shift);
+            while table[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            table[at] = id as u32 + 1;
+        }
+        self.slots = table;
+        self.shift = shift;
+    }
+}
+
+/// The trie's sequences of three words or more, by (parent sequence, next
+/// word) packed in a `u64`, numbered in order of first sight from `base`.
+/// Open addressing as in [`Keys`]: slots hold 1 + an ordinal, the keys sit
+/// densely in order, and a probe reads a `u32` and, when taken, a `u64`
+/// (a general map's probe costs about twice the instructions).
+struct Children {
+    slots: Vec<u32>,
+    shift: u32,
+    keys: Vec<u64>,
+    base: u32,
+}
+
+impl Children {
+    /// Room for `entries` sequences (more grow the table), numbered from
+    /// `base`.
+    fn with_capacity(entries: usize, base: u32) -> Self {
+        let (slots, shift) = slots_for(entries);
+        Children {
+            slots: vec![0; slots],
+            shift,
+            keys: Vec::with_capacity(entries),
+            base,
+        }
+    }
+
+    /// The number of the sequence `key`, and whether it is new.
+    #[inline]
+    fn node(&mut self, key: u64) -> (u32, bool) {
+        let mask = self.slots.len() - 1;
+        let mut at = home(key, self.shift);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                break;
+            }
+            if self.keys[slot as usize - 1] == key {
+                return (self.base + slot - 1, false);
+            }
+            at = (at + 1) & mask;
+        }
+        self.keys.push(key);
+        let ordinal = self.keys.len() as u32;
+        self.slots[at] = ordinal;
+        if self.keys.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        (self.base + ordinal - 1, true)
+    }
+
+    /// Twice the slots, the keys placed again.
+    #[cold]
+    fn grow(&mut self) {
+        let (slots, shift) = slots_for(self.slots.len());
+        let mut table = vec![0u32; slots];
+        let mask = slots - 1;
+        for (i, &key) in self.keys.iter().enumerate() {
+            let mut at = home(key, shift);
+            while table[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            table[at] = i as u32 + 1;
+        }
+        self.slots = table;
+        self.shift = shift;
+    }
+}
+
+/// A word's bytes in two numbers: its first and last 8 bytes (they overlap
+/// in a word of 8 to 16 bytes); a shorter word's first and last 4, or
+/// first, middle and last byte. With the word's length, they are the word
+/// itself up to 16 bytes (most words): equal numbers, equal words.
+#[inline]
+fn fingerprint(bytes: &[u8]) -> (u64, u64) {
+    let n = bytes.len();
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            bytes[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    };
+    if n >= 8 {
+        (word(0), word(n - 8))
+    } else if n >= 4 {
+        (half(0) | half(n - 4) << 32, 0)
+    } else if n > 0 {
+        let (a, b, c) = (bytes[0], bytes[n / 2], bytes[n - 1]);
+        (u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16, 0)
+    } else {
+        (0, 0)
+    }
+}
+
+/// The distinct written words of an article, each with a value computed
+/// the first time it is seen. Open addressing as in [`Keys`], and a word is
+/// told by its [`fingerprint`] and length: one up to 16 bytes is compared
+/// with no string compare (and no read of the text where it was first
+/// seen), a longer one by its bytes too.
+struct FormTable<'a, V> {
+    slots: Vec<u32>,
+    shift: u32,
+    entries: Vec<(u64, u64, &'a str, V)>,
+}
+
+impl<'a, V: Copy> FormTable<'a, V> {
+    /// Room for `words` distinct words without growing.
+    fn with_capacity(words: usize) -> Self {
+        let (slots, shift) = slots_for(words);
+        FormTable {
+            slots: vec![0; slots],
+            shift,
+            entries: Vec::with_capacity(words),
+        }
+    }
+
+    /// The hash of a word by its fingerprint and length.
+    #[inline]
+    fn hash((a, b): (u64, u64), len: usize) -> u64 {
+        (a.wrapping_mul(0x51_7c_c1_b7_27_22_0a_95) ^ b.rotate_left(29)).wrapping_add(len as u64)
+    }
+
+    /// The value of `word`, computed by `value` the first time.
+    #[inline]
+    fn get_or_insert_with(&mut self, word: &'a str, value: impl FnOnce() -> V) -> V {
+        let (a, b) = fingerprint(word.as_bytes());
+        let mask = self.slots.len() - 1;
+        let mut at = home(Self::hash((a, b), word.len()), self.shift);
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                break;
+            }
+            let (ea, eb, w, v) = self.entries[slot as usize - 1];
+            if ea == a && eb == b && w.len() == word.len() && (word.len() <= 16 || w == word) {
+                return v;
+            }
+            at = (at + 1) & mask;
+        }
+        let v = value();
+        self.entries.push((a, b, word, v));
+        self.slots[at] = self.entries.len() as u32;
+        if self.entries.len() * 2 > self.slots.len() {
+            self.grow();
+        }
+        v
+    }
+
+    /// Twice the slots, the entries placed again.
+    #[cold]
+    fn grow(&mut self) {
+        let (slots, shift) = slots_for(self.slots.len());
+        let mut table = vec![0u32; slots];
+        let mask = slots - 1;
+        for (i, &(a, b, w, _)) in self.entries.iter().enumerate() {
+            let mut at = home(Self::hash((a, b), w.len()), shift);
+            while table[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            table[at] = i as u32 + 1;
+        }
+        self.slots = table;
+        self.shift = shift;
     }
 }
 
@@ -439,11 +640,12 @@ pub fn keywords_beside_names(
     let bytes: usize = paragraphs.iter().map(|p| p.len()).sum();
     // Words: each written form is folded, stemmed and interned once.
     let mut keys = Keys::with_capacity(bytes / 8 + 16, bytes / 2 + 16);
-    let mut seen: WordTable<'_, (u32, bool, bool, u32)> = WordTable::with_capacity(bytes / 6 + 16);
-    let mut forms_seen = 0u32;
+    let mut seen: FormTable<'_, (u32, bool, bool, u32)> = FormTable::with_capacity(bytes / 6 + 16);
+    // Each written form, by its number.
+    let mut form_text: Vec<&str> = Vec::with_capacity(bytes / 6 + 16);
     // Where a word's matching form is written when it is not the word.
     let mut folded = String::new();
-    let mut words: Vec<Word<'_>> = Vec::with_capacity(bytes / 5 + 16);
+    let mut words: Vec<Word> = Vec::with_capacity(bytes / 5 + 16);
     // Sentence `i` is `words[ends[i - 1]..ends[i]]` (from 0 for the first).
     let mut ends: Vec<u32> = Vec::with_capacity(bytes / 40 + 16);
     // Paragraph `i`'s words start at `paragraph_start[i]`.
@@ -452,35 +654,34 @@ pub fn keywords_beside_names(
         paragraph_start.push(words.len() as u32);
         split(p, |event| {
             if let Some(surface) = event {
-                let (key, stop, upper, form) =
-                    seen.get_or_insert_with(word_hash(surface), surface, || {
-                        // An English clitic comes off (Steenburgen’s meets
-                        // Steenburgen); a negation (couldn’t) is a stopword.
-                        let clitic = english_clitic(surface);
-                        let m = matching_in(
-                            match clitic {
-                                Clitic::Off(at) => &surface[..at],
-                                _ => surface,
-                            },
-                            &mut folded,
-                        );
-                        let stop = clitic == Clitic::Negation
-                            || is_stopword(m)
-                            || m.chars().nth(1).is_none()
-                            || m.bytes().all(|b| b.is_ascii_digit());
-                        let id = keys.id(&stem(m));
-                        // Told from the first byte for ASCII and Arabic
-                        // (U+0600..=U+06FF, no case), without Unicode tables.
-                        let upper = match surface.as_bytes().first() {
-                            Some(&b) if b < 0x80 => b.is_ascii_uppercase(),
-                            Some(0xD8..=0xDB) => false,
-                            _ => surface.chars().next().is_some_and(char::is_uppercase),
-                        };
-                        forms_seen += 1;
-                        (id, stop, upper, forms_seen - 1)
-                    });
+                let (key, stop, upper, form) = seen.get_or_insert_with(surface, || {
+                    // An English clitic comes off (Steenburgen’s meets
+                    // Steenburgen); a negation (couldn’t) is a stopword.
+                    let clitic = english_clitic(surface);
+                    let m = matching_in(
+                        match clitic {
+                            Clitic::Off(at) => &surface[..at],
+                            _ => surface,
+                        },
+                        &mut folded,
+                    );
+                    let stop = clitic == Clitic::Negation
+                        || is_stopword(m)
+                        || m.chars().nth(1).is_none()
+                        || m.bytes().all(|b| b.is_ascii_digit());
+                    let id = keys.id(&stem(m));
+                    // Told from the first byte for ASCII and Arabic
+                    // (U+0600..=U+06FF, no case), without Unicode tables.
+                    let upper = match surface.as_bytes().first() {
+                        Some(&b) if b < 0x80 => b.is_ascii_uppercase(),
+                        Some(0xD8..=0xDB) => false,
+                        _ => surface.chars().next().is_some_and(char::is_uppercase),
+                    };
+                    form_text.push(surface);
+                    (id, stop, upper, form_text.len() as u32 - 1)
+                });
                 words.push(Word {
-                    surface,
+                    at: (surface.as_ptr() as usize - p.as_ptr() as usize) as u32,
                     form,
                     key,
                     stop,
@@ -508,98 +709,29 @@ pub fn keywords_beside_names(
             *to = id;
         }
     }
-    for w in &mut words {
-        w.key = remap[w.key as usize];
-    }
 
-    let mut stats: Vec<TermStats> = vec![
-        TermStats {
-            last: NONE,
-            ..TermStats::default()
-        };
-        keys.len()
-    ];
-    // Each word's occurrences, chained: the first at `first_at[key]`, the
-    // next after word `i` at `next_same[i]`; and where the sentence of each
-    // word ends.
-    let mut sentence_end: Vec<u32> = Vec::with_capacity(words.len());
-    for &end in &ends {
-        sentence_end.resize(end as usize, end);
+    // Where the sentence of each word ends, and its number.
+    let mut sentence_of: Vec<(u32, u32)> = Vec::with_capacity(words.len());
+    for (si, &end) in ends.iter().enumerate() {
+        sentence_of.resize(end as usize, (end, si as u32));
     }
+    // Each word's occurrences (its key remapped first), chained: the first
+    // at `first_at[key]`, the next after word `i` at `next_same[i]`.
     let mut first_at: Vec<u32> = vec![NONE; keys.len()];
     let mut next_same: Vec<u32> = vec![NONE; words.len()];
-    for (i, w) in words.iter().enumerate().rev() {
+    for (i, w) in words.iter_mut().enumerate().rev() {
+        w.key = remap[w.key as usize];
         next_same[i] = first_at[w.key as usize];
         first_at[w.key as usize] = i as u32;
     }
-    // The word pairs, numbered as the two-word sequences of the trie of
-    // candidates (below), word by word along its occurrences: a pair is new
-    // when its second word was not yet seen after this first word (no map
-    // needed). A new pair counts for both words' contexts; its number is
-    // kept by the index of its first word.
-    let words_known = stats.len();
-    let mut pair_node: Vec<u32> = vec![NONE; words.len()];
-    // For each second word: the first word it was last seen after, and
-    // that pair's number.
-    let mut after: Vec<(u32, u32)> = vec![(NONE, NONE); words_known];
-    let mut nodes = words_known as u32;
-    for (first, &at) in first_at.iter().enumerate() {
-        let mut at = at;
-        while at != NONE {
-            let i = at as usize;
-            at = next_same[i];
-            if i + 1 < sentence_end[i] as usize {
-                let second = words[i + 1].key as usize;
-                let (seen_after, node) = &mut after[second];
-                if *seen_after != first as u32 {
-                    *seen_after = first as u32;
-                    *node = nodes;
-                    nodes += 1;
-                    stats[first].right += 1;
-                    stats[second].left += 1;
-                }
-                pair_node[i] = *node;
-            }
-        }
-    }
-    let mut child: FastMap<u64, u32> = fast_map(words.len() + 16);
+    let (stats, pair_node, nodes) = walk_terms(&words, &ends, &sentence_of, &first_at, &next_same);
     // The candidate of each sequence (`NONE`: none yet, or it ends in a
     // stopword); sequences past the one-word ones are numbered on.
     let mut candidate_of: Vec<u32> = Vec::with_capacity(nodes as usize + words.len());
     candidate_of.resize(nodes as usize, NONE);
-    for (si, sentence) in sentences(&words, &ends).enumerate() {
-        let si = si as u32;
-        for (wi, w) in sentence.iter().enumerate() {
-            if w.stop {
-                continue;
-            }
-            let t = &mut stats[w.key as usize];
-            t.tf += 1;
-            if w.upper && wi > 0 {
-                t.upper += 1;
-            }
-            if t.last != si {
-                t.last = si;
-                t.sentences += 1;
-            }
-        }
-    }
-    // The median sentence of each term: a second pass counts up to it.
-    let mut counted: Vec<(u32, u32)> = vec![(0, NONE); stats.len()];
-    for (si, sentence) in sentences(&words, &ends).enumerate() {
-        let si = si as u32;
-        for w in sentence.iter().filter(|w| !w.stop) {
-            let (count, last) = &mut counted[w.key as usize];
-            if *last != si {
-                *last = si;
-                let t = &mut stats[w.key as usize];
-                if *count == t.sentences / 2 {
-                    t.median = si;
-                }
-                *count += 1;
-            }
-        }
-    }
+    // At most one sequence of each length from 3 to `max_words` starts at
+    // each word.
+    let mut child = Children::with_capacity(words.len() * max_words.saturating_sub(2), nodes);
     // Over the frequencies of the terms that occur, in order (summed as
     // before they were collected into a vector).
     let used = || stats.iter().filter(|t| t.tf > 0).map(|t| f64::from(t.tf));
@@ -667,11 +799,8 @@ pub fn keywords_beside_names(
                     // Neither a candidate nor extended: no node needed.
                     break;
                 } else {
-                    let next = candidate_of.len() as u32;
-                    let at = *child
-                        .entry(u64::from(node) << 32 | u64::from(last.key))
-                        .or_insert(next);
-                    if at == next {
+                    let (at, new) = child.node(u64::from(node) << 32 | u64::from(last.key));
+                    if new {
                         candidate_of.push(NONE);
                     }
                     at
@@ -736,7 +865,7 @@ pub fn keywords_beside_names(
         while at != NONE {
             let i = at as usize;
             at = next_same[i];
-            if i + len <= sentence_end[i] as usize
+            if i + len <= sentence_of[i].0 as usize
                 && words[i..i + len].iter().zip(key).all(|(w, k)| w.key == *k)
             {
                 found.push(i);
@@ -747,12 +876,11 @@ pub fn keywords_beside_names(
     // Where the `len` words from word `i` are: paragraph and byte range.
     let span = |i: usize, len: usize| -> NameSpan {
         let paragraph = paragraph_start.partition_point(|&s| s as usize <= i) - 1;
-        let base = paragraphs[paragraph].as_ptr() as usize;
-        let last = words[i + len - 1].surface;
+        let last = words[i + len - 1];
         (
             paragraph,
-            words[i].surface.as_ptr() as usize - base,
-            last.as_ptr() as usize + last.len() - base,
+            words[i].at as usize,
+            last.at as usize + form_text[last.form as usize].len(),
         )
     };
     // Each chosen phrase with where it occurs (for the check against the
@@ -801,7 +929,8 @@ pub fn keywords_beside_names(
             let mut shown: Vec<(String, usize)> = Vec::with_capacity(forms.len());
             for (_, count, i) in forms {
                 let window = &words[i..i + len];
-                let mut written: Vec<&str> = window.iter().map(|w| w.surface).collect();
+                let mut written: Vec<&str> =
+                    window.iter().map(|w| form_text[w.form as usize]).collect();
                 let last = written[len - 1];
                 if let Clitic::Off(at) = english_clitic(last) {
                     written[len - 1] = &last[..at];
@@ -831,6 +960,83 @@ pub fn keywords_beside_names(
             (surface, 1.0 / (1.0 + score))
         })
         .collect()
+}
+
+/// Each term's statistics, walking its occurrences in order: one walk of
+/// all the words, not one pass over them for the counts and another for
+/// the median sentence (those took some 6 % more real time). And the word
+/// pairs, numbered as the two-word sequences of the trie of candidates, along
+/// each word's occurrences: a pair is new when its second word was not yet
+/// seen after this first word (no map needed). A new pair counts for both
+/// words' contexts.
+///
+/// `sentence_of` holds each word's sentence end and number; `first_at` and
+/// `next_same` chain each key's occurrences. Returns the statistics, each
+/// pair's number by the index of its first word, and the number of trie
+/// nodes so far (keys, then pairs).
+fn walk_terms(
+    words: &[Word],
+    ends: &[u32],
+    sentence_of: &[(u32, u32)],
+    first_at: &[u32],
+    next_same: &[u32],
+) -> (Vec<TermStats>, Vec<u32>, u32) {
+    let words_known = first_at.len();
+    let mut stats: Vec<TermStats> = vec![TermStats::default(); words_known];
+    let mut pair_node: Vec<u32> = vec![NONE; words.len()];
+    // For each second word: the first word it was last seen after, and
+    // that pair's number.
+    let mut after: Vec<(u32, u32)> = vec![(NONE, NONE); words_known];
+    let mut nodes = words_known as u32;
+    // The sentences a term occurs in, in order (for its median one).
+    let mut its_sentences: Vec<u32> = Vec::new();
+    for (first, &at) in first_at.iter().enumerate() {
+        let mut at = at;
+        let (mut tf, mut upper) = (0, 0);
+        its_sentences.clear();
+        while at != NONE {
+            let i = at as usize;
+            at = next_same[i];
+            let (end, si) = sentence_of[i];
+            let w = &words[i];
+            if !w.stop {
+                tf += 1;
+                // Capitalized, not first in its sentence.
+                if w.upper
+                    && i != if si == 0 {
+                        0
+                    } else {
+                        ends[si as usize - 1] as usize
+                    }
+                {
+                    upper += 1;
+                }
+                if its_sentences.last() != Some(&si) {
+                    its_sentences.push(si);
+                }
+            }
+            if i + 1 < end as usize {
+                let second = words[i + 1].key as usize;
+                let (seen_after, node) = &mut after[second];
+                if *seen_after != first as u32 {
+                    *seen_after = first as u32;
+                    *node = nodes;
+                    nodes += 1;
+                    stats[first].right += 1;
+                    stats[second].left += 1;
+                }
+                pair_node[i] = *node;
+            }
+        }
+        let t = &mut stats[first];
+        t.tf = tf;
+        t.upper = upper;
+        t.sentences = its_sentences.len() as u32;
+        if let Some(&median) = its_sentences.get(its_sentences.len() / 2) {
+            t.median = median;
+        }
+    }
+    (stats, pair_node, nodes)
 }
 
 /// Whether every occurrence of a phrase (`found`) lies inside a longer name

@@ -373,3 +373,168 @@ fn each_one_letter_proclitic_meets_the_bare_word() {
         assert_eq!(korea, 1, "{clitic}: {found:?}");
     }
 }
+
+proptest::proptest! {
+    /// The word keys' table numbers keys as a map of them would (in order
+    /// of first sight), whatever the capacity it starts with (it grows).
+    #[test]
+    fn keys_are_numbered_as_a_map_numbers_them(
+        words in proptest::collection::vec("[abء]{0,4}", 0..300),
+        capacity in 0usize..20,
+    ) {
+        let mut keys = Keys::with_capacity(capacity, 0);
+        let mut reference: std::collections::HashMap<&str, u32> = Default::default();
+        for word in &words {
+            let next = reference.len() as u32;
+            let want = *reference.entry(word).or_insert(next);
+            proptest::prop_assert_eq!(keys.id(word), want);
+            proptest::prop_assert_eq!(keys.get(word), Some(want));
+            proptest::prop_assert_eq!(keys.key(want as usize), word.as_str());
+        }
+        proptest::prop_assert_eq!(keys.len(), reference.len());
+        proptest::prop_assert_eq!(keys.get("abab"), reference.get("abab").copied());
+    }
+
+    /// The trie's longer sequences are numbered as a map of them would (from
+    /// `base`, in order of first sight), whatever the capacity it starts with.
+    #[test]
+    fn children_are_numbered_as_a_map_numbers_them(
+        pairs in proptest::collection::vec((0u64..6, 0u64..6), 0..300),
+        capacity in 0usize..20,
+        base in 0u32..1000,
+    ) {
+        let mut children = Children::with_capacity(capacity, base);
+        let mut reference: std::collections::HashMap<u64, u32> = Default::default();
+        for (parent, word) in pairs {
+            let key = (parent + u64::from(base)) << 32 | word;
+            let next = base + reference.len() as u32;
+            let want = *reference.entry(key).or_insert(next);
+            proptest::prop_assert_eq!(children.node(key), (want, want == next));
+        }
+    }
+}
+
+proptest::proptest! {
+    /// The walk along each term's occurrences counts as passes over the
+    /// sentences do: occurrences, capitalized ones not first in their
+    /// sentence, sentences, the median one (the `sentences / 2`-th), and
+    /// distinct neighbours; equal pairs (in a sentence) get equal numbers,
+    /// different ones different numbers.
+    #[test]
+    fn term_walk_counts_as_passes_over_the_sentences(
+        spec in proptest::collection::vec((0u32..6, proptest::bool::weighted(0.2), proptest::bool::ANY, proptest::bool::weighted(0.2)), 0..80),
+    ) {
+        let keys = 6usize;
+        let mut words = Vec::new();
+        let mut ends = Vec::new();
+        for &(key, stop, upper, ends_sentence) in &spec {
+            words.push(Word { at: 0, form: 0, key, stop, upper });
+            if ends_sentence {
+                ends.push(words.len() as u32);
+            }
+        }
+        if ends.last().copied().unwrap_or(0) < words.len() as u32 {
+            ends.push(words.len() as u32);
+        }
+        let mut sentence_of = Vec::new();
+        for (si, &end) in ends.iter().enumerate() {
+            sentence_of.resize(end as usize, (end, si as u32));
+        }
+        let mut first_at = vec![NONE; keys];
+        let mut next_same = vec![NONE; words.len()];
+        for (i, w) in words.iter().enumerate().rev() {
+            next_same[i] = first_at[w.key as usize];
+            first_at[w.key as usize] = i as u32;
+        }
+        let (stats, pair_node, nodes) = walk_terms(&words, &ends, &sentence_of, &first_at, &next_same);
+
+        // The simple passes.
+        let mut want = vec![TermStats::default(); keys];
+        let mut in_sentences: Vec<Vec<u32>> = vec![Vec::new(); keys];
+        let mut rights = vec![std::collections::BTreeSet::new(); keys];
+        let mut lefts = vec![std::collections::BTreeSet::new(); keys];
+        let mut pairs = std::collections::BTreeSet::new();
+        for (si, sentence) in sentences(&words, &ends).enumerate() {
+            for (wi, w) in sentence.iter().enumerate() {
+                if let Some(next) = sentence.get(wi + 1) {
+                    rights[w.key as usize].insert(next.key);
+                    lefts[next.key as usize].insert(w.key);
+                    pairs.insert((w.key, next.key));
+                }
+                if w.stop {
+                    continue;
+                }
+                let t = &mut want[w.key as usize];
+                t.tf += 1;
+                t.upper += u32::from(w.upper && wi > 0);
+                if in_sentences[w.key as usize].last() != Some(&(si as u32)) {
+                    in_sentences[w.key as usize].push(si as u32);
+                }
+            }
+        }
+        for (k, t) in want.iter_mut().enumerate() {
+            t.sentences = in_sentences[k].len() as u32;
+            t.median = in_sentences[k].get(in_sentences[k].len() / 2).copied().unwrap_or(0);
+            t.left = lefts[k].len() as u32;
+            t.right = rights[k].len() as u32;
+        }
+        let got: Vec<_> = stats.iter().map(|t| (t.tf, t.upper, t.sentences, t.median, t.left, t.right)).collect();
+        let want: Vec<_> = want.iter().map(|t| (t.tf, t.upper, t.sentences, t.median, t.left, t.right)).collect();
+        proptest::prop_assert_eq!(got, want);
+        proptest::prop_assert_eq!(nodes as usize, keys + pairs.len());
+        let mut numbers = std::collections::BTreeMap::new();
+        for i in 0..words.len() {
+            let pair = (i + 1 < sentence_of[i].0 as usize).then(|| (words[i].key, words[i + 1].key));
+            match pair {
+                None => proptest::prop_assert_eq!(pair_node[i], NONE),
+                Some(pair) => {
+                    proptest::prop_assert!((keys as u32..nodes).contains(&pair_node[i]));
+                    let number = *numbers.entry(pair).or_insert(pair_node[i]);
+                    proptest::prop_assert_eq!(pair_node[i], number);
+                }
+            }
+        }
+        let distinct: std::collections::BTreeSet<_> = numbers.values().collect();
+        proptest::prop_assert_eq!(distinct.len(), numbers.len());
+    }
+}
+
+proptest::proptest! {
+    /// The written words' table gives each word the value computed when it
+    /// was first seen, computed once, as a map of the words would: words
+    /// up to 16 bytes are told by their fingerprints alone, longer ones
+    /// (sharing first and last bytes often here) by their bytes too.
+    #[test]
+    fn forms_are_told_apart_as_a_map_tells_them(
+        words in proptest::collection::vec("[ab’ء]{0,12}", 0..300),
+        capacity in 0usize..20,
+    ) {
+        let mut table = FormTable::with_capacity(capacity);
+        let mut reference: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, word) in words.iter().enumerate() {
+            let mut computed = false;
+            let got = table.get_or_insert_with(word, || {
+                computed = true;
+                i
+            });
+            let want = *reference.entry(word).or_insert(i);
+            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(computed, want == i);
+        }
+    }
+
+    /// Up to 16 bytes, words of a length with equal fingerprints are
+    /// equal (the other word differs from the first in a byte or two).
+    #[test]
+    fn a_fingerprint_is_the_word_up_to_16_bytes(
+        a in proptest::collection::vec(0u8..3, 1..17),
+        changes in proptest::collection::vec((0usize..16, 0u8..3), 0..3),
+    ) {
+        let mut b = a.clone();
+        for (at, byte) in changes {
+            let n = b.len();
+            b[at % n] = byte;
+        }
+        proptest::prop_assert_eq!(fingerprint(&a) == fingerprint(&b), a == b);
+    }
+}
