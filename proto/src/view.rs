@@ -507,6 +507,18 @@ impl<'a> ArticleView<'a> {
                 1 + encoded_len_varint(s.len() as u64) + s.len()
             }
         };
+        // Keys and most lengths are one or two bytes: written here, not
+        // by a call each (a page has a hundred paragraphs).
+        let put_varint = |value: u64, out: &mut Vec<u8>| {
+            if value < 0x80 {
+                out.push(value as u8);
+            } else if value < 0x4000 {
+                out.extend_from_slice(&[value as u8 | 0x80, (value >> 7) as u8]);
+            } else {
+                encode_varint(value, out);
+            }
+        };
+        let key = |tag: u32, wire_type: WireType| (tag << 3 | wire_type as u32) as u64;
         for paragraph in paragraphs {
             let kind = if paragraph.kind == 0 {
                 0
@@ -514,20 +526,23 @@ impl<'a> ArticleView<'a> {
                 1 + encoded_len_varint(paragraph.kind as u64)
             };
             let len = kind + string_len(paragraph.text) + string_len(paragraph.matching);
-            encode_key(tags::article::PARAGRAPHS, WireType::LengthDelimited, out);
-            encode_varint(len as u64, out);
+            put_varint(
+                key(tags::article::PARAGRAPHS, WireType::LengthDelimited),
+                out,
+            );
+            put_varint(len as u64, out);
             if paragraph.kind != 0 {
-                encode_key(PARAGRAPH_KIND, WireType::Varint, out);
+                put_varint(key(PARAGRAPH_KIND, WireType::Varint), out);
                 // As prost writes an int32: negative ones sign-extended.
-                encode_varint(paragraph.kind as u64, out);
+                put_varint(paragraph.kind as u64, out);
             }
             for (tag, text) in [
                 (tags::paragraph::TEXT, paragraph.text),
                 (tags::paragraph::MATCHING, paragraph.matching),
             ] {
                 if !text.is_empty() {
-                    encode_key(tag, WireType::LengthDelimited, out);
-                    encode_varint(text.len() as u64, out);
+                    put_varint(key(tag, WireType::LengthDelimited), out);
+                    put_varint(text.len() as u64, out);
                     out.extend_from_slice(text.as_bytes());
                 }
             }
