@@ -343,6 +343,24 @@ fn word_hash(word: &str) -> u64 {
     h.finish()
 }
 
+/// The slots of one of this module's tables grown from `slots` (entry `i`,
+/// whose hash is the `i`-th of `hashes`, in slot 1 + `i`, at the first free
+/// one from its home), and their shift.
+#[cold]
+fn regrown(slots: usize, hashes: impl Iterator<Item = u64>) -> (Vec<u32>, u32) {
+    let (slots, shift) = slots_for(slots);
+    let mut table = vec![0u32; slots];
+    let mask = slots - 1;
+    for (i, hash) in hashes.enumerate() {
+        let mut at = home(hash, shift);
+        while table[at] != 0 {
+            at = (at + 1) & mask;
+        }
+        table[at] = i as u32 + 1;
+    }
+    (table, shift)
+}
+
 /// The first slot to probe for `hash` in a table of `64 - shift` bits:
 /// the top bits of one multiply (the hash's own low bits may be poor).
 #[inline]
@@ -438,18 +456,7 @@ impl Keys {
     /// Twice the slots, the keys placed again.
     #[cold]
     fn grow(&mut self) {
-        let (slots, shift) = slots_for(self.slots.len());
-        let mut table = vec![0u32; slots];
-        let mask = slots - 1;
-        for (id, &(hash, _, _)) in self.spans.iter().enumerate() {
-            let mut at = home(hash, shift);
-            while table[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            table[at] = id as u32 + 1;
-        }
-        self.slots = table;
-        self.shift = shift;
+        (self.slots, self.shift) = regrown(self.slots.len(), self.spans.iter().map(|s| s.0));
     }
 }
 
@@ -505,18 +512,7 @@ impl Children {
     /// Twice the slots, the keys placed again.
     #[cold]
     fn grow(&mut self) {
-        let (slots, shift) = slots_for(self.slots.len());
-        let mut table = vec![0u32; slots];
-        let mask = slots - 1;
-        for (i, &key) in self.keys.iter().enumerate() {
-            let mut at = home(key, shift);
-            while table[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            table[at] = i as u32 + 1;
-        }
-        self.slots = table;
-        self.shift = shift;
+        (self.slots, self.shift) = regrown(self.slots.len(), self.keys.iter().copied());
     }
 }
 
@@ -602,18 +598,11 @@ impl<'a, V: Copy> FormTable<'a, V> {
     /// Twice the slots, the entries placed again.
     #[cold]
     fn grow(&mut self) {
-        let (slots, shift) = slots_for(self.slots.len());
-        let mut table = vec![0u32; slots];
-        let mask = slots - 1;
-        for (i, &(a, b, w, _)) in self.entries.iter().enumerate() {
-            let mut at = home(Self::hash((a, b), w.len()), shift);
-            while table[at] != 0 {
-                at = (at + 1) & mask;
-            }
-            table[at] = i as u32 + 1;
-        }
-        self.slots = table;
-        self.shift = shift;
+        let hashes = self
+            .entries
+            .iter()
+            .map(|&(a, b, w, _)| Self::hash((a, b), w.len()));
+        (self.slots, self.shift) = regrown(self.slots.len(), hashes);
     }
 }
 

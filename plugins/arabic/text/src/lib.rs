@@ -421,17 +421,7 @@ fn matching_if_display(text: &str, out: &mut String) -> bool {
                 return false;
             }
         }
-        fold_char(c, &mut |o| {
-            if o == ' ' {
-                if !last_space {
-                    out.push(' ');
-                }
-                last_space = true;
-            } else {
-                out.push(o);
-                last_space = false;
-            }
-        });
+        push_folded(c, out, &mut last_space);
         at += c.len_utf8();
     }
     if after_space && !bytes.is_empty() {
@@ -657,6 +647,23 @@ fn plainly_folds_to_itself(c: char) -> bool {
         | '\u{0430}'..='\u{045F}' | '\u{AC00}'..='\u{D7A3}')
 }
 
+/// Appends the matching form of `c` to `out`, a space only where `out`
+/// does not end with one already (`last_space`, updated).
+#[inline]
+fn push_folded(c: char, out: &mut String, last_space: &mut bool) {
+    fold_char(c, &mut |o| {
+        if o == ' ' {
+            if !*last_space {
+                out.push(' ');
+            }
+            *last_space = true;
+        } else {
+            out.push(o);
+            *last_space = false;
+        }
+    });
+}
+
 fn lower(c: char, emit: &mut impl FnMut(char)) {
     let mut lowered = c.to_lowercase();
     if lowered.len() == 1 && lowered.clone().next() == Some(c) {
@@ -708,17 +715,7 @@ fn matching_into(text: &str, out: &mut String) {
             continue;
         }
         let c = text[at..].chars().next().expect("at is a char boundary");
-        fold_char(c, &mut |o| {
-            if o == ' ' {
-                if !last_space {
-                    out.push(' ');
-                }
-                last_space = true;
-            } else {
-                out.push(o);
-                last_space = false;
-            }
-        });
+        push_folded(c, out, &mut last_space);
         at += c.len_utf8();
     }
     if out.ends_with(' ') {
@@ -995,17 +992,7 @@ impl MatchingMap {
                 at = next;
                 continue;
             }
-            fold_char(c, &mut |o| {
-                if o == ' ' {
-                    if last_space {
-                        return;
-                    }
-                    last_space = true;
-                } else {
-                    last_space = false;
-                }
-                map.text.push(o);
-            });
+            push_folded(c, &mut map.text, &mut last_space);
             if map.text.len() > segment.out as usize {
                 map.segments.push(segment);
             } else if attaches(c) && !last_space {
