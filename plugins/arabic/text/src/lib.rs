@@ -286,14 +286,7 @@ fn stable_line(text: &str) -> Option<bool> {
             continue;
         }
         let c = text[at..].chars().next()?;
-        if nfkc_stable(c) {
-            last_mark = 0;
-        } else if ('\u{064B}'..='\u{0652}').contains(&c) {
-            if (c as u32) < last_mark {
-                return None;
-            }
-            last_mark = c as u32;
-        } else {
+        if !stable_char(c, &mut last_mark) {
             return None;
         }
         // No non-ASCII stable character is whitespace.
@@ -302,6 +295,23 @@ fn stable_line(text: &str) -> Option<bool> {
     }
     // No trailing whitespace either.
     Some(folded && (!after_space || bytes.is_empty()))
+}
+
+/// Whether the non-ASCII `c` keeps a line in display form as
+/// [`stable_line`] judges it: an [`nfkc_stable`] character, or a haraka
+/// not below the one before it (`last_mark`, updated; 0 after anything
+/// else).
+fn stable_char(c: char, last_mark: &mut u32) -> bool {
+    if nfkc_stable(c) {
+        *last_mark = 0;
+        true
+    } else if ('\u{064B}'..='\u{0652}').contains(&c) {
+        let keeps_order = c as u32 >= *last_mark;
+        *last_mark = c as u32;
+        keeps_order
+    } else {
+        false
+    }
 }
 
 /// [`display_with_stats`] of an owned text, given back without a copy when
@@ -409,17 +419,8 @@ fn matching_if_display(text: &str, out: &mut String) -> bool {
             }
         }
         let c = text[at..].chars().next().expect("at is a char boundary");
-        if !c.is_ascii() {
-            if nfkc_stable(c) {
-                last_mark = 0;
-            } else if ('\u{064B}'..='\u{0652}').contains(&c) {
-                if (c as u32) < last_mark {
-                    return false;
-                }
-                last_mark = c as u32;
-            } else {
-                return false;
-            }
+        if !c.is_ascii() && !stable_char(c, &mut last_mark) {
+            return false;
         }
         push_folded(c, out, &mut last_space);
         at += c.len_utf8();
