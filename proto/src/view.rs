@@ -9,7 +9,8 @@
 //! third of what the boundary cost. An [`ArticleView`] instead points into
 //! the input: paragraphs are `&str` slices of it (checked as UTF-8 once),
 //! entities are decoded only when [`ArticleView::entities`] is first called,
-//! and the few small fields are decoded as usual.
+//! and the other fields are decoded as usual: with the view, or, for bytes
+//! the host checked (an enricher's input), when one is first asked for.
 //!
 //! The same view can be made of an [`Article`] in memory
 //! ([`ArticleView::of`]), so that one enricher body serves both a plugin
