@@ -622,16 +622,15 @@ impl Fields<'_> {
 /// When they do not decode: the promise of [`Fields::Later`] was broken.
 #[allow(unsafe_code, reason = "the promise of `Fields::Later`, passed on")]
 fn later_fields(bytes: &[u8]) -> Article {
+    let broken =
+        |e: DecodeError| -> ! { panic!("the host-checked article's fields do not decode: {e}") };
     let mut rest = Vec::with_capacity(256);
     let mut buf = bytes;
     while !buf.is_empty() {
         let field_start = buf;
-        let Ok((tag, wire_type)) = decode_key(&mut buf) else {
-            break;
-        };
-        if skip_field(wire_type, tag, &mut buf, DecodeContext::default()).is_err() {
-            break;
-        }
+        let (tag, wire_type) = decode_key(&mut buf).unwrap_or_else(|e| broken(e));
+        skip_field(wire_type, tag, &mut buf, DecodeContext::default())
+            .unwrap_or_else(|e| broken(e));
         if tag != tags::article::PARAGRAPHS && tag != tags::article::ENTITIES {
             let len = field_start.len() - buf.len();
             rest.extend_from_slice(&field_start[..len]);
@@ -639,8 +638,7 @@ fn later_fields(bytes: &[u8]) -> Article {
     }
     // SAFETY: the maker of a `Fields::Later` view promised that `bytes`
     // decode as an Article; so do its fields but two, as they came.
-    unsafe { text_decode::article_host_checked(&rest) }
-        .unwrap_or_else(|e| panic!("the host-checked article's fields do not decode: {e}"))
+    unsafe { text_decode::article_host_checked(&rest) }.unwrap_or_else(|e| broken(e))
 }
 
 /// Entities from their encodings, in order.
