@@ -348,9 +348,8 @@ fn word_hash(word: &str) -> u64 {
 /// one from its home), and their shift.
 #[cold]
 fn regrown(slots: usize, hashes: impl Iterator<Item = u64>) -> (Vec<u32>, u32) {
-    let (slots, shift) = slots_for(slots);
-    let mut table = vec![0u32; slots];
-    let mask = slots - 1;
+    let (mut table, shift) = slots_for(slots);
+    let mask = table.len() - 1;
     for (i, hash) in hashes.enumerate() {
         let mut at = home(hash, shift);
         while table[at] != 0 {
@@ -368,11 +367,11 @@ fn home(hash: u64, shift: u32) -> usize {
     (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
 }
 
-/// Slots (a power of two, at least 8) for `entries` entries at most half
-/// full, and the shift that [`home`] takes for them.
-fn slots_for(entries: usize) -> (usize, u32) {
+/// Empty slots (a power of two, at least 8) for `entries` entries at most
+/// half full, and the shift that [`home`] takes for them.
+fn slots_for(entries: usize) -> (Vec<u32>, u32) {
     let slots = (entries * 2).next_power_of_two().max(8);
-    (slots, 64 - slots.trailing_zeros())
+    (vec![0; slots], 64 - slots.trailing_zeros())
 }
 
 /// The distinct word keys (stems) of an article, numbered in order of
@@ -394,7 +393,7 @@ impl Keys {
     fn with_capacity(keys: usize, bytes: usize) -> Self {
         let (slots, shift) = slots_for(keys);
         Keys {
-            slots: vec![0; slots],
+            slots,
             shift,
             spans: Vec::with_capacity(keys),
             text: String::with_capacity(bytes),
@@ -478,7 +477,7 @@ impl Children {
     fn with_capacity(entries: usize, base: u32) -> Self {
         let (slots, shift) = slots_for(entries);
         Children {
-            slots: vec![0; slots],
+            slots,
             shift,
             keys: Vec::with_capacity(entries),
             base,
@@ -557,7 +556,7 @@ impl<'a, V: Copy> FormTable<'a, V> {
     fn with_capacity(words: usize) -> Self {
         let (slots, shift) = slots_for(words);
         FormTable {
-            slots: vec![0; slots],
+            slots,
             shift,
             entries: Vec::with_capacity(words),
         }
